@@ -1,0 +1,3 @@
+"""medapp — the school nurse's medication desk."""
+
+__version__ = "0.1.0"

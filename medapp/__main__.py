@@ -1,0 +1,3 @@
+from medapp.cli import main
+
+raise SystemExit(main())

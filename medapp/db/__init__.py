@@ -1,0 +1,1 @@
+"""Database layer: models, engine bootstrap, migrations, repositories. No Qt here."""

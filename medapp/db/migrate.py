@@ -1,0 +1,52 @@
+"""Run Alembic migrations programmatically — the only way medapp's schema is created."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from medapp import paths
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(paths.migrations_dir()))
+    # Escape % for configparser interpolation (URL-encoded passwords contain it).
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return cfg
+
+
+def _with_connection(engine: Engine, fn: object, *args: object) -> None:
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        fn(cfg, *args)  # type: ignore[operator]
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    _with_connection(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str = "-1") -> None:
+    _with_connection(engine, command.downgrade, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def is_up_to_date(engine: Engine) -> bool:
+    return current_revision(engine) == head_revision(engine)
+
+
+def revision(engine: Engine, message: str, autogenerate: bool = True) -> None:
+    """Developer helper: write a new migration file from the model/database difference."""
+    _with_connection(engine, lambda cfg: command.revision(cfg, message=message, autogenerate=autogenerate))

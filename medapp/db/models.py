@@ -1,0 +1,398 @@
+"""SQLAlchemy 2 models of the district schema (table and column names as the district has them).
+
+The schema is created only by Alembic migrations (``migrations/``); these classes describe it for
+queries, and a test proves the two agree. Choices worth knowing:
+
+* UUID primary keys everywhere; ids of records a client creates (dose logs) come from the client
+  so an offline resend or a retry is an idempotent ``INSERT … ON CONFLICT DO NOTHING``.
+* Enumerations are ``text`` + ``CHECK``: adding a value is a one-line migration, no type dance.
+* Clinical records (dose logs, inventory adjustments) are append-only, enforced by triggers in
+  the migration: a correction is a new row that supersedes the old one.
+* The double-dosing guard lives in the database: a partial unique index allows one current
+  GIVEN per scheduled dose, so two PCs racing cannot both record it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+USER_ROLES = ("NURSE", "ADMIN", "AIDE", "VIEWER")
+ALLERGY_SEVERITIES = ("MILD", "MODERATE", "SEVERE", "LIFE_THREATENING")
+LOG_STATUSES = ("GIVEN", "NOT_GIVEN", "ENTERED_IN_ERROR")
+NOT_GIVEN_REASONS = ("REFUSED", "ABSENT", "HELD", "NO_SUPPLY", "PARENT_CALLED", "OTHER")
+INCIDENT_TYPES = ("ADVERSE_REACTION", "MEDICATION_ERROR", "INJURY", "ILLNESS", "OTHER")
+DEA_SCHEDULES = ("CI", "CII", "CIII", "CIV", "CV")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(Uuid, primary_key=True, default=uuid.uuid4, server_default=text("gen_random_uuid()"))
+
+
+def _created_at() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def _updated_at() -> Mapped[dt.datetime]:
+    return mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class School(Base):
+    __tablename__ = "schools"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, server_default="America/New_York")
+    day_start: Mapped[dt.time] = mapped_column(Time, nullable=False, server_default="08:00")
+    day_end: Mapped[dt.time] = mapped_column(Time, nullable=False, server_default="15:00")
+    lunch_time: Mapped[dt.time] = mapped_column(Time, nullable=False, server_default="12:00")
+    dose_window_minutes: Mapped[int] = mapped_column(Integer, nullable=False, server_default="60")
+    school_year_end: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint("day_end > day_start", name="school_day_order"),
+        CheckConstraint("dose_window_minutes BETWEEN 1 AND 240", name="dose_window_range"),
+    )
+
+
+class SchoolClosure(Base):
+    """Days a school is closed (holidays, breaks, snow days): no school doses are due."""
+
+    __tablename__ = "school_closures"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), nullable=False)
+    closed_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("school_id", "closed_on", name="uq_school_closures_day"),)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    first_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    last_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    username: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    role: Mapped[str] = mapped_column(String(16), nullable=False, server_default="NURSE")
+    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("schools.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    created_at: Mapped[dt.datetime] = _created_at()
+
+    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role_known"),)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Student(Base):
+    __tablename__ = "students"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    student_number: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    first_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    last_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    grade: Mapped[str] = mapped_column(String(8), nullable=False)
+    date_of_birth: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), nullable=False)
+    nurse_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    created_at: Mapped[dt.datetime] = _created_at()
+    updated_at: Mapped[dt.datetime] = _updated_at()
+
+    allergies: Mapped[list[Allergy]] = relationship(back_populates="student", foreign_keys="Allergy.student_id")
+
+    __table_args__ = (
+        Index("ix_students_school_name", "school_id", "last_name", "first_name"),
+        Index("ix_students_nurse_id", "nurse_id"),
+    )
+
+
+class Allergy(Base):
+    __tablename__ = "allergies"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id"), nullable=False)
+    allergen: Mapped[str] = mapped_column(String(200), nullable=False)
+    medication_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medications.id"))
+    severity: Mapped[str] = mapped_column(String(16), nullable=False)
+    reaction: Mapped[str | None] = mapped_column(Text)
+    treatment: Mapped[str | None] = mapped_column(Text)
+    verified: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    verified_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    created_at: Mapped[dt.datetime] = _created_at()
+
+    student: Mapped[Student] = relationship(back_populates="allergies", foreign_keys=[student_id])
+
+    __table_args__ = (
+        CheckConstraint(_in("severity", ALLERGY_SEVERITIES), name="severity_known"),
+        CheckConstraint("NOT verified OR (verified_by IS NOT NULL AND verified_at IS NOT NULL)", name="verified_has_who_when"),
+        Index("ix_allergies_student_id", "student_id"),
+    )
+
+
+class Medication(Base):
+    __tablename__ = "medications"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    generic_name: Mapped[str | None] = mapped_column(String(1000))
+    dosage_form: Mapped[str] = mapped_column(String(120), nullable=False)
+    strength: Mapped[str] = mapped_column(String(300), nullable=False, server_default="")
+    route: Mapped[str | None] = mapped_column(String(200))
+    manufacturer: Mapped[str | None] = mapped_column(String(300))
+    ndc: Mapped[str | None] = mapped_column(String(20), unique=True)
+    is_controlled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    dea_schedule: Mapped[str | None] = mapped_column(String(4))
+    is_otc: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    search_vector: Mapped[str | None] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "to_tsvector('simple'::regconfig, coalesce(name, '') || ' ' || "
+            "coalesce(generic_name, '') || ' ' || coalesce(manufacturer, ''))",
+            persisted=True,
+        ),
+    )
+    created_at: Mapped[dt.datetime] = _created_at()
+    updated_at: Mapped[dt.datetime] = _updated_at()
+
+    __table_args__ = (
+        CheckConstraint(f"dea_schedule IS NULL OR {_in('dea_schedule', DEA_SCHEDULES)}", name="dea_schedule_known"),
+        CheckConstraint("dea_schedule IS NULL OR is_controlled", name="scheduled_is_controlled"),
+        Index("medications_search_idx", "search_vector", postgresql_using="gin"),
+        Index("ix_medications_lower_name", text("lower(name) text_pattern_ops")),
+    )
+
+
+class StudentMedication(Base):
+    """A prescription/order for one student, with the parent authorization that allows it.
+
+    ``administration_times`` (explicit school times) win over times parsed from ``frequency``.
+    A change of times or frequency is a new row that ``supersedes_id`` the old one, so earlier
+    doses keep being judged against the schedule that was in force then.
+    """
+
+    __tablename__ = "student_medications"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id"), nullable=False)
+    medication_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medications.id"), nullable=False)
+    dosage: Mapped[str] = mapped_column(String(100), nullable=False)
+    frequency: Mapped[str] = mapped_column(String(300), nullable=False)
+    route: Mapped[str] = mapped_column(String(60), nullable=False)
+    instructions: Mapped[str | None] = mapped_column(Text)
+    start_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    prescribed_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    administration_times: Mapped[list[dt.time] | None] = mapped_column(ARRAY(Time))
+    is_prn: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    prn_min_interval_minutes: Mapped[int | None] = mapped_column(Integer)
+    prn_max_per_day: Mapped[int | None] = mapped_column(Integer)
+    authorization_expires: Mapped[dt.date | None] = mapped_column(Date)
+    parent_consent_on: Mapped[dt.date | None] = mapped_column(Date)
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("student_medications.id"), unique=True)
+    schedule_effective_from: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = _created_at()
+    updated_at: Mapped[dt.datetime] = _updated_at()
+
+    student: Mapped[Student] = relationship()
+    medication: Mapped[Medication] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),
+        CheckConstraint("prn_min_interval_minutes IS NULL OR prn_min_interval_minutes > 0", name="prn_interval_positive"),
+        CheckConstraint("prn_max_per_day IS NULL OR prn_max_per_day > 0", name="prn_max_positive"),
+        CheckConstraint("length(btrim(frequency)) > 0", name="frequency_not_blank"),
+        Index(
+            "student_medications_active_idx",
+            "is_active",
+            "start_date",
+            "end_date",
+            postgresql_where=text("is_active = true"),
+        ),
+        Index("ix_student_medications_student_active", "student_id", "is_active"),
+        Index("ix_student_medications_medication_id", "medication_id"),
+    )
+
+
+class MedicationLog(Base):
+    """One dose event: GIVEN, NOT_GIVEN (with a reason), or ENTERED_IN_ERROR (a correction).
+
+    Append-only (trigger): the only permitted update stamps ``superseded_at``/``superseded_by_id``
+    on a row that a newer row corrects.
+    """
+
+    __tablename__ = "medication_logs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # always client-generated
+    student_medication_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("student_medications.id"), nullable=False)
+    nurse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    dosage_given: Mapped[str | None] = mapped_column(String(100))
+    time_given: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    scheduled_for: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    not_given_reason: Mapped[str | None] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+    side_effects: Mapped[str | None] = mapped_column(Text)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    witness_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    inventory_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medication_inventory.id"))
+    quantity_used: Mapped[int | None] = mapped_column(Integer)
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medication_logs.id"), unique=True)
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    superseded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medication_logs.id"))
+    recorded_offline: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[dt.datetime] = _created_at()
+
+    nurse: Mapped[User] = relationship(foreign_keys=[nurse_id])
+
+    __table_args__ = (
+        CheckConstraint(_in("status", LOG_STATUSES), name="status_known"),
+        CheckConstraint(
+            f"(status = 'NOT_GIVEN') = (not_given_reason IS NOT NULL)", name="not_given_has_reason"
+        ),
+        CheckConstraint(
+            f"not_given_reason IS NULL OR {_in('not_given_reason', NOT_GIVEN_REASONS)}", name="reason_known"
+        ),
+        CheckConstraint(
+            "not_given_reason IS DISTINCT FROM 'OTHER' OR length(btrim(coalesce(notes, ''))) > 0",
+            name="other_reason_has_notes",
+        ),
+        CheckConstraint("status <> 'ENTERED_IN_ERROR' OR supersedes_id IS NOT NULL", name="error_supersedes"),
+        CheckConstraint("quantity_used IS NULL OR quantity_used > 0", name="quantity_used_positive"),
+        CheckConstraint("(superseded_at IS NULL) = (superseded_by_id IS NULL)", name="superseded_pair"),
+        Index("medication_logs_time_student_idx", "student_medication_id", text("time_given DESC")),
+        Index("ix_medication_logs_time_given", "time_given"),
+        Index("ix_medication_logs_nurse_id", "nurse_id"),
+        Index(
+            "uq_medication_logs_one_given_per_dose",
+            "student_medication_id",
+            "scheduled_for",
+            unique=True,
+            postgresql_where=text("status = 'GIVEN' AND scheduled_for IS NOT NULL AND superseded_at IS NULL"),
+        ),
+    )
+
+
+class MedicationInventory(Base):
+    """A lot of a medication on a school office shelf (or a student's own supply)."""
+
+    __tablename__ = "medication_inventory"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    medication_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medications.id"), nullable=False)
+    school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("schools.id"))
+    student_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("students.id"))
+    batch_number: Mapped[str] = mapped_column(String(64), nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    reorder_level: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    expiration_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    created_at: Mapped[dt.datetime] = _created_at()
+    updated_at: Mapped[dt.datetime] = _updated_at()
+
+    medication: Mapped[Medication] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("reorder_level >= 0", name="reorder_level_not_negative"),
+        Index("inventory_expiration_idx", "expiration_date", postgresql_where=text("quantity > 0")),
+        Index("inventory_stock_idx", "medication_id", "quantity"),
+        Index("ix_medication_inventory_school_id", "school_id"),
+    )
+
+
+class InventoryAdjustment(Base):
+    """Every change of a lot's quantity, with who and why (append-only; controlled counts witnessed)."""
+
+    __tablename__ = "inventory_adjustments"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    inventory_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medication_inventory.id"), nullable=False)
+    delta: Mapped[int] = mapped_column(Integer, nullable=False)
+    quantity_after: Mapped[int] = mapped_column(Integer, nullable=False)
+    reason: Mapped[str] = mapped_column(String(300), nullable=False)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    witness_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    medication_log_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medication_logs.id"))
+    created_at: Mapped[dt.datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint("delta <> 0", name="delta_not_zero"),
+        CheckConstraint("quantity_after >= 0", name="quantity_after_not_negative"),
+        CheckConstraint("length(btrim(reason)) > 0", name="reason_not_blank"),
+        CheckConstraint("witness_id IS NULL OR witness_id <> user_id", name="witness_is_other_person"),
+        Index("ix_inventory_adjustments_inventory_id", "inventory_id", "created_at"),
+    )
+
+
+class IncidentReport(Base):
+    __tablename__ = "incident_reports"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id"), nullable=False)
+    reported_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    type: Mapped[str] = mapped_column(String(24), nullable=False)
+    severity: Mapped[str] = mapped_column(String(16), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    actions_taken: Mapped[str | None] = mapped_column(Text)
+    parent_notified: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    follow_up_required: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    follow_up_notes: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    medication_log_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medication_logs.id"))
+    created_at: Mapped[dt.datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint(_in("type", INCIDENT_TYPES), name="type_known"),
+        CheckConstraint(_in("severity", ALLERGY_SEVERITIES), name="severity_known"),
+        CheckConstraint("length(btrim(description)) > 0", name="description_not_blank"),
+        Index("ix_incident_reports_student_id", "student_id", "occurred_at"),
+    )
