@@ -1,0 +1,1 @@
+"""Use cases the GUI and jobs call. Plain Python in, plain dataclasses out; no Qt."""
