@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,10 @@ def start_embedded(pgdata: Path | None = None, *, cleanup: str = "stop") -> str:
             pgdata.mkdir(parents=True, exist_ok=True)
             log.info("starting embedded PostgreSQL in %s", pgdata)
             try:
-                server = pgserver.get_server(pgdata, cleanup_mode=cleanup)
+                with warnings.catch_warnings():
+                    # platformdirs warns about XDG_RUNTIME_DIR on headless Linux; harmless here.
+                    warnings.simplefilter("ignore")
+                    server = pgserver.get_server(pgdata, cleanup_mode=cleanup)
             except Exception as exc:
                 raise DatabaseUnavailable(
                     f"Cannot start the private database in {pgdata}: {exc}. Check free disk space "

@@ -206,8 +206,15 @@ class Medication(Base):
         CheckConstraint(f"dea_schedule IS NULL OR {_in('dea_schedule', DEA_SCHEDULES)}", name="dea_schedule_known"),
         CheckConstraint("dea_schedule IS NULL OR is_controlled", name="scheduled_is_controlled"),
         Index("medications_search_idx", "search_vector", postgresql_using="gin"),
-        Index("ix_medications_lower_name", text("lower(name) text_pattern_ops")),
     )
+
+
+# Prefix (typeahead) search on lower(name) needs text_pattern_ops to use the index with LIKE 'x%'.
+Index(
+    "ix_medications_lower_name",
+    func.lower(Medication.name).label("name_lower"),
+    postgresql_ops={"name_lower": "text_pattern_ops"},
+)
 
 
 class StudentMedication(Base):
