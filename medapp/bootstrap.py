@@ -30,7 +30,9 @@ def _ensure_database(server_url: str, name: str) -> str:
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar()
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
@@ -41,7 +43,9 @@ def _ensure_database(server_url: str, name: str) -> str:
 SchemaPolicy = Literal["upgrade", "check", "none"]
 
 
-def connect(settings: Settings, *, demo: bool = False, schema: SchemaPolicy | None = None) -> Database:
+def connect(
+    settings: Settings, *, demo: bool = False, schema: SchemaPolicy | None = None
+) -> Database:
     """Open the configured database, ready for use.
 
     ``schema`` defaults to "upgrade" for the private embedded database (it belongs to this PC)

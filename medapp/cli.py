@@ -121,7 +121,9 @@ def _load_demo(db, scale: str, seed: int) -> dict[str, int]:  # noqa: ANN001
     started = time.perf_counter()
     try:
         with db.engine.begin() as conn:
-            counts = load_demo(conn, scale, seed, progress=lambda msg: print(f"  {msg}", flush=True))
+            counts = load_demo(
+                conn, scale, seed, progress=lambda msg: print(f"  {msg}", flush=True)
+            )
     except DemoError as exc:
         raise UserError(str(exc)) from None
     elapsed = time.perf_counter() - started
@@ -149,7 +151,11 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_info(settings: Settings) -> int:
     from medapp.db.errors import describe_target
 
-    where = "private server on this PC" if settings.embedded else describe_target(settings.database_url or "")
+    where = (
+        "private server on this PC"
+        if settings.embedded
+        else describe_target(settings.database_url or "")
+    )
     print(f"medapp {__version__}")
     print(f"database:      {where} (from {settings.source})")
     print(f"settings file: {config_file()}")

@@ -49,7 +49,9 @@ def _read_config_file(path: Path) -> dict[str, object]:
     except FileNotFoundError:
         return {}
     except (tomllib.TOMLDecodeError, OSError) as exc:
-        raise ConfigError(f"The settings file {path} cannot be read ({exc}). Fix or remove it.") from exc
+        raise ConfigError(
+            f"The settings file {path} cannot be read ({exc}). Fix or remove it."
+        ) from exc
 
 
 def resolve_settings(flag_url: str | None = None) -> Settings:

@@ -22,7 +22,9 @@ def _override(env: str) -> Path | None:
 
 
 def config_dir() -> Path:
-    return _override("MEDAPP_CONFIG_DIR") or Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR))
+    return _override("MEDAPP_CONFIG_DIR") or Path(
+        platformdirs.user_config_dir(APP_NAME, APP_AUTHOR)
+    )
 
 
 def data_dir() -> Path:

@@ -68,4 +68,6 @@ def stop_embedded(pgdata: Path | None = None) -> None:
 
 def to_sqlalchemy_url(uri: str) -> str:
     """pgserver gives ``postgresql://postgres:@/postgres?host=/sock``; pin the psycopg 3 driver."""
-    return uri.replace("postgresql://", "postgresql+psycopg://", 1).replace("postgres:@", "postgres@", 1)
+    return uri.replace("postgresql://", "postgresql+psycopg://", 1).replace(
+        "postgres:@", "postgres@", 1
+    )

@@ -28,13 +28,22 @@ def explain_connect_error(url: str, exc: BaseException) -> DatabaseUnavailable:
     target = describe_target(url)
     text = str(getattr(exc, "orig", None) or exc).lower()
     if "password authentication failed" in text or "no password supplied" in text:
-        what, check = "the server refused the user name or password", "the credentials in MEDAPP_DATABASE_URL or the settings file"
+        what, check = (
+            "the server refused the user name or password",
+            "the credentials in MEDAPP_DATABASE_URL or the settings file",
+        )
     elif "does not exist" in text and "database" in text:
-        what, check = "that database does not exist on the server", "the database name, or ask IT to create it"
+        what, check = (
+            "that database does not exist on the server",
+            "the database name, or ask IT to create it",
+        )
     elif "role" in text and "does not exist" in text:
         what, check = "that database user does not exist", "the user name in the database address"
     elif "connection refused" in text or "no such file or directory" in text:
-        what, check = "nothing is listening there", "that the database server is running and the host and port are right"
+        what, check = (
+            "nothing is listening there",
+            "that the database server is running and the host and port are right",
+        )
     elif "could not translate host name" in text or "name or service not known" in text:
         what, check = "the server name is unknown", "the host name and this PC's network connection"
     elif "timeout" in text or "timed out" in text:
@@ -44,4 +53,6 @@ def explain_connect_error(url: str, exc: BaseException) -> DatabaseUnavailable:
     else:
         first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
         what, check = first_line, "the database address and that the server is running"
-    return DatabaseUnavailable(f"Cannot use the medapp database at {target}: {what}. Check {check}.")
+    return DatabaseUnavailable(
+        f"Cannot use the medapp database at {target}: {what}. Check {check}."
+    )

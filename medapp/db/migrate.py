@@ -15,7 +15,9 @@ def alembic_config(engine: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(paths.migrations_dir()))
     # Escape % for configparser interpolation (URL-encoded passwords contain it).
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    cfg.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
     return cfg
 
 
@@ -49,4 +51,6 @@ def is_up_to_date(engine: Engine) -> bool:
 
 def revision(engine: Engine, message: str, autogenerate: bool = True) -> None:
     """Developer helper: write a new migration file from the model/database difference."""
-    _with_connection(engine, lambda cfg: command.revision(cfg, message=message, autogenerate=autogenerate))
+    _with_connection(
+        engine, lambda cfg: command.revision(cfg, message=message, autogenerate=autogenerate)
+    )

@@ -60,7 +60,9 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 def _uuid_pk() -> Mapped[uuid.UUID]:
-    return mapped_column(Uuid, primary_key=True, default=uuid.uuid4, server_default=text("gen_random_uuid()"))
+    return mapped_column(
+        Uuid, primary_key=True, default=uuid.uuid4, server_default=text("gen_random_uuid()")
+    )
 
 
 def _created_at() -> Mapped[dt.datetime]:
@@ -83,7 +85,9 @@ class School(Base):
     id: Mapped[uuid.UUID] = _uuid_pk()
     code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    timezone: Mapped[str] = mapped_column(String(64), nullable=False, server_default="America/New_York")
+    timezone: Mapped[str] = mapped_column(
+        String(64), nullable=False, server_default="America/New_York"
+    )
     day_start: Mapped[dt.time] = mapped_column(Time, nullable=False, server_default="08:00")
     day_end: Mapped[dt.time] = mapped_column(Time, nullable=False, server_default="15:00")
     lunch_time: Mapped[dt.time] = mapped_column(Time, nullable=False, server_default="12:00")
@@ -144,7 +148,9 @@ class Student(Base):
     created_at: Mapped[dt.datetime] = _created_at()
     updated_at: Mapped[dt.datetime] = _updated_at()
 
-    allergies: Mapped[list[Allergy]] = relationship(back_populates="student", foreign_keys="Allergy.student_id")
+    allergies: Mapped[list[Allergy]] = relationship(
+        back_populates="student", foreign_keys="Allergy.student_id"
+    )
 
     __table_args__ = (
         Index("ix_students_school_name", "school_id", "last_name", "first_name"),
@@ -172,7 +178,10 @@ class Allergy(Base):
 
     __table_args__ = (
         CheckConstraint(_in("severity", ALLERGY_SEVERITIES), name="severity_known"),
-        CheckConstraint("NOT verified OR (verified_by IS NOT NULL AND verified_at IS NOT NULL)", name="verified_has_who_when"),
+        CheckConstraint(
+            "NOT verified OR (verified_by IS NOT NULL AND verified_at IS NOT NULL)",
+            name="verified_has_who_when",
+        ),
         Index("ix_allergies_student_id", "student_id"),
     )
 
@@ -188,7 +197,9 @@ class Medication(Base):
     route: Mapped[str | None] = mapped_column(String(200))
     manufacturer: Mapped[str | None] = mapped_column(String(300))
     ndc: Mapped[str | None] = mapped_column(String(20), unique=True)
-    is_controlled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    is_controlled: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
     dea_schedule: Mapped[str | None] = mapped_column(String(4))
     is_otc: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     search_vector: Mapped[str | None] = mapped_column(
@@ -203,7 +214,10 @@ class Medication(Base):
     updated_at: Mapped[dt.datetime] = _updated_at()
 
     __table_args__ = (
-        CheckConstraint(f"dea_schedule IS NULL OR {_in('dea_schedule', DEA_SCHEDULES)}", name="dea_schedule_known"),
+        CheckConstraint(
+            f"dea_schedule IS NULL OR {_in('dea_schedule', DEA_SCHEDULES)}",
+            name="dea_schedule_known",
+        ),
         CheckConstraint("dea_schedule IS NULL OR is_controlled", name="scheduled_is_controlled"),
         Index("medications_search_idx", "search_vector", postgresql_using="gin"),
     )
@@ -244,7 +258,9 @@ class StudentMedication(Base):
     prn_max_per_day: Mapped[int | None] = mapped_column(Integer)
     authorization_expires: Mapped[dt.date | None] = mapped_column(Date)
     parent_consent_on: Mapped[dt.date | None] = mapped_column(Date)
-    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("student_medications.id"), unique=True)
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("student_medications.id"), unique=True
+    )
     schedule_effective_from: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = _created_at()
@@ -255,7 +271,10 @@ class StudentMedication(Base):
 
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),
-        CheckConstraint("prn_min_interval_minutes IS NULL OR prn_min_interval_minutes > 0", name="prn_interval_positive"),
+        CheckConstraint(
+            "prn_min_interval_minutes IS NULL OR prn_min_interval_minutes > 0",
+            name="prn_interval_positive",
+        ),
         CheckConstraint("prn_max_per_day IS NULL OR prn_max_per_day > 0", name="prn_max_positive"),
         CheckConstraint("length(btrim(frequency)) > 0", name="frequency_not_blank"),
         Index(
@@ -280,7 +299,9 @@ class MedicationLog(Base):
     __tablename__ = "medication_logs"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # always client-generated
-    student_medication_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("student_medications.id"), nullable=False)
+    student_medication_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("student_medications.id"), nullable=False
+    )
     nurse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
     dosage_given: Mapped[str | None] = mapped_column(String(100))
     time_given: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -293,10 +314,14 @@ class MedicationLog(Base):
     witness_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     inventory_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medication_inventory.id"))
     quantity_used: Mapped[int | None] = mapped_column(Integer)
-    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medication_logs.id"), unique=True)
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("medication_logs.id"), unique=True
+    )
     superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     superseded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medication_logs.id"))
-    recorded_offline: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    recorded_offline: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
     created_at: Mapped[dt.datetime] = _created_at()
 
     nurse: Mapped[User] = relationship(foreign_keys=[nurse_id])
@@ -304,18 +329,25 @@ class MedicationLog(Base):
     __table_args__ = (
         CheckConstraint(_in("status", LOG_STATUSES), name="status_known"),
         CheckConstraint(
-            f"(status = 'NOT_GIVEN') = (not_given_reason IS NOT NULL)", name="not_given_has_reason"
+            "(status = 'NOT_GIVEN') = (not_given_reason IS NOT NULL)", name="not_given_has_reason"
         ),
         CheckConstraint(
-            f"not_given_reason IS NULL OR {_in('not_given_reason', NOT_GIVEN_REASONS)}", name="reason_known"
+            f"not_given_reason IS NULL OR {_in('not_given_reason', NOT_GIVEN_REASONS)}",
+            name="reason_known",
         ),
         CheckConstraint(
             "not_given_reason IS DISTINCT FROM 'OTHER' OR length(btrim(coalesce(notes, ''))) > 0",
             name="other_reason_has_notes",
         ),
-        CheckConstraint("status <> 'ENTERED_IN_ERROR' OR supersedes_id IS NOT NULL", name="error_supersedes"),
-        CheckConstraint("quantity_used IS NULL OR quantity_used > 0", name="quantity_used_positive"),
-        CheckConstraint("(superseded_at IS NULL) = (superseded_by_id IS NULL)", name="superseded_pair"),
+        CheckConstraint(
+            "status <> 'ENTERED_IN_ERROR' OR supersedes_id IS NOT NULL", name="error_supersedes"
+        ),
+        CheckConstraint(
+            "quantity_used IS NULL OR quantity_used > 0", name="quantity_used_positive"
+        ),
+        CheckConstraint(
+            "(superseded_at IS NULL) = (superseded_by_id IS NULL)", name="superseded_pair"
+        ),
         Index("medication_logs_time_student_idx", "student_medication_id", text("time_given DESC")),
         Index("ix_medication_logs_time_given", "time_given"),
         Index("ix_medication_logs_nurse_id", "nurse_id"),
@@ -324,7 +356,9 @@ class MedicationLog(Base):
             "student_medication_id",
             "scheduled_for",
             unique=True,
-            postgresql_where=text("status = 'GIVEN' AND scheduled_for IS NOT NULL AND superseded_at IS NULL"),
+            postgresql_where=text(
+                "status = 'GIVEN' AND scheduled_for IS NOT NULL AND superseded_at IS NULL"
+            ),
         ),
     )
 
@@ -362,7 +396,9 @@ class InventoryAdjustment(Base):
     __tablename__ = "inventory_adjustments"
 
     id: Mapped[uuid.UUID] = _uuid_pk()
-    inventory_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medication_inventory.id"), nullable=False)
+    inventory_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("medication_inventory.id"), nullable=False
+    )
     delta: Mapped[int] = mapped_column(Integer, nullable=False)
     quantity_after: Mapped[int] = mapped_column(Integer, nullable=False)
     reason: Mapped[str] = mapped_column(String(300), nullable=False)
@@ -375,7 +411,9 @@ class InventoryAdjustment(Base):
         CheckConstraint("delta <> 0", name="delta_not_zero"),
         CheckConstraint("quantity_after >= 0", name="quantity_after_not_negative"),
         CheckConstraint("length(btrim(reason)) > 0", name="reason_not_blank"),
-        CheckConstraint("witness_id IS NULL OR witness_id <> user_id", name="witness_is_other_person"),
+        CheckConstraint(
+            "witness_id IS NULL OR witness_id <> user_id", name="witness_is_other_person"
+        ),
         Index("ix_inventory_adjustments_inventory_id", "inventory_id", "created_at"),
     )
 
@@ -390,8 +428,12 @@ class IncidentReport(Base):
     severity: Mapped[str] = mapped_column(String(16), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)
     actions_taken: Mapped[str | None] = mapped_column(Text)
-    parent_notified: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
-    follow_up_required: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    parent_notified: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
+    follow_up_required: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
     follow_up_notes: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     medication_log_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medication_logs.id"))

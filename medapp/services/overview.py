@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from medapp.db.models import Medication, MedicationInventory, School, Student, StudentMedication, User
+from medapp.db.models import (
+    Medication,
+    MedicationInventory,
+    School,
+    Student,
+    StudentMedication,
+    User,
+)
 
 
 @dataclass(frozen=True)
@@ -25,7 +32,10 @@ def desk_summary(sessions: sessionmaker[Session]) -> DeskSummary:
         counts = s.execute(
             select(
                 select(func.count()).select_from(School).scalar_subquery(),
-                select(func.count()).select_from(Student).where(Student.is_active).scalar_subquery(),
+                select(func.count())
+                .select_from(Student)
+                .where(Student.is_active)
+                .scalar_subquery(),
                 select(func.count())
                 .select_from(StudentMedication)
                 .where(StudentMedication.is_active)

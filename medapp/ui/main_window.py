@@ -107,7 +107,9 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         sessions = self.db.sessions
-        run_in_background(self, lambda: desk_summary(sessions), self._show_summary, self._show_error)
+        run_in_background(
+            self, lambda: desk_summary(sessions), self._show_summary, self._show_error
+        )
 
     def _show_summary(self, summary: DeskSummary) -> None:
         self.overview.show_summary(summary)

@@ -26,7 +26,9 @@ def school(s: Session, code: str = "TEST-ES") -> School:
 
 
 def nurse(s: Session, sch: School, username: str = "nurse.test") -> User:
-    row = User(first_name="Nora", last_name="Nurse", username=username, role="NURSE", school_id=sch.id)
+    row = User(
+        first_name="Nora", last_name="Nurse", username=username, role="NURSE", school_id=sch.id
+    )
     s.add(row)
     s.flush()
     return row
@@ -46,9 +48,18 @@ def student(s: Session, sch: School, number: str = "S000001") -> Student:
     return row
 
 
-def medication(s: Session, name: str = "Methylphenidate", ndc: str | None = "0000-0000") -> Medication:
-    row = Medication(name=name, generic_name="methylphenidate hydrochloride", dosage_form="TABLET",
-                     strength="10 mg", ndc=ndc, is_controlled=True, dea_schedule="CII")
+def medication(
+    s: Session, name: str = "Methylphenidate", ndc: str | None = "0000-0000"
+) -> Medication:
+    row = Medication(
+        name=name,
+        generic_name="methylphenidate hydrochloride",
+        dosage_form="TABLET",
+        strength="10 mg",
+        ndc=ndc,
+        is_controlled=True,
+        dea_schedule="CII",
+    )
     s.add(row)
     s.flush()
     return row
@@ -56,8 +67,12 @@ def medication(s: Session, name: str = "Methylphenidate", ndc: str | None = "000
 
 def prescription(s: Session, stu: Student, med: Medication, **kw: object) -> StudentMedication:
     values: dict[str, object] = dict(
-        dosage="10 mg", frequency="daily at noon", route="PO", start_date=dt.date(2026, 9, 1),
-        prescribed_by="Dr. Who", administration_times=[dt.time(12, 0)],
+        dosage="10 mg",
+        frequency="daily at noon",
+        route="PO",
+        start_date=dt.date(2026, 9, 1),
+        prescribed_by="Dr. Who",
+        administration_times=[dt.time(12, 0)],
     )
     values.update(kw)
     row = StudentMedication(student_id=stu.id, medication_id=med.id, **values)
@@ -69,7 +84,11 @@ def prescription(s: Session, stu: Student, med: Medication, **kw: object) -> Stu
 def log(s: Session, rx: StudentMedication, who: User, **kw: object) -> MedicationLog:
     when = dt.datetime(2026, 11, 2, 17, 0, tzinfo=dt.UTC)
     values: dict[str, object] = dict(
-        id=uuid.uuid4(), nurse_id=who.id, time_given=when, scheduled_for=when, status="GIVEN",
+        id=uuid.uuid4(),
+        nurse_id=who.id,
+        time_given=when,
+        scheduled_for=when,
+        status="GIVEN",
         dosage_given="10 mg",
     )
     values.update(kw)
@@ -80,8 +99,9 @@ def log(s: Session, rx: StudentMedication, who: User, **kw: object) -> Medicatio
 
 
 def lot(s: Session, med: Medication, **kw: object) -> MedicationInventory:
-    values: dict[str, object] = dict(batch_number="B1", quantity=10, reorder_level=2,
-                                     expiration_date=dt.date(2027, 6, 1))
+    values: dict[str, object] = dict(
+        batch_number="B1", quantity=10, reorder_level=2, expiration_date=dt.date(2027, 6, 1)
+    )
     values.update(kw)
     row = MedicationInventory(medication_id=med.id, **values)
     s.add(row)

@@ -74,7 +74,9 @@ def test_unreachable_server_is_one_sentence() -> None:
 def test_missing_database_is_named(database_url: str) -> None:
     from sqlalchemy.engine import make_url
 
-    url = make_url(database_url).set(database="no_such_db_xyz").render_as_string(hide_password=False)
+    url = (
+        make_url(database_url).set(database="no_such_db_xyz").render_as_string(hide_password=False)
+    )
     with pytest.raises(DatabaseUnavailable, match="does not exist"):
         open_database(url)
 

@@ -38,9 +38,11 @@ def test_upgrade_downgrade_upgrade_on_empty_database(scratch_url: str) -> None:
         leftover = set(inspect(engine).get_table_names()) - {"alembic_version"}
         assert leftover == set()
         with engine.connect() as conn:
-            functions = conn.execute(
-                text("SELECT proname FROM pg_proc WHERE proname LIKE 'medapp_%'")
-            ).scalars().all()
+            functions = (
+                conn.execute(text("SELECT proname FROM pg_proc WHERE proname LIKE 'medapp_%'"))
+                .scalars()
+                .all()
+            )
         assert functions == []
 
         migrate.upgrade(engine)
@@ -60,7 +62,12 @@ def test_plan_indexes_exist(engine) -> None:  # noqa: ANN001
     insp = inspect(engine)
     names = {
         table: {ix["name"] for ix in insp.get_indexes(table)}
-        for table in ("medications", "medication_logs", "student_medications", "medication_inventory")
+        for table in (
+            "medications",
+            "medication_logs",
+            "student_medications",
+            "medication_inventory",
+        )
     }
     assert "medications_search_idx" in names["medications"]
     assert "medication_logs_time_student_idx" in names["medication_logs"]

@@ -9,12 +9,18 @@ import sys
 import pytest
 
 
-def run(*args: str, env_extra: dict[str, str] | None = None, timeout: int = 180) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env_extra: dict[str, str] | None = None, timeout: int = 180
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.pop("MEDAPP_DATABASE_URL", None)
     env.update(env_extra or {})
     return subprocess.run(
-        [sys.executable, "-m", "medapp", *args], capture_output=True, text=True, env=env, timeout=timeout
+        [sys.executable, "-m", "medapp", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
     )
 
 
@@ -29,10 +35,14 @@ def test_db_upgrade_downgrade_current(scratch_url: str) -> None:
 
 
 def test_unreachable_server_gives_one_line_and_exit_2() -> None:
-    result = run("--database-url", "postgresql://medapp:hunter2@127.0.0.1:1/medapp", "db", "current")
+    result = run(
+        "--database-url", "postgresql://medapp:hunter2@127.0.0.1:1/medapp", "db", "current"
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("medapp: Cannot use the medapp database at 127.0.0.1:1")
+    assert len(lines) == 1 and lines[0].startswith(
+        "medapp: Cannot use the medapp database at 127.0.0.1:1"
+    )
     assert "hunter2" not in result.stderr and "Traceback" not in result.stderr
 
 

@@ -23,7 +23,9 @@ def _qt_settings_in_tmp(qapp, tmp_path_factory: pytest.TempPathFactory) -> None:
     qapp.setApplicationName("medapp-tests")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(
-        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path_factory.mktemp("qsettings"))
+        QSettings.Format.IniFormat,
+        QSettings.Scope.UserScope,
+        str(tmp_path_factory.mktemp("qsettings")),
     )
 
 
