@@ -53,6 +53,13 @@ LOG_STATUSES = ("GIVEN", "NOT_GIVEN", "ENTERED_IN_ERROR")
 NOT_GIVEN_REASONS = ("REFUSED", "ABSENT", "HELD", "NO_SUPPLY", "PARENT_CALLED", "OTHER")
 INCIDENT_TYPES = ("ADVERSE_REACTION", "MEDICATION_ERROR", "INJURY", "ILLNESS", "OTHER")
 DEA_SCHEDULES = ("CI", "CII", "CIII", "CIV", "CV")
+MEDICATION_SOURCES = ("FDA", "MANUAL")
+MEDICATION_SEARCH_KEYS_SQL = (
+    "setweight(to_tsvector('simple'::regconfig, coalesce(medapp_search_key(name), '')), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, coalesce(medapp_search_key(generic_name), '')), 'B') || "
+    "setweight(to_tsvector('simple'::regconfig, coalesce(medapp_search_key(strength || ' ' || dosage_form || ' ' || coalesce(route, '')), '')), 'C') || "
+    "setweight(to_tsvector('simple'::regconfig, coalesce(medapp_search_key(manufacturer), '')), 'D')"
+)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -212,6 +219,26 @@ class Medication(Base):
     )
     created_at: Mapped[dt.datetime] = _created_at()
     updated_at: Mapped[dt.datetime] = _updated_at()
+    # Formulary (migration 0002). The *_key columns are medapp_search_key(): lower-case,
+    # accent- and punctuation-free words (medapp.formulary.text.search_key is the same in
+    # Python); "C" collation so LIKE 'prefix%' and ORDER BY use their btree indexes.
+    name_key: Mapped[str | None] = mapped_column(
+        Text(collation="C"), Computed("medapp_search_key(name)", persisted=True)
+    )
+    generic_key: Mapped[str | None] = mapped_column(
+        Text(collation="C"), Computed("medapp_search_key(generic_name)", persisted=True)
+    )
+    ndc_digits: Mapped[str | None] = mapped_column(
+        String(20, collation="C"), Computed("replace(ndc, '-', '')", persisted=True)
+    )
+    # Words of name (weight A), generic name (B), strength + form + route (C), manufacturer (D).
+    search_keys: Mapped[str | None] = mapped_column(
+        TSVECTOR, Computed(MEDICATION_SEARCH_KEYS_SQL, persisted=True)
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    marketing_end: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(String(16))  # FDA (imported) | MANUAL
+    updated_from_file: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (
         CheckConstraint(
@@ -220,6 +247,20 @@ class Medication(Base):
         ),
         CheckConstraint("dea_schedule IS NULL OR is_controlled", name="scheduled_is_controlled"),
         Index("medications_search_idx", "search_vector", postgresql_using="gin"),
+        CheckConstraint(
+            f"source IS NULL OR {_in('source', MEDICATION_SOURCES)}", name="source_known"
+        ),
+        Index("ix_medications_name_key", "name_key"),
+        Index("ix_medications_generic_key", "generic_key"),
+        Index("ix_medications_ndc_digits", "ndc_digits"),
+        # fastupdate off: no pending list to scan after a bulk import (the formulary is read
+        # far more often than written).
+        Index(
+            "medications_search_keys_idx",
+            "search_keys",
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
     )
 
 
@@ -229,6 +270,40 @@ Index(
     func.lower(Medication.name).label("name_lower"),
     postgresql_ops={"name_lower": "text_pattern_ops"},
 )
+
+
+class MedicationPackage(Base):
+    """One package of a formulary product (box, bottle, vial) and the NDC on its barcode.
+
+    ``ndc`` is the dashed 10-digit code as printed (4-4-2 / 5-3-2 / 5-4-1); ``ndc11`` (5-4-2,
+    unique) is the import key. ``ndc10`` is not unique by itself across formats, so a bare
+    10-digit scan is looked up here rather than guessed (medapp.formulary.ndc).
+    """
+
+    __tablename__ = "medication_packages"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    medication_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medications.id"), nullable=False)
+    ndc: Mapped[str] = mapped_column(String(14), nullable=False)
+    ndc10: Mapped[str] = mapped_column(String(10, collation="C"), nullable=False)
+    ndc11: Mapped[str] = mapped_column(String(11, collation="C"), nullable=False, unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(16))
+    updated_from_file: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = _created_at()
+    updated_at: Mapped[dt.datetime] = _updated_at()
+
+    medication: Mapped[Medication] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("ndc10 ~ '^[0-9]{10}$'", name="ndc10_digits"),
+        CheckConstraint("ndc11 ~ '^[0-9]{11}$'", name="ndc11_digits"),
+        CheckConstraint(
+            f"source IS NULL OR {_in('source', MEDICATION_SOURCES)}", name="source_known"
+        ),
+        Index("ix_medication_packages_medication_id", "medication_id"),
+        Index("ix_medication_packages_ndc10", "ndc10"),
+    )
 
 
 class StudentMedication(Base):

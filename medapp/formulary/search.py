@@ -1,0 +1,506 @@
+"""Medication search as nurses type it: names, prefixes, misspellings, any form of an NDC.
+
+How a query is answered (:func:`search_medications`):
+
+1. **NDC** — text made only of digits, dashes and spaces (optionally after "NDC") is read by
+   :func:`medapp.formulary.ndc.interpret_ndc`: product NDC with or without dashes, package NDC
+   in 10-digit, 11-digit or dashed form, or a scanned UPC-A / EAN-13 / GTIN-14 barcode (check
+   digit verified). Package matches (``medication_packages.ndc11`` / ``ndc10``) come first;
+   only if no package matches, products whose dash-stripped NDC (``medications.ndc_digits``)
+   fits one of the possible segmentations. 4–7 digits: products whose NDC starts with them.
+2. **Words** — the query is reduced to search-key words (:mod:`medapp.formulary.text`:
+   lower-case, no accents, no punctuation; so quotes, ``%``, ``_``, tsquery operators and
+   the like simply vanish) and matched as word *prefixes* against ``medications.search_keys``
+   (a weighted tsvector of name A, generic name B, strength and dosage form C, manufacturer
+   D; GIN index). Every word must match.
+   Common nurse words for forms and routes also match the FDA's (:data:`SYNONYMS`:
+   "inhaler" → inhalation/aerosol, "liquid" → solution/suspension/syrup, …).
+3. **Typos** — only when step 2 finds fewer than :data:`FUZZY_BELOW` result rows: first the
+   words joined ("epi pen" → epipen), then each word
+   that is not the start of any known name word is corrected against an in-process
+   vocabulary of the words in names and generic names (rapidfuzz ``ratio`` ≥
+   :data:`FUZZY_CUTOFF`, up to three alternatives, the most common word first on ties) and
+   the query runs again with ``(word:* | correction …)`` per word. Works without pg_trgm.
+
+Ranking (``tier``, smaller first): 0 the whole query equals the name, 1 the name starts with
+it, 2 equals the generic name, 3 the generic name starts with it, 4 every word starts a word of
+the name/generic name, 5 …of name, generic, strength or form, 6 a word matched only the
+manufacturer; the same tiers + 10 for rows found only through a spelling correction. Within a
+tier: active products before inactive ones (no longer in the FDA file, or past their marketing
+end date), shorter names first ("Adderall" before "Adderall XR"), then name, strength (by its
+number), dosage form.
+
+Grouping: products with the same name, strength and dosage form (the same drug from many
+labelers and repackagers) are collapsed into one result with ``group_size`` — one
+representative row, preferring an active one with a mixed-case name — so one popular drug
+cannot fill the page; :func:`group_members` lists the whole group. ``total`` counts results
+after grouping; ``offset``/``limit`` page through them.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import uuid
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from medapp.formulary.ndc import NdcError, NdcQuery, interpret_ndc
+from medapp.formulary.text import query_tokens, search_key
+
+QueryKind = Literal["ndc", "text", "fuzzy", "empty"]
+
+MAX_LIMIT = 200
+MAX_OFFSET = 10_000
+MAX_INPUT_CHARS = 500
+FUZZY_BELOW = 5  # run the typo stage when the word stage finds fewer result rows than this
+FUZZY_CUTOFF = 80.0  # rapidfuzz ratio (0-100)
+FUZZY_MIN_TOKEN = 4
+VOCABULARY_TTL_S = 3600.0
+PARTIAL_NDC_MAX = 500
+
+Bind = Session | Connection
+
+
+@dataclass(frozen=True)
+class MedicationHit:
+    """One search result, detached from the database (safe to hand to Qt models)."""
+
+    id: uuid.UUID
+    name: str
+    generic_name: str | None
+    strength: str
+    dosage_form: str
+    route: str | None
+    manufacturer: str | None
+    ndc: str | None
+    is_controlled: bool
+    dea_schedule: str | None
+    is_otc: bool
+    is_active: bool
+    group_size: int = 1  # products collapsed into this result (same name/strength/form)
+    package_ndc: str | None = None  # the package a scanned/typed package NDC matched
+    package_description: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    query: str
+    items: tuple[MedicationHit, ...]
+    total: int  # results (after grouping) over all pages
+    offset: int
+    limit: int
+    query_kind: QueryKind
+    corrected: str | None = None  # the spelling searched instead ("sertraline"), if any
+    message: str | None = None  # why an NDC-looking query found nothing ("bad check digit")
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str  # name as usually written in the formulary
+    kind: Literal["name", "generic"]
+    count: int  # products with this name (a proxy for how common it is)
+
+
+# --- public API -----------------------------------------------------------------------------
+
+
+def search_medications(
+    session: Bind, query: str, *, limit: int = 25, offset: int = 0
+) -> SearchPage:
+    """Ranked, grouped, paginated search (see the module docstring for the rules)."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    offset = max(0, min(int(offset), MAX_OFFSET))
+    raw = (query if isinstance(query, str) else "")[:MAX_INPUT_CHARS]
+    try:
+        ndc_query = interpret_ndc(raw)
+    except NdcError as exc:
+        return SearchPage(raw, (), 0, offset, limit, "ndc", message=str(exc))
+    if ndc_query is not None:
+        hits = _ndc_hits(session, ndc_query)
+        return SearchPage(
+            raw, tuple(hits[offset : offset + limit]), len(hits), offset, limit, "ndc"
+        )
+
+    tokens = query_tokens(raw)
+    if not tokens or len("".join(tokens)) < 2:
+        return SearchPage(raw, (), 0, offset, limit, "empty")
+    plan = _Plan.exact(tokens)
+    items, total = _text_hits(session, plan, limit, offset)
+    if total >= FUZZY_BELOW:
+        return SearchPage(raw, items, total, offset, limit, "text")
+    # Few hits: maybe "epi pen" for EpiPen, or a misspelling ("sertaline").
+    for retry in (_joined(tokens), _correct(session, tokens)):
+        if retry is None:
+            continue
+        retry_items, retry_total = _text_hits(session, retry, limit, offset)
+        if retry_total > total:
+            corrected = " ".join(retry.best)
+            return SearchPage(
+                raw, retry_items, retry_total, offset, limit, "fuzzy", corrected=corrected
+            )
+    return SearchPage(raw, items, total, offset, limit, "text")
+
+
+def lookup_ndc(session: Bind, code: str) -> MedicationHit | None:
+    """The product a typed or scanned NDC / barcode names, or None (also for invalid input)."""
+    try:
+        ndc_query = interpret_ndc((code if isinstance(code, str) else "")[:MAX_INPUT_CHARS])
+    except NdcError:
+        return None
+    if ndc_query is None or ndc_query.digits_prefix is not None:
+        return None
+    hits = _ndc_hits(session, ndc_query)
+    return hits[0] if hits else None
+
+
+def autocomplete(session: Bind, prefix: str, limit: int = 10) -> list[Suggestion]:
+    """Names and generic names starting with ``prefix`` (2+ characters), most common first.
+
+    An exact name comes first; a name that is both a brand and a generic name is listed once.
+    """
+    key = search_key((prefix if isinstance(prefix, str) else "")[:MAX_INPUT_CHARS])[:100]
+    limit = max(1, min(int(limit), 50))
+    if len(key.replace(" ", "")) < 2 or key.replace(" ", "").isdigit():
+        return []
+    rows = session.execute(
+        text(
+            """
+            (SELECT name_key AS key, mode() WITHIN GROUP (ORDER BY name) AS label,
+                    count(*) AS n, 'name' AS kind
+               FROM medications WHERE name_key LIKE :p
+              GROUP BY name_key ORDER BY n DESC, name_key LIMIT :k)
+            UNION ALL
+            (SELECT generic_key, mode() WITHIN GROUP (ORDER BY generic_name), count(*), 'generic'
+               FROM medications WHERE generic_key LIKE :p
+              GROUP BY generic_key ORDER BY count(*) DESC, generic_key LIMIT :k)
+            """
+        ),
+        {"p": key + "%", "k": limit},
+    ).all()
+    best: dict[str, Suggestion] = {}
+    for row_key, label, n, kind in rows:
+        seen = best.get(row_key)
+        if seen is None or (seen.kind == "generic" and kind == "name"):
+            best[row_key] = Suggestion(label, kind, max(n, seen.count if seen else 0))
+    ranked = sorted(best.items(), key=lambda kv: (kv[0] != key, -kv[1].count, kv[0]))
+    return [s for _, s in ranked[:limit]]
+
+
+def group_members(session: Bind, hit: MedicationHit, *, limit: int = 200) -> list[MedicationHit]:
+    """Every product collapsed into ``hit`` (same name, strength and form), active first."""
+    rows = session.execute(
+        text(
+            f"""
+            SELECT {_HIT_COLUMNS}, 1 AS group_size
+              FROM medications h
+              JOIN medications m ON m.name_key = h.name_key AND m.strength = h.strength
+                                AND m.dosage_form = h.dosage_form
+             WHERE h.id = :id
+             ORDER BY {_ACTIVE} DESC, m.manufacturer, m.ndc
+             LIMIT :limit
+            """
+        ),
+        {"id": hit.id, "limit": max(1, min(limit, 1000))},
+    ).all()
+    return [_hit(r._mapping) for r in rows]
+
+
+def invalidate_vocabulary() -> None:
+    """Forget the typo-correction vocabulary (after an import or a hand-added medication)."""
+    with _VOCAB_LOCK:
+        _VOCABULARIES.clear()
+
+
+# --- SQL ------------------------------------------------------------------------------------
+
+_ACTIVE = "(m.is_active AND (m.marketing_end IS NULL OR m.marketing_end >= CURRENT_DATE))"
+_HIT_COLUMNS = (
+    "m.id, m.name, m.generic_name, m.strength, m.dosage_form, m.route, m.manufacturer, m.ndc, "
+    f"m.is_controlled, m.dea_schedule, m.is_otc, {_ACTIVE} AS is_active"
+)
+
+
+def _tier_sql(p: str) -> str:
+    return f"""CASE WHEN m.name_key = :{p}q THEN 0
+                    WHEN m.name_key LIKE :{p}qp THEN 1
+                    WHEN m.generic_key = :{p}q THEN 2
+                    WHEN m.generic_key LIKE :{p}qp THEN 3
+                    WHEN m.search_keys @@ to_tsquery('simple', :{p}ts_ac) THEN 4
+                    WHEN m.search_keys @@ to_tsquery('simple', :{p}ts_ab) THEN 5
+                    WHEN m.search_keys @@ to_tsquery('simple', :{p}ts_abc) THEN 6
+                    ELSE 7 END"""
+
+
+_TEXT_SQL = f"""
+WITH hits AS (
+    SELECT m.id, m.name_key, m.strength, m.dosage_form, m.ndc, m.name,
+           {_ACTIVE} AS active,
+           count(*) OVER (PARTITION BY m.name_key) AS popularity,
+           CASE WHEN m.search_keys @@ to_tsquery('simple', :ts_exact) THEN {_tier_sql("")}
+                ELSE 10 + {_tier_sql("c_")} END AS tier
+      FROM medications m
+     WHERE m.search_keys @@ to_tsquery('simple', :ts_any)
+), grouped AS (
+    SELECT DISTINCT ON (name_key, strength, dosage_form)
+           id, name_key, strength, dosage_form, active, popularity,
+           min(tier) OVER w AS tier, count(*) OVER w AS group_size
+      FROM hits
+    WINDOW w AS (PARTITION BY name_key, strength, dosage_form)
+     ORDER BY name_key, strength, dosage_form, active DESC, tier, (name = upper(name)), ndc
+)
+SELECT {_HIT_COLUMNS}, g.group_size, count(*) OVER () AS total
+  FROM grouped g JOIN medications m ON m.id = g.id
+ ORDER BY g.tier, NOT g.active, g.popularity DESC, g.name_key,
+          substring(g.strength FROM '^[0-9]*[.]?[0-9]+')::numeric NULLS LAST,
+          g.strength, g.dosage_form, m.ndc
+ LIMIT :limit OFFSET :offset
+"""
+
+
+# Words nurses type for a form or route that the FDA spells differently (whole words only).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "inhaler": ("inhalation", "aerosol"),
+    "puffer": ("inhalation", "aerosol"),
+    "liquid": ("solution", "suspension", "syrup", "elixir"),
+    "pill": ("tablet", "capsule"),
+    "pills": ("tablet", "capsule"),
+    "shot": ("injection", "injectable"),
+    "injector": ("injection",),
+    "eye": ("ophthalmic",),
+    "ear": ("otic", "auricular"),
+    "nose": ("nasal",),
+    "patch": ("transdermal", "film"),
+    "er": ("extended",),
+    "xr": ("extended",),
+}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The words to search for: each word with its synonyms, and spelling corrections."""
+
+    tokens: tuple[str, ...]
+    corrections: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def exact(cls, tokens: Sequence[str]) -> _Plan:
+        return cls(tuple(tokens), tuple(() for _ in tokens))
+
+    @property
+    def best(self) -> tuple[str, ...]:
+        pairs = zip(self.tokens, self.corrections, strict=True)
+        return tuple(alts[0] if alts else tok for tok, alts in pairs)
+
+    def params(self) -> dict[str, Any]:
+        q, cq = " ".join(self.tokens), " ".join(self.best)
+        words = [(t, *SYNONYMS.get(t, ())) for t in self.tokens]
+        corrected = [(t, *SYNONYMS.get(t, ())) for t in self.best]
+        every = [(*w, *alts) for w, alts in zip(words, self.corrections, strict=True)]
+        return {
+            "q": q,
+            "qp": q + "%",
+            "ts_exact": _tsquery(words),
+            "ts_ac": _tsquery(words, "AC"),
+            "ts_ab": _tsquery(words, "AB"),
+            "ts_abc": _tsquery(words, "ABC"),
+            "c_q": cq,
+            "c_qp": cq + "%",
+            "c_ts_ac": _tsquery(corrected, "AC"),
+            "c_ts_ab": _tsquery(corrected, "AB"),
+            "c_ts_abc": _tsquery(corrected, "ABC"),
+            "ts_any": _tsquery(every),
+        }
+
+
+def _tsquery(words: Iterable[Sequence[str]], weights: str = "") -> str:
+    """``('a':* | 'b':*) & ('c':*)`` — words are search keys ([a-z0-9]), so nothing to escape."""
+    return " & ".join(
+        "(" + " | ".join(f"'{w}':*{weights}" for w in alternatives) + ")" for alternatives in words
+    )
+
+
+def _text_hits(
+    session: Bind, plan: _Plan, limit: int, offset: int
+) -> tuple[tuple[MedicationHit, ...], int]:
+    params = plan.params() | {"limit": limit, "offset": offset}
+    rows = session.execute(text(_TEXT_SQL), params).all()
+    if not rows and offset:
+        first = session.execute(text(_TEXT_SQL), params | {"limit": 1, "offset": 0}).first()
+        return (), int(first.total) if first else 0
+    total = int(rows[0].total) if rows else 0
+    return tuple(_hit(r._mapping) for r in rows), total
+
+
+def _ndc_hits(session: Bind, q: NdcQuery) -> list[MedicationHit]:
+    if q.digits_prefix is not None:
+        rows = session.execute(
+            text(
+                f"SELECT {_HIT_COLUMNS}, 1 AS group_size FROM medications m "
+                "WHERE m.ndc_digits LIKE :p ORDER BY m.ndc_digits LIMIT :n"
+            ),
+            {"p": q.digits_prefix + "%", "n": PARTIAL_NDC_MAX},
+        ).all()
+        return [_hit(r._mapping) for r in rows]
+    rows = []
+    if q.ndc11 or q.ndc10:
+        rows = session.execute(
+            text(
+                f"""SELECT {_HIT_COLUMNS}, 1 AS group_size, p.ndc AS package_ndc,
+                           p.description AS package_description
+                      FROM medication_packages p JOIN medications m ON m.id = p.medication_id
+                     WHERE p.ndc11 = ANY(:ndc11) OR p.ndc10 = ANY(:ndc10)
+                     ORDER BY {_ACTIVE} DESC, m.name, p.ndc"""
+            ),
+            {"ndc11": list(q.ndc11), "ndc10": list(q.ndc10)},
+        ).all()
+    if not rows and q.product_digits:
+        rows = session.execute(
+            text(
+                f"""SELECT {_HIT_COLUMNS}, 1 AS group_size FROM medications m
+                     WHERE m.ndc_digits = ANY(:digits)
+                     ORDER BY {_ACTIVE} DESC, m.name, m.ndc"""
+            ),
+            {"digits": list(q.product_digits)},
+        ).all()
+    seen: set[uuid.UUID] = set()
+    hits = []
+    for r in rows:
+        if r.id not in seen:
+            seen.add(r.id)
+            hits.append(_hit(r._mapping))
+    return hits
+
+
+def _hit(m: Any) -> MedicationHit:
+    return MedicationHit(
+        id=m["id"],
+        name=m["name"],
+        generic_name=m["generic_name"],
+        strength=m["strength"],
+        dosage_form=m["dosage_form"],
+        route=m["route"],
+        manufacturer=m["manufacturer"],
+        ndc=m["ndc"],
+        is_controlled=m["is_controlled"],
+        dea_schedule=m["dea_schedule"],
+        is_otc=m["is_otc"],
+        is_active=m["is_active"],
+        group_size=int(m.get("group_size") or 1),
+        package_ndc=m.get("package_ndc"),
+        package_description=m.get("package_description"),
+    )
+
+
+# --- typo correction ------------------------------------------------------------------------
+
+
+@dataclass
+class _Vocabulary:
+    words: list[str]  # words of names and generic names: what a typo is corrected to
+    counts: dict[str, int]  # products per word
+    known: list[str]  # sorted words of every field, to tell a typo from a prefix
+    built: float
+
+    def starts_a_word(self, token: str) -> bool:
+        i = bisect_left(self.known, token)
+        return i < len(self.known) and self.known[i].startswith(token)
+
+
+_VOCAB_LOCK = threading.Lock()
+_VOCABULARIES: dict[str, _Vocabulary] = {}
+
+
+def _database_key(session: Bind) -> str:
+    bind = session.get_bind() if isinstance(session, Session) else session
+    return bind.engine.url.render_as_string(hide_password=True)
+
+
+def _vocabulary(session: Bind) -> _Vocabulary:
+    key = _database_key(session)
+    with _VOCAB_LOCK:
+        vocab = _VOCABULARIES.get(key)
+        if vocab is not None and time.monotonic() - vocab.built < VOCABULARY_TTL_S:
+            return vocab
+    rows = session.execute(
+        text(
+            "SELECT word, ndoc FROM ts_stat('SELECT search_keys FROM medications', 'AB') "
+            "WHERE length(word) >= 3 AND word !~ '^[0-9]'"
+        )
+    ).all()
+    other = session.execute(
+        text("SELECT word FROM ts_stat('SELECT search_keys FROM medications', 'CD')")
+    ).scalars()
+    counts = {w: int(n) for w, n in rows}
+    known = sorted(set(counts).union(other))
+    vocab = _Vocabulary(sorted(counts), counts, known, time.monotonic())
+    with _VOCAB_LOCK:
+        _VOCABULARIES[key] = vocab
+    return vocab
+
+
+def _joined(tokens: Sequence[str]) -> _Plan | None:
+    """ "epi pen" → "epipen": words typed apart that the formulary writes as one."""
+    if len(tokens) < 2 or any(t.isdigit() for t in tokens):
+        return None
+    return _Plan.exact(["".join(tokens)])
+
+
+def _correct(session: Bind, tokens: Sequence[str]) -> _Plan | None:
+    """Spelling alternatives for the words no name starts with (None: nothing to correct)."""
+    candidates = [
+        t for t in tokens if len(t) >= FUZZY_MIN_TOKEN and not t[0].isdigit() and t not in SYNONYMS
+    ]
+    if not candidates:
+        return None
+    vocab = _vocabulary(session)
+    if not vocab.words:
+        return None
+    alternatives: list[tuple[str, ...]] = []
+    changed = False
+    for tok in tokens:
+        alts: tuple[str, ...] = ()
+        if tok in candidates and not vocab.starts_a_word(tok):
+            alts = _closest(tok, vocab)
+            changed = changed or bool(alts)
+        alternatives.append(alts)
+    return _Plan(tuple(tokens), tuple(alternatives)) if changed else None
+
+
+def _closest(token: str, vocab: _Vocabulary, n: int = 3) -> tuple[str, ...]:
+    try:
+        from rapidfuzz import fuzz, process
+    except ImportError:  # pragma: no cover - rapidfuzz is a dependency; stdlib fallback
+        import difflib
+
+        matches = difflib.get_close_matches(token, vocab.words, n=8, cutoff=FUZZY_CUTOFF / 100)
+        scored = [(w, difflib.SequenceMatcher(None, token, w).ratio() * 100) for w in matches]
+    else:
+        found = process.extract(
+            token, vocab.words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=8
+        )
+        scored = [(w, float(s)) for w, s, _ in found]
+    if not scored:
+        return ()
+    # Prefer the better score; among near-equal ones (within 3 points) the more common word.
+    best = max(s for _, s in scored)
+    ranked = sorted(
+        scored,
+        key=lambda ws: (-(round(ws[1] / 3)), -math.log1p(vocab.counts.get(ws[0], 0)), ws[0]),
+    )
+    return tuple(w for w, s in ranked if s >= best - 8)[:n]
+
+
+def warm_up(session: Bind) -> None:
+    """Build the typo vocabulary now (call once off the GUI thread at start-up)."""
+    _vocabulary(session)
