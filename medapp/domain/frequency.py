@@ -510,10 +510,6 @@ _INT = "#i"  # a whole number
 _TIME = "#t"  # a clock-time token
 
 
-def _is_num(tok: str) -> bool:
-    return tok[0].isdigit()
-
-
 def _phrase(toks: Sequence[str], start: int, end: int) -> str:
     return " ".join(t[1:] if t[0] == "@" else t for t in toks[start:end])
 
@@ -1127,6 +1123,9 @@ def _m_days(toks: Sequence[str], i: int) -> tuple[int, _Action] | None:
             if _day_at(following, True) is not None or following in _DAY_AMBIGUOUS:
                 j += 1
                 continue
+        # "mon, wed fri": commas are not tokens, so adjacent day words continue the list.
+        if j < n and (toks[j] in _DAY_ABBR or toks[j] in _DAY_NAMES):
+            continue
         break
     if items == 0:
         return None
@@ -1143,8 +1142,15 @@ def _m_days(toks: Sequence[str], i: int) -> tuple[int, _Action] | None:
     return j, action
 
 
+def _m_every_day(toks: Sequence[str], i: int) -> tuple[int, _Action] | None:
+    """ "every Tuesday", "each Monday and Thursday": the named days after "every"/"each"."""
+    return _m_days(toks, i + 1) if i + 1 < len(toks) else None
+
+
 for _word in (*_DAY_NAMES, *_DAY_ABBR, *_DAY_LETTERS, *_DAY_GROUPS):
     _INDEX.setdefault(_word, []).append(_m_days)
+for _word in ("every", "each"):
+    _INDEX.setdefault(_word, []).append(_m_every_day)
 for _word in ("max", "maximum", "mdd", "do", "not", "no", "up"):
     _INDEX.setdefault(_word, []).append(_m_max)
 
@@ -1295,6 +1301,10 @@ def _tokenize(norm: str) -> list[str]:
             last_was_digit = True
             continue
         if kind == "word":
+            if not raw.isalpha():
+                # \w also holds "²", "½" and other numeric symbols: refuse rather than misread.
+                bad = next(ch for ch in raw if not ch.isalpha())
+                raise FrequencyError(f"The character “{bad}” is not understood in a frequency.")
             if raw in _NUMBER_WORDS:
                 digits = str(_NUMBER_WORDS[raw])
                 # "every 4 four hours", "2 two times daily": the word repeats the number.
