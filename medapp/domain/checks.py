@@ -227,7 +227,11 @@ def check_can_give(
 
     current = current_logs(logs)
     target = scheduled_for
+    not_in_force = any(w.code in _ORDER_NOT_IN_FORCE for w in warnings)
     try:
+        if not_in_force:
+            # No order to give under: schedule and PRN findings would only add noise.
+            return _with_allergies(warnings, prescription, medication_names, allergens, target)
         frequency = effective_frequency(prescription, calendar)
     except FrequencyError as exc:
         warnings.append(
@@ -260,6 +264,26 @@ def check_can_give(
             target, found = _scheduled_findings(prescription, calendar, at, now, current, target)
             warnings.extend(found)
 
+    return _with_allergies(warnings, prescription, medication_names, allergens, target)
+
+
+_ORDER_NOT_IN_FORCE = frozenset(
+    {
+        WarningCode.NOT_ACTIVE,
+        WarningCode.NOT_STARTED,
+        WarningCode.ENDED,
+        WarningCode.AUTHORIZATION_EXPIRED,
+    }
+)
+
+
+def _with_allergies(
+    warnings: list[RuleWarning],
+    prescription: Prescription,
+    medication_names: Iterable[str],
+    allergens: Iterable[str],
+    target: datetime | None,
+) -> GiveDecision:
     names = list(medication_names) or (
         [prescription.medication_name] if prescription.medication_name else []
     )

@@ -396,19 +396,21 @@ def _match_window(
     times: list[float], logs: list[DoseLog], claimed: list[DoseLog | None], w: float
 ) -> list[DoseLog]:
     """Pair logs and unclaimed doses within the window, nearest pairs first."""
-    candidates: list[tuple[float, int, int]] = []
-    log_times = [log.time_given.timestamp() for log in logs]
-    for j, t in enumerate(log_times):
+    # (distance, dose, NOT_GIVEN after GIVEN, log time, input position): ties never depend on
+    # the order the logs arrived in, except between logs identical in time and status.
+    candidates: list[tuple[float, int, bool, float, int]] = []
+    for j, log in enumerate(logs):
+        t = log.time_given.timestamp()
         lo = bisect_left(times, t - w)
         hi = bisect_right(times, t + w)
         for k in range(lo, hi):
             if claimed[k] is None:
-                candidates.append((abs(t - times[k]), k, j))
+                candidates.append((abs(t - times[k]), k, log.status is not _GIVEN, t, j))
     if not candidates:
         return logs
     candidates.sort()
     used = [False] * len(logs)
-    for _, k, j in candidates:
+    for _, k, _g, _t, j in candidates:
         if claimed[k] is None and not used[j]:
             claimed[k] = logs[j]
             used[j] = True

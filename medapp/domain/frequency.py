@@ -495,7 +495,8 @@ class _Acc:
     ndays: list[tuple[int, str]] = field(default_factory=list)
     weekdays: list[tuple[frozenset[int], str]] = field(default_factory=list)
     prn: list[str] = field(default_factory=list)
-    maxes: list[tuple[float, str | None, bool, str]] = field(default_factory=list)
+    # (quantity, unit, rolling 24 h, phrase, worded as an amount: "mdd", "max daily dose")
+    maxes: list[tuple[float, str | None, bool, str, bool]] = field(default_factory=list)
     doses: list[tuple[float, float, str | None]] = field(default_factory=list)
     free_next: bool = False
     last_freq: tuple[int, int, str, str] | None = None  # start, end, phrase, kind
@@ -979,9 +980,12 @@ def _m_max(toks: Sequence[str], i: int) -> tuple[int, _Action] | None:
         upto = True
     else:
         return None
+    amount_wording = t == "mdd"
     while j < n and toks[j] in _MAX_FILLERS:
         if toks[j] == "daily":
             per_day = True
+        elif toks[j] in ("dose", "amount", "total"):
+            amount_wording = True
         j += 1
     if j >= n or not toks[j][0].isdigit():
         return None
@@ -1014,7 +1018,7 @@ def _m_max(toks: Sequence[str], i: int) -> tuple[int, _Action] | None:
         if upto and unit == "time":
             acc.prn.append(phrase)
             acc.free_next = False
-        acc.maxes.append((qty, unit, rolling, phrase))
+        acc.maxes.append((qty, unit, rolling, phrase, amount_wording))
 
     return end, action
 
@@ -1419,11 +1423,12 @@ def _max_to_doses(acc: _Acc, text: str) -> tuple[int | None, bool]:
     """Turn the stated maxima into a number of doses (the strictest wins)."""
     best: int | None = None
     rolling = False
-    for qty, unit, is_rolling, phrase in acc.maxes:
+    for qty, unit, is_rolling, phrase, amount_wording in acc.maxes:
         if unit in (None, "dose", "time"):
-            # A bare number ("mdd 3") is a count of doses only when each dose is one unit.
+            # "max 3 per day" counts doses. A bare amount ("mdd 3", "max daily dose 3") is a
+            # count of doses only when each dose is one unit (one tablet, one puff).
             counted = [(lo, hi) for lo, hi, u in acc.doses if u not in _AMOUNT_UNITS]
-            if unit is None and any(lo != 1 or hi != 1 for lo, hi in counted):
+            if unit is None and amount_wording and any(lo != 1 or hi != 1 for lo, hi in counted):
                 raise FrequencyError(
                     f"“{phrase}” in “{_shown(text)}”: is that doses or tablets? Write “max N "
                     "doses per day”."

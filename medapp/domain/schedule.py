@@ -171,6 +171,14 @@ def _frequency_and_note(
             raise
         note = str(exc)
         parsed = Frequency(times=explicit, prn=not explicit)
+    if prescription.is_prn and not parsed.prn and note is None:
+        # PRN ticked on a scheduled wording ("every 4 hours"): read it as the order would be
+        # read with "as needed" added, so q4h becomes "at least 4 hours apart" and bid "max 2".
+        try:
+            parsed = parse_frequency(prescription.frequency + " as needed", defaults)
+        except FrequencyError as exc:
+            note = str(exc)
+            parsed = Frequency(prn=True)
     if parsed.prn or prescription.is_prn:
         return (
             replace(
