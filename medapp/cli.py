@@ -56,6 +56,32 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--reset", action="store_true", help="empty the demo database first")
 
     sub.add_parser("info", help="where settings, data, cache and logs live; which database is used")
+
+    form = sub.add_parser("formulary", help="load the FDA drug list (NDC Directory); search it")
+    formsub = form.add_subparsers(dest="formulary_command", required=True)
+    imp = formsub.add_parser(
+        "import",
+        help="load the FDA NDC product (and package) file into the formulary",
+        description="Download 'NDC database file - Text version' (ndctext.zip) from "
+        "https://www.fda.gov/drugs/drug-approvals-and-databases/national-drug-code-directory "
+        "and give the zip (or its product.txt, with --packages package.txt). Re-importing a "
+        "newer file updates products and never duplicates or deletes them.",
+    )
+    imp.add_argument("products", metavar="PRODUCTS_FILE", help="product.txt or ndctext.zip")
+    imp.add_argument("--packages", metavar="PACKAGES_FILE", help="package.txt")
+    imp.add_argument(
+        "--retire-missing",
+        action="store_true",
+        help="mark FDA products that are no longer in the file inactive (never deleted)",
+    )
+    imp.add_argument(
+        "--rejects", metavar="FILE", help="write every rejected line (file, line, reason) here"
+    )
+    find = formsub.add_parser("search", help="search the formulary as the desk does")
+    find.add_argument("query", metavar="QUERY", help="name, generic name, NDC or barcode digits")
+    find.add_argument("--limit", type=int, default=25, help="results per page (default 25)")
+    find.add_argument("--offset", type=int, default=0, help="skip this many results")
+    find.add_argument("--json", action="store_true", help="print a JSON list of results")
     return p
 
 
@@ -74,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_demo(args, settings)
         if args.command == "info":
             return _cmd_info(settings)
+        if args.command == "formulary":
+            return _cmd_formulary(args, settings)
         return _cmd_gui(args, settings)
     except (DatabaseUnavailable, ConfigError, UserError) as exc:
         print(f"medapp: {exc}", file=sys.stderr)
@@ -163,6 +191,130 @@ def _cmd_info(settings: Settings) -> int:
     print(f"cache:         {paths.cache_dir()}")
     print(f"logs:          {paths.log_dir()}")
     return 0
+
+
+def _cmd_formulary(args: argparse.Namespace, settings: Settings) -> int:
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from medapp.bootstrap import connect
+    from medapp.formulary.readers import FormularyFileError, resolve_sources
+
+    if args.formulary_command == "import":
+        products = Path(args.products).expanduser()
+        packages = Path(args.packages).expanduser() if args.packages else None
+        try:
+            resolve_sources(products, packages)  # a missing file fails before connecting
+        except FormularyFileError as exc:
+            raise UserError(str(exc)) from None
+    db = connect(settings)
+    try:
+        if args.formulary_command == "import":
+            return _formulary_import(db, products, packages, args)
+        from medapp.services.search import search_medications
+
+        with db.sessions() as session:
+            page = search_medications(session, args.query, limit=args.limit, offset=args.offset)
+        if args.json:
+            fields = ("id", "name", "generic_name", "strength", "dosage_form", "route")
+            more = ("manufacturer", "ndc", "is_controlled", "dea_schedule", "is_otc")
+            rows = [
+                {k: str(v) if k == "id" else v for k, v in dataclasses.asdict(hit).items()}
+                for hit in page.items
+            ]
+            keys = (*fields, *more, "is_active", "group_size", "package_ndc")
+            print(json.dumps([{k: r[k] for k in keys} for r in rows], indent=2))
+            return 0
+        if page.message:
+            print(page.message)
+        if page.corrected:
+            print(f"Showing results for '{page.corrected}':")
+        if not page.items:
+            print("No medication matches." if page.total == 0 else "No more results.")
+        for hit in page.items:
+            extra = f"  ×{hit.group_size} labelers" if hit.group_size > 1 else ""
+            dea = f"  [{hit.dea_schedule}]" if hit.dea_schedule else ""
+            print(
+                f"{hit.name} {hit.strength} {hit.dosage_form.lower()}{dea}  — "
+                f"{hit.generic_name or ''}; {hit.manufacturer or ''}; NDC {hit.ndc or '-'}"
+                f"{'  package ' + hit.package_ndc if hit.package_ndc else ''}{extra}"
+            )
+        if page.total > len(page.items):
+            shown = f"{page.offset + 1}-{page.offset + len(page.items)}" if page.items else "none"
+            print(f"({shown} of {page.total}; --offset for more)")
+        return 0
+    finally:
+        db.dispose()
+
+
+def _formulary_import(db, products, packages, args: argparse.Namespace) -> int:  # noqa: ANN001
+    from medapp.formulary.importer import import_formulary, rejection_lines
+    from medapp.formulary.readers import FormularyFileError
+
+    progress = _ProgressLine(sys.stderr)
+    try:
+        with db.engine.begin() as conn:
+            report = import_formulary(
+                conn,
+                products,
+                packages,
+                retire_missing=args.retire_missing,
+                progress=progress,
+            )
+    except FormularyFileError as exc:
+        raise UserError(f"{exc} Nothing was imported.") from None
+    finally:
+        progress.done()
+    print(
+        f"Imported {report.products_file} ({report.layout}) into {db.display_name} "
+        f"in {report.seconds:.1f} s:"
+    )
+    for line in report.summary_lines():
+        print(f"  {line}")
+    lines = rejection_lines(report.rejections)
+    if lines:
+        shown = 20
+        print(f"Rejected lines ({len(lines)}):")
+        for line in lines[:shown]:
+            print(f"  {line}")
+        if len(lines) > shown and not args.rejects:
+            print(f"  … and {len(lines) - shown} more (--rejects FILE lists them all)")
+    if args.rejects:
+        from pathlib import Path
+
+        Path(args.rejects).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        print(f"All rejected lines: {args.rejects}")
+    return 0
+
+
+class _ProgressLine:
+    """A one-line progress bar on a terminal (nothing when the output is not a terminal)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream) -> None:  # noqa: ANN001
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if total:
+            filled = int(self.WIDTH * done / total)
+            bar = "█" * filled + "·" * (self.WIDTH - filled)
+            text = f"{stage:<16}{bar} {100 * done // total:>3}%"
+        else:
+            text = f"{stage}…"
+        self.stream.write(f"\r{text:<60}")
+        self.stream.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.flush()
 
 
 def _cmd_gui(args: argparse.Namespace, settings: Settings) -> int:

@@ -14,7 +14,7 @@ How a query is answered (:func:`search_medications`):
    (a weighted tsvector of name A, generic name B, strength and dosage form C, manufacturer
    D; GIN index). Every word must match.
    Common nurse words for forms and routes also match the FDA's (:data:`SYNONYMS`:
-   "inhaler" → inhalation/aerosol, "liquid" → solution/suspension/syrup, …).
+   "inhaler" → aerosol/inhalant, "liquid" → solution/suspension/syrup, …).
 3. **Typos** — only when step 2 finds fewer than :data:`FUZZY_BELOW` result rows: first the
    words joined ("epi pen" → epipen), then each word
    that is not the start of any known name word is corrected against an in-process
@@ -39,12 +39,13 @@ after grouping; ``offset``/``limit`` page through them.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
 import uuid
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -60,7 +61,7 @@ MAX_LIMIT = 200
 MAX_OFFSET = 10_000
 MAX_INPUT_CHARS = 500
 FUZZY_BELOW = 5  # run the typo stage when the word stage finds fewer result rows than this
-FUZZY_CUTOFF = 80.0  # rapidfuzz ratio (0-100)
+FUZZY_CUTOFF = 82.0  # rapidfuzz ratio (0-100): one or two typos in a word of 6+ letters
 FUZZY_MIN_TOKEN = 4
 VOCABULARY_TTL_S = 3600.0
 PARTIAL_NDC_MAX = 500
@@ -139,17 +140,23 @@ def search_medications(
     items, total = _text_hits(session, plan, limit, offset)
     if total >= FUZZY_BELOW:
         return SearchPage(raw, items, total, offset, limit, "text")
-    # Few hits: maybe "epi pen" for EpiPen, or a misspelling ("sertaline").
-    for retry in (_joined(tokens), _correct(session, tokens)):
-        if retry is None:
+    # Few hits: maybe "epi pen" for EpiPen, a misspelling ("sertaline"), or a word the
+    # formulary does not have ("ritalin la", "glucagon emergency kit").
+    best = SearchPage(raw, items, total, offset, limit, "text")
+    correction = _correct(session, tokens)
+    retries = itertools.chain((_joined(tokens), correction), (correction or plan).relaxations())
+    for retry in retries:
+        if retry is None or (retry.relaxed and best.total > 0):
             continue
         retry_items, retry_total = _text_hits(session, retry, limit, offset)
-        if retry_total > total:
-            corrected = " ".join(retry.best)
-            return SearchPage(
+        if retry_total > best.total:
+            corrected = " ".join(retry.best) if retry.best != plan.tokens else None
+            best = SearchPage(
                 raw, retry_items, retry_total, offset, limit, "fuzzy", corrected=corrected
             )
-    return SearchPage(raw, items, total, offset, limit, "text")
+        if best.total >= FUZZY_BELOW:
+            break
+    return best
 
 
 def lookup_ndc(session: Bind, code: str) -> MedicationHit | None:
@@ -248,7 +255,7 @@ WITH hits AS (
            {_ACTIVE} AS active,
            count(*) OVER (PARTITION BY m.name_key) AS popularity,
            CASE WHEN m.search_keys @@ to_tsquery('simple', :ts_exact) THEN {_tier_sql("")}
-                ELSE 10 + {_tier_sql("c_")} END AS tier
+                ELSE {{fallback}} END AS tier
       FROM medications m
      WHERE m.search_keys @@ to_tsquery('simple', :ts_any)
 ), grouped AS (
@@ -270,8 +277,8 @@ SELECT {_HIT_COLUMNS}, g.group_size, count(*) OVER () AS total
 
 # Words nurses type for a form or route that the FDA spells differently (whole words only).
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "inhaler": ("inhalation", "aerosol"),
-    "puffer": ("inhalation", "aerosol"),
+    "inhaler": ("aerosol", "inhalant"),
+    "puffer": ("aerosol", "inhalant"),
     "liquid": ("solution", "suspension", "syrup", "elixir"),
     "pill": ("tablet", "capsule"),
     "pills": ("tablet", "capsule"),
@@ -280,18 +287,26 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "eye": ("ophthalmic",),
     "ear": ("otic", "auricular"),
     "nose": ("nasal",),
-    "patch": ("transdermal", "film"),
+    "patch": ("transdermal",),
     "er": ("extended",),
     "xr": ("extended",),
+    "odt": ("disintegrating",),
+    "nebulizer": ("inhalation",),
+    "neb": ("inhalation",),
 }
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """The words to search for: each word with its synonyms, and spelling corrections."""
+    """The words to search for: each word with its synonyms, and spelling corrections.
+
+    ``relaxed`` = k: rows need match only k of the words; they rank by the letters of the
+    words they do match (a long, specific word counts more than "la" or "xr").
+    """
 
     tokens: tuple[str, ...]
     corrections: tuple[tuple[str, ...], ...]
+    relaxed: int = 0  # > 0: rows must match at least this many of the words
 
     @classmethod
     def exact(cls, tokens: Sequence[str]) -> _Plan:
@@ -302,12 +317,38 @@ class _Plan:
         pairs = zip(self.tokens, self.corrections, strict=True)
         return tuple(alts[0] if alts else tok for tok, alts in pairs)
 
+    def relaxations(self) -> Iterator[_Plan]:
+        """All words but one, then all but two, … (a single word only if it is specific)."""
+        for k in range(len(self.tokens) - 1, 0, -1):
+            if k == 1 and not any(_specific(t) for t in self.tokens):
+                return
+            yield _Plan(self.tokens, self.corrections, relaxed=k)
+
+    def _groups(self) -> list[tuple[str, ...]]:
+        """Per word: the word, its synonyms and its spelling corrections."""
+        return [
+            (t, *SYNONYMS.get(t, ()), *alts)
+            for t, alts in zip(self.tokens, self.corrections, strict=True)
+        ]
+
+    def sql(self) -> str:
+        if not self.relaxed:
+            return _TEXT_SQL.format(fallback=f"10 + {_tier_sql('c_')}")
+        matched = " + ".join(
+            f"CASE WHEN m.search_keys @@ to_tsquery('simple', :w{i}) THEN {len(t)} ELSE 0 END"
+            for i, t in enumerate(self.tokens)
+        )
+        # Ties: the shorter generic name first (epinephrine itself before lidocaine with it).
+        shorter = "least(length(coalesce(m.generic_key, '')), 999) / 1000.0"
+        total = sum(map(len, self.tokens))
+        return _TEXT_SQL.format(fallback=f"20 + {total} - ({matched}) + {shorter}")
+
     def params(self) -> dict[str, Any]:
         q, cq = " ".join(self.tokens), " ".join(self.best)
         words = [(t, *SYNONYMS.get(t, ())) for t in self.tokens]
         corrected = [(t, *SYNONYMS.get(t, ())) for t in self.best]
-        every = [(*w, *alts) for w, alts in zip(words, self.corrections, strict=True)]
-        return {
+        groups = self._groups()
+        params = {
             "q": q,
             "qp": q + "%",
             "ts_exact": _tsquery(words),
@@ -319,8 +360,23 @@ class _Plan:
             "c_ts_ac": _tsquery(corrected, "AC"),
             "c_ts_ab": _tsquery(corrected, "AB"),
             "c_ts_abc": _tsquery(corrected, "ABC"),
-            "ts_any": _tsquery(every),
+            "ts_any": _tsquery(groups),
         }
+        if self.relaxed:
+            combos = itertools.combinations(range(len(groups)), self.relaxed)
+            parts = [
+                " & ".join(_tsquery([groups[i]]) for i in combo)
+                for combo in combos
+                if self.relaxed > 1 or _specific(self.tokens[combo[0]])
+            ]
+            params["ts_any"] = " | ".join(f"({p})" for p in parts)
+            params |= {f"w{i}": _tsquery([g]) for i, g in enumerate(groups)}
+        return params
+
+
+def _specific(token: str) -> bool:
+    """Worth finding rows by on its own (not "la", "xr", "5")."""
+    return len(token) >= 3
 
 
 def _tsquery(words: Iterable[Sequence[str]], weights: str = "") -> str:
@@ -334,9 +390,10 @@ def _text_hits(
     session: Bind, plan: _Plan, limit: int, offset: int
 ) -> tuple[tuple[MedicationHit, ...], int]:
     params = plan.params() | {"limit": limit, "offset": offset}
-    rows = session.execute(text(_TEXT_SQL), params).all()
+    sql = text(plan.sql())
+    rows = session.execute(sql, params).all()
     if not rows and offset:
-        first = session.execute(text(_TEXT_SQL), params | {"limit": 1, "offset": 0}).first()
+        first = session.execute(sql, params | {"limit": 1, "offset": 0}).first()
         return (), int(first.total) if first else 0
     total = int(rows[0].total) if rows else 0
     return tuple(_hit(r._mapping) for r in rows), total

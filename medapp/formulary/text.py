@@ -1,8 +1,8 @@
 """Search keys: the case-, accent- and punctuation-free form of names (pure, no database).
 
-``search_key("Tylénol® with Codeine #3")`` is ``"tylenol with codeine 3"``: compose (NFC),
-map upper-case and accented Latin letters to plain lower-case ones, and turn every run of
-anything but ``a-z0-9`` into one space.
+``search_key("Tylénol® with Codeine #3, 5mL")`` is ``"tylenol with codeine 3 5 ml"``: compose
+(NFC), map upper-case and accented Latin letters to plain lower-case ones, split numbers from
+letters ("5mL", "B12"), and turn every run of anything but ``a-z0-9`` into one space.
 
 The same mapping exists in SQL — ``medapp_search_key(text)``, created by migration 0002 with
 ``translate()`` over exactly :data:`KEY_FROM` → :data:`KEY_TO` (so no ``unaccent`` extension is
@@ -33,6 +33,8 @@ KEY_FROM = string.ascii_uppercase + ACCENTED
 KEY_TO = string.ascii_lowercase + PLAIN
 
 _TABLE = str.maketrans(KEY_FROM, KEY_TO)
+_DIGIT_LETTER = re.compile(r"([0-9])([a-z])")
+_LETTER_DIGIT = re.compile(r"([a-z])([0-9])")
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
 
 MAX_QUERY_CHARS = 200
@@ -44,8 +46,9 @@ def search_key(text: str | None) -> str:
     """Lower-case ASCII words separated by single spaces ("" for nothing searchable)."""
     if not text:
         return ""
-    composed = unicodedata.normalize("NFC", text)
-    return _NOT_KEY.sub(" ", composed.translate(_TABLE)).strip()
+    key = unicodedata.normalize("NFC", text).translate(_TABLE)
+    key = _LETTER_DIGIT.sub(r"\1 \2", _DIGIT_LETTER.sub(r"\1 \2", key))
+    return _NOT_KEY.sub(" ", key).strip()
 
 
 def query_tokens(text: str) -> list[str]:

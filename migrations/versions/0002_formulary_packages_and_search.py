@@ -4,8 +4,9 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-29 06:00:00
 
-* ``medapp_search_key(text)``: lower-case, accent- and punctuation-free words, in plain SQL
-  (``translate`` over accented Latin letters) because the embedded server has no ``unaccent``.
+* ``medapp_search_key(text)``: lower-case, accent- and punctuation-free words, numbers split
+  from letters ("5mL" → "5 ml"), in plain SQL (``translate`` over accented Latin letters)
+  because the embedded server has no ``unaccent``.
   medapp.formulary.text.search_key is the same mapping in Python; keep the two identical.
 * ``medications``: generated ``name_key`` / ``generic_key`` (btree, "C" collation → LIKE
   'prefix%' and ordered typeahead), ``ndc_digits`` (dash-stripped NDC, btree), ``search_keys``
@@ -47,7 +48,11 @@ assert len(KEY_FROM) == len(KEY_TO)
 SEARCH_KEY_FUNCTION = f"""
 CREATE FUNCTION medapp_search_key(value text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT btrim(regexp_replace(translate(value, '{KEY_FROM}', '{KEY_TO}'), '[^a-z0-9]+', ' ', 'g'))
+  SELECT btrim(regexp_replace(regexp_replace(regexp_replace(
+           translate(value, '{KEY_FROM}', '{KEY_TO}'),
+           '([0-9])([a-z])', '\\1 \\2', 'g'),
+           '([a-z])([0-9])', '\\1 \\2', 'g'),
+           '[^a-z0-9]+', ' ', 'g'))
 $$;
 """
 
