@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from medapp.db import migrate  # noqa: E402
-from medapp.db.engine import make_engine  # noqa: E402
+from medapp.db.engine import Database, make_engine, open_database  # noqa: E402
 from medapp.db.testing import scratch_database, server_url  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -86,3 +86,16 @@ def scratch_url(pg_server_url: str) -> Iterator[str]:
     """An empty database of its own, for tests that need real commits."""
     with scratch_database(pg_server_url) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def committed_db(pg_server_url: str) -> Iterator[Database]:
+    """A migrated database of the module's own, for code that opens its own sessions/threads
+    (services, workers, listeners): their commits are real, so rows persist for the module."""
+    with scratch_database(pg_server_url) as url:
+        db = open_database(url)
+        migrate.upgrade(db.engine)
+        try:
+            yield db
+        finally:
+            db.dispose()

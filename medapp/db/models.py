@@ -520,3 +520,39 @@ class IncidentReport(Base):
         CheckConstraint("length(btrim(description)) > 0", name="description_not_blank"),
         Index("ix_incident_reports_student_id", "student_id", "occurred_at"),
     )
+
+
+class AdverseReaction(Base):
+    """A reaction to a medication, written in one transaction with its incident report and, when
+    SEVERE or LIFE_THREATENING, the allergy that blocks the medication from then on."""
+
+    __tablename__ = "adverse_reactions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # client-generated: retry-safe
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id"), nullable=False)
+    medication_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medications.id"), nullable=False)
+    student_medication_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("student_medications.id")
+    )
+    medication_log_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medication_logs.id"))
+    severity: Mapped[str] = mapped_column(String(16), nullable=False)
+    reaction: Mapped[str] = mapped_column(Text, nullable=False)
+    action_taken: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    reported_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    incident_report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("incident_reports.id"), nullable=False
+    )
+    allergy_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("allergies.id"))
+    created_at: Mapped[dt.datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint(_in("severity", ALLERGY_SEVERITIES), name="severity_known"),
+        CheckConstraint(
+            "(severity IN ('SEVERE', 'LIFE_THREATENING')) = (allergy_id IS NOT NULL)",
+            name="severe_records_allergy",
+        ),
+        CheckConstraint("length(btrim(reaction)) > 0", name="reaction_not_blank"),
+        Index("ix_adverse_reactions_student_id", "student_id", "occurred_at"),
+    )

@@ -1,0 +1,195 @@
+"""Recording doses against a real server: idempotent, race-safe, rule-checked, stock-aware."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from medapp.cache.outbox import Outbox
+from medapp.db.models import Allergy, InventoryAdjustment, MedicationInventory, MedicationLog
+from medapp.domain.checks import DoseRefused
+from medapp.services.doses import DoseCommand, DoseInputError, record_dose, sync_outbox
+from tests.db import factories as f
+
+NY = ZoneInfo("America/New_York")
+DAY = dt.date(2026, 11, 2)  # a Monday
+NOON = dt.datetime(2026, 11, 2, 12, 0, tzinfo=NY)
+NOW = dt.datetime(2026, 11, 2, 12, 20, tzinfo=NY)
+
+
+@pytest.fixture
+def world(committed_db):  # noqa: ANN001, ANN201
+    with Session(committed_db.engine) as s:
+        sch = f.school(s, code=f"S{uuid.uuid4().hex[:6]}")
+        n1 = f.nurse(s, sch, username=f"n1{uuid.uuid4().hex[:6]}")
+        n2 = f.nurse(s, sch, username=f"n2{uuid.uuid4().hex[:6]}")
+        n2.first_name, n2.last_name = "Paul", "Second"
+        stu = f.student(s, sch, number=f"S{uuid.uuid4().hex[:8]}")
+        med = f.medication(s, ndc=None)
+        rx = f.prescription(s, stu, med, start_date=dt.date(2026, 9, 1), authorization_expires=dt.date(2027, 6, 15))
+        prn = f.prescription(
+            s, stu, med, frequency="1 tab q4h prn headache, max 2 per day", administration_times=None,
+            is_prn=True, start_date=dt.date(2026, 9, 1), authorization_expires=dt.date(2027, 6, 15),
+        )
+        lot = f.lot(s, med, quantity=3)
+        s.commit()
+        ids = dict(school=sch.id, n1=n1.id, n2=n2.id, student=stu.id, med=med.id, rx=rx.id, prn=prn.id, lot=lot.id)
+    return committed_db, ids
+
+
+def given(ids, rx_key="rx", **kw) -> DoseCommand:  # noqa: ANN001
+    values = dict(
+        id=uuid.uuid4(), prescription_id=ids[rx_key], nurse_id=ids["n1"], status="GIVEN",
+        time_given=NOON + dt.timedelta(minutes=5), scheduled_for=NOON if rx_key == "rx" else None,
+    )
+    values.update(kw)
+    return DoseCommand(**values)
+
+
+def count_logs(db, rx_id) -> int:  # noqa: ANN001
+    with Session(db.engine) as s:
+        return s.scalar(select(func.count()).select_from(MedicationLog).where(MedicationLog.student_medication_id == rx_id))
+
+
+def test_same_command_twice_is_one_row(world) -> None:  # noqa: ANN001
+    db, ids = world
+    cmd = given(ids)
+    first = record_dose(db.sessions, cmd, now=NOW)
+    second = record_dose(db.sessions, cmd, now=NOW)
+    assert (first.outcome, second.outcome) == ("RECORDED", "ALREADY_RECORDED")
+    assert count_logs(db, ids["rx"]) == 1
+
+
+def test_second_given_for_the_same_dose_names_who_and_when(world) -> None:  # noqa: ANN001
+    db, ids = world
+    record_dose(db.sessions, given(ids), now=NOW)
+    with pytest.raises(DoseRefused, match=r"(?i)already given at 12:05 by Nora Nurse"):
+        record_dose(db.sessions, given(ids, nurse_id=ids["n2"]), now=NOW)
+    assert count_logs(db, ids["rx"]) == 1
+
+
+def test_two_pcs_at_once_exactly_one_wins(world) -> None:  # noqa: ANN001
+    db, ids = world
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt(nurse: str) -> None:
+        cmd = given(ids, nurse_id=ids[nurse])
+        barrier.wait()
+        try:
+            outcomes.append(record_dose(db.sessions, cmd, now=NOW).outcome)
+        except DoseRefused as exc:
+            outcomes.append(f"refused: {exc}")
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in ("n1", "n2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert sorted(o.split(":")[0] for o in outcomes) == ["RECORDED", "refused"]
+    assert count_logs(db, ids["rx"]) == 1
+
+
+def test_prn_interval_and_daily_max(world) -> None:  # noqa: ANN001
+    db, ids = world
+    nine = dt.datetime(2026, 11, 2, 9, 0, tzinfo=NY)
+    record_dose(db.sessions, given(ids, "prn", time_given=nine), now=NOW)
+    with pytest.raises(DoseRefused, match="13:00"):  # q4h: earliest allowed 13:00
+        record_dose(db.sessions, given(ids, "prn", time_given=nine + dt.timedelta(hours=2)), now=NOW)
+    override = record_dose(
+        db.sessions,
+        given(ids, "prn", time_given=nine + dt.timedelta(hours=3), override_reason="Dr. Lee phoned: may give"),
+        now=NOW,
+    )
+    assert override.override and "Dr. Lee phoned" in override.override
+    with pytest.raises(DoseRefused):  # third dose breaks max 2 per day
+        record_dose(db.sessions, given(ids, "prn", time_given=NOW), now=NOW)
+
+
+def test_future_time_refused(world) -> None:  # noqa: ANN001
+    db, ids = world
+    with pytest.raises(DoseRefused, match="future"):
+        record_dose(db.sessions, given(ids, time_given=NOW + dt.timedelta(minutes=30)), now=NOW)
+
+
+def test_not_given_needs_reason(world) -> None:  # noqa: ANN001
+    db, ids = world
+    with pytest.raises(DoseInputError, match="Say why"):
+        record_dose(db.sessions, given(ids, status="NOT_GIVEN"), now=NOW)
+    ok = record_dose(db.sessions, given(ids, status="NOT_GIVEN", reason="ABSENT"), now=NOW)
+    assert ok.outcome == "RECORDED"
+
+
+def test_allergy_blocks_until_overridden_with_reason(world) -> None:  # noqa: ANN001
+    db, ids = world
+    with Session(db.engine) as s:
+        s.add(Allergy(student_id=ids["student"], allergen="methylphenidate", severity="SEVERE"))
+        s.commit()
+    with pytest.raises(DoseRefused, match="Allergy"):
+        record_dose(db.sessions, given(ids), now=NOW)
+    done = record_dose(db.sessions, given(ids, override_reason="Allergy is to the dye; parent confirmed"), now=NOW)
+    assert "ALLERGY" in (done.override or "")
+
+
+def test_stock_comes_off_the_lot_with_an_adjustment(world) -> None:  # noqa: ANN001
+    db, ids = world
+    done = record_dose(db.sessions, given(ids, inventory_id=ids["lot"], quantity_used=2), now=NOW)
+    assert done.stock_left == 1
+    with Session(db.engine) as s:
+        adj = s.scalars(select(InventoryAdjustment).where(InventoryAdjustment.inventory_id == ids["lot"])).one()
+        assert (adj.delta, adj.quantity_after, adj.medication_log_id) == (-2, 1, done.log_id)
+    with pytest.raises(DoseInputError, match="shows 1 left"):
+        record_dose(
+            db.sessions,
+            given(ids, "prn", time_given=NOW, inventory_id=ids["lot"], quantity_used=2),
+            now=NOW,
+        )
+    with Session(db.engine) as s:
+        assert s.get(MedicationInventory, ids["lot"]).quantity == 1
+    assert count_logs(db, ids["prn"]) == 0  # nothing half-written
+
+
+def test_offline_dose_kept_on_disk_and_lands_exactly_once(world, tmp_path) -> None:  # noqa: ANN001
+    db, ids = world
+    from medapp.db.engine import Database, make_engine
+    from sqlalchemy.orm import sessionmaker
+
+    dead = make_engine("postgresql://medapp@127.0.0.1:1/medapp")
+    offline = Database(dead, sessionmaker(dead), "x", embedded=False)
+    outbox = Outbox(tmp_path / "outbox")
+    cmd = given(ids)
+    queued = record_dose(offline.sessions, cmd, now=NOW, outbox=outbox)
+    assert queued.outcome == "QUEUED_OFFLINE" and len(outbox) == 1
+    # the PC restarts: a new Outbox object on the same folder still has it
+    outbox = Outbox(tmp_path / "outbox")
+    assert [r["id"] for r in outbox.pending()] == [cmd.id]
+    report = sync_outbox(db.sessions, outbox, now=NOW)
+    assert (report.delivered, report.still_waiting) == (1, 0)
+    again = sync_outbox(db.sessions, outbox, now=NOW)
+    assert again.delivered == 0
+    # and a resend of the same id (e.g. the outbox was restored from a backup) is harmless
+    outbox.put(cmd.to_record())
+    resend = sync_outbox(db.sessions, outbox, now=NOW)
+    assert (resend.delivered, resend.already_there) == (0, 1)
+    assert count_logs(db, ids["rx"]) == 1
+    with Session(db.engine) as s:
+        assert s.get(MedicationLog, cmd.id).recorded_offline is True
+    dead.dispose()
+
+
+def test_offline_dose_refused_on_arrival_is_kept_for_review(world, tmp_path) -> None:  # noqa: ANN001
+    db, ids = world
+    outbox = Outbox(tmp_path / "outbox")
+    late = given(ids, nurse_id=ids["n2"])
+    outbox.put(late.to_record())
+    record_dose(db.sessions, given(ids), now=NOW)  # meanwhile another nurse gave it online
+    report = sync_outbox(db.sessions, outbox, now=NOW)
+    assert (report.rejected, report.still_waiting) == (1, 0)
+    kept = outbox.rejected()
+    assert kept[0]["id"] == late.id and "already given" in kept[0]["rejected_reason"].lower()
