@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -125,11 +125,17 @@ class DoseLog:
     supersedes_id: Hashable | None = None
     superseded: bool = False
     override_reason: str | None = None
+    given_epoch: float = field(init=False, repr=False, compare=False)
+    scheduled_epoch: float | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         require_aware(self.time_given, "time_given")
+        object.__setattr__(self, "given_epoch", self.time_given.timestamp())
+        scheduled_epoch = None
         if self.scheduled_for is not None:
             require_aware(self.scheduled_for, "scheduled_for")
+            scheduled_epoch = self.scheduled_for.timestamp()
+        object.__setattr__(self, "scheduled_epoch", scheduled_epoch)
         if (self.status is LogStatus.NOT_GIVEN) != (self.reason is not None):
             raise ValueError("A NOT_GIVEN log needs a reason, and only a NOT_GIVEN log has one.")
         if self.reason is NotGivenReason.OTHER and not (self.notes or "").strip():
@@ -272,61 +278,68 @@ def bulk_dose_statuses(
     require_aware(now, "now")
     now_ts = now.timestamp()
     w = window.total_seconds()
+    logs = list(logs)
+    replaced = {log.supersedes_id for log in logs if log.supersedes_id is not None}
     grouped: dict[Hashable, list[DoseLog]] = {}
     for log in logs:
-        rx = log.prescription_id
-        if rx in doses_by_prescription:
-            bucket = grouped.get(rx)
-            if bucket is None:
-                grouped[rx] = [log]
-            else:
-                bucket.append(log)
-    result: dict[Hashable, DayStatus] = {}
-    for rx, doses in doses_by_prescription.items():
-        rx_logs = grouped.get(rx)
-        if rx_logs is None:
-            result[rx] = _day_status(doses, [], now_ts, w)
+        if log.superseded or log.status is _ERROR or (replaced and log.id in replaced):
+            continue
+        bucket = grouped.get(log.prescription_id)
+        if bucket is None:
+            grouped[log.prescription_id] = [log]
         else:
-            result[rx] = _day_status(doses, current_logs(rx_logs), now_ts, w)
-    return result
+            bucket.append(log)
+    empty: list[DoseLog] = []
+    get = grouped.get
+    return {
+        rx: _day_status(doses, get(rx, empty), now_ts, w)
+        for rx, doses in doses_by_prescription.items()
+    }
 
 
 _GIVEN = LogStatus.GIVEN
 _NOT_GIVEN = LogStatus.NOT_GIVEN
+_ERROR = LogStatus.ENTERED_IN_ERROR
 _S_UPCOMING = DoseStatus.UPCOMING
 _S_DUE = DoseStatus.DUE
 _S_MISSED = DoseStatus.MISSED
 _S_COMPLETED = DoseStatus.COMPLETED
 _S_LATE = DoseStatus.LATE
 _S_NOT_GIVEN = DoseStatus.NOT_GIVEN
+_EMPTY = ()
 
 
 def _day_status(
     doses: Sequence[ScheduledDose], logs: list[DoseLog], now_ts: float, w: float
 ) -> DayStatus:
+    """Status of one prescription's doses; ``logs`` are already current (not superseded)."""
     n = len(doses)
     if n == 0:
-        return DayStatus((), tuple(logs))
-    if n == 1:
-        ordered: Sequence[ScheduledDose] = doses
-        times = [doses[0].scheduled_for.timestamp()]
-    else:
-        pairs = sorted((d.scheduled_for.timestamp(), k) for k, d in enumerate(doses))
-        times = [t for t, _ in pairs]
-        ordered = [doses[k] for _, k in pairs]
+        return DayStatus(_EMPTY, tuple(logs))
+    if n == 1 and len(logs) <= 1:
+        return _one_dose(doses[0], logs, now_ts, w)
+    times = [d.epoch for d in doses]
+    ordered: Sequence[ScheduledDose] = doses
+    if n > 1 and any(times[k] > times[k + 1] for k in range(n - 1)):
+        ordered = sorted(doses, key=lambda d: d.epoch)
+        times = [d.epoch for d in ordered]
+    upcoming_before = now_ts + w  # a dose at s is UPCOMING when now < s - w, i.e. s > now + w
+    missed_before = now_ts - w  # ... and MISSED when now > s + w, i.e. s < now - w
 
     if not logs:
-        states = []
-        for k in range(n):
-            s = times[k]
-            if now_ts < s - w:
-                status = _S_UPCOMING
-            elif now_ts <= s + w:
-                status = _S_DUE
-            else:
-                status = _S_MISSED
-            states.append(DoseState(ordered[k], status))
-        return DayStatus(tuple(states))
+        return DayStatus(
+            tuple(
+                DoseState(
+                    d,
+                    _S_UPCOMING
+                    if s > upcoming_before
+                    else _S_MISSED
+                    if s < missed_before
+                    else _S_DUE,
+                )
+                for d, s in zip(ordered, times, strict=True)
+            )
+        )
 
     claimed: list[DoseLog | None] = [None] * n
     displaced: list[DoseLog] = []
@@ -341,20 +354,54 @@ def _day_status(
         s = times[k]
         log = claimed[k]
         if log is None:
-            if now_ts < s - w:
-                status = _S_UPCOMING
-            elif now_ts <= s + w:
-                status = _S_DUE
-            else:
-                status = _S_MISSED
+            status = (
+                _S_UPCOMING if s > upcoming_before else _S_MISSED if s < missed_before else _S_DUE
+            )
         elif log.status is _NOT_GIVEN:
             status = _S_NOT_GIVEN
-        elif log.time_given.timestamp() > s + w:
+        elif log.given_epoch > s + w:
             status = _S_LATE
         else:
             status = _S_COMPLETED
         states.append(DoseState(ordered[k], status, log))
-    return DayStatus(tuple(states), tuple(remaining + displaced))
+    return DayStatus(
+        tuple(states), tuple(remaining + displaced) if remaining or displaced else _EMPTY
+    )
+
+
+def _one_dose(dose: ScheduledDose, logs: list[DoseLog], now_ts: float, w: float) -> DayStatus:
+    """The common case (one school dose, at most one log) without the general machinery.
+
+    Same rules as the three matching phases, specialised: a log tagged for this dose, or inside
+    its window, or after it on the same day claims it; any other log is unmatched.
+    """
+    s = dose.epoch
+    if logs:
+        log = logs[0]
+        t = log.given_epoch
+        late = t > s + w
+        if (
+            log.scheduled_epoch == s
+            or (not late and t >= s - w)
+            or (
+                late and _local_day(log.time_given, dose.scheduled_for) == dose.scheduled_for.date()
+            )
+        ):
+            if log.status is _NOT_GIVEN:
+                status = _S_NOT_GIVEN
+            else:
+                status = _S_LATE if late else _S_COMPLETED
+            return DayStatus((DoseState(dose, status, log),))
+        unmatched: tuple[DoseLog, ...] = (log,)
+    else:
+        unmatched = _EMPTY
+    if s > now_ts + w:
+        status = _S_UPCOMING
+    elif s < now_ts - w:
+        status = _S_MISSED
+    else:
+        status = _S_DUE
+    return DayStatus((DoseState(dose, status),), unmatched)
 
 
 def _match_exact(
@@ -368,13 +415,18 @@ def _match_exact(
     A log that loses its own dose to a better one goes to ``displaced``: it was recorded for
     that dose, so it must not satisfy a neighbouring one.
     """
-    if all(log.scheduled_for is None for log in logs):
+    for log in logs:
+        if log.scheduled_epoch is not None:
+            break
+    else:
         return logs
-    position = {dose.scheduled_for: k for k, dose in enumerate(ordered)}
+    times = [dose.epoch for dose in ordered]
+    n = len(times)
     remaining: list[DoseLog] = []
     for log in logs:
-        k = position.get(log.scheduled_for) if log.scheduled_for is not None else None
-        if k is None:
+        tagged = log.scheduled_epoch
+        k = bisect_left(times, tagged) if tagged is not None else n
+        if k == n or times[k] != tagged:
             remaining.append(log)
             continue
         holder = claimed[k]
@@ -389,7 +441,7 @@ def _match_exact(
 
 
 def _exact_rank(log: DoseLog) -> tuple[bool, float]:
-    return (log.status is _GIVEN, log.time_given.timestamp())
+    return (log.status is _GIVEN, log.given_epoch)
 
 
 def _match_window(
@@ -400,7 +452,7 @@ def _match_window(
     # the order the logs arrived in, except between logs identical in time and status.
     candidates: list[tuple[float, int, bool, float, int]] = []
     for j, log in enumerate(logs):
-        t = log.time_given.timestamp()
+        t = log.given_epoch
         lo = bisect_left(times, t - w)
         hi = bisect_right(times, t + w)
         for k in range(lo, hi):
@@ -408,7 +460,8 @@ def _match_window(
                 candidates.append((abs(t - times[k]), k, log.status is not _GIVEN, t, j))
     if not candidates:
         return logs
-    candidates.sort()
+    if len(candidates) > 1:
+        candidates.sort()
     used = [False] * len(logs)
     for _, k, _g, _t, j in candidates:
         if claimed[k] is None and not used[j]:
@@ -425,13 +478,13 @@ def _match_late(
     w: float,
 ) -> list[DoseLog]:
     """Each leftover log, oldest first, takes the latest passed unclaimed dose of its day."""
-    logs = sorted(logs, key=lambda log: log.time_given.timestamp())
+    logs = sorted(logs, key=lambda log: log.given_epoch)
     stack: list[int] = []
     k = 0
     n = len(times)
     left: list[DoseLog] = []
     for log in logs:
-        t = log.time_given.timestamp()
+        t = log.given_epoch
         while k < n and times[k] + w < t:
             if claimed[k] is None:
                 stack.append(k)

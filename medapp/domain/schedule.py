@@ -80,10 +80,20 @@ class Prescription:
 
 @dataclass(frozen=True, slots=True)
 class ScheduledDose:
-    """One scheduled school dose: an aware datetime in the school's timezone."""
+    """One scheduled school dose: an aware datetime in the school's timezone.
+
+    ``epoch`` (seconds since 1970, derived) lets status matching compare numbers instead of
+    converting time zones for every comparison; a day's doses are built once and their status
+    is recomputed every minute.
+    """
 
     prescription_id: Hashable
     scheduled_for: datetime
+    epoch: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        require_aware(self.scheduled_for, "scheduled_for")
+        object.__setattr__(self, "epoch", self.scheduled_for.timestamp())
 
 
 class PlanFlagCode(StrEnum):

@@ -1,0 +1,1 @@
+"""Micro-benchmarks (``medapp bench``): measured numbers behind the performance targets."""
