@@ -199,8 +199,18 @@ def _optional(value: str | None, field: str) -> str | None:
     if value is None:
         return None
     cleaned = " ".join(unicodedata.normalize("NFC", str(value)).split())
+    label = field.replace("_", " ")
+    if "\x00" in cleaned or not _encodable(cleaned):
+        raise MedicationEntryError(field, f"The {label} has characters that cannot be stored.")
     limit = LIMITS.get(field, 1000)
     if len(cleaned) > limit:
-        label = field.replace("_", " ")
         raise MedicationEntryError(field, f"The {label} is longer than {limit} characters.")
     return cleaned or None
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

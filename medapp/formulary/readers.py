@@ -13,7 +13,8 @@ Two layouts are understood, told apart by their header row:
   PRODUCTNDC_9DIGIT, …; ``fda-ndc-packages-2015.tsv``: NDC10, FORMAT, ELEVEN_DIGIT_NDC,
   PRODUCTNDC, PACKAGEDESCRIPTION).
 
-Files are tab-separated, unquoted text. Each line is decoded as UTF-8 and, failing that, as
+Files are tab-separated, unquoted text (a line is split on tabs, nothing else: the FDA fields
+contain quotes). Each line is decoded as UTF-8 and, failing that, as
 Windows-1252 (the FDA files have carried stray Latin-1 bytes), so an odd byte never stops an
 import. A line that cannot be used becomes a :class:`Rejection` with its line number and the
 reasons; everything else becomes a :class:`ProductRecord` / :class:`PackageRecord`. Reading is
@@ -22,7 +23,6 @@ streaming (a 100 MB file is never held in memory) and reports progress in bytes.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 import unicodedata
@@ -180,10 +180,12 @@ def _one_source(path: Path, members: tuple[str, ...]) -> Source:
 
 
 def _decode(raw: bytes) -> str:
+    """UTF-8, or else Windows-1252; NUL bytes (which PostgreSQL text cannot hold) dropped."""
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
+        text = raw.decode("cp1252", errors="replace")
+    return text.replace("\x00", "")
 
 
 class TabFile:
@@ -205,19 +207,19 @@ class TabFile:
                 raise FormularyFileError(
                     f"The file {self.source.label} cannot be read ({exc})."
                 ) from None
-            reader = csv.reader(self._lines(fh), delimiter="\t", quoting=csv.QUOTE_NONE)
-            first = next(reader, None)
+            lines = enumerate(self._lines(fh), start=1)
+            first = next(lines, None)
             if first is None:
                 raise FormularyFileError(f"The file {self.source.label} is empty.")
-            self.header = [h.strip().lstrip("\ufeff").upper() for h in first]
+            self.header = [h.strip().lstrip("\ufeff").upper() for h in first[1].split("\t")]
             step, next_report = max(self.total_bytes // 200, 1 << 16), 0
-            for fields in reader:
+            for number, line in lines:
                 if self._progress and self.bytes_read >= next_report:
                     self._progress(self.bytes_read, self.total_bytes)
                     next_report = self.bytes_read + step
-                if not fields or all(not f.strip() for f in fields):
+                if not line.strip():
                     continue
-                yield reader.line_num, fields
+                yield number, line.split("\t")
             if self._progress:
                 self._progress(self.total_bytes, self.total_bytes)
 
@@ -225,7 +227,7 @@ class TabFile:
         try:
             for raw in fh:
                 self.bytes_read += len(raw)
-                yield _decode(raw)
+                yield _decode(raw).rstrip("\r\n")
         except (OSError, zipfile.BadZipFile, EOFError) as exc:
             raise FormularyFileError(
                 f"The file {self.source.label} could not be read to the end ({exc})."

@@ -9,26 +9,33 @@ How a query is answered (:func:`search_medications`):
    only if no package matches, products whose dash-stripped NDC (``medications.ndc_digits``)
    fits one of the possible segmentations. 4–7 digits: products whose NDC starts with them.
 2. **Words** — the query is reduced to search-key words (:mod:`medapp.formulary.text`:
-   lower-case, no accents, no punctuation; so quotes, ``%``, ``_``, tsquery operators and
-   the like simply vanish) and matched as word *prefixes* against ``medications.search_keys``
-   (a weighted tsvector of name A, generic name B, strength and dosage form C, manufacturer
-   D; GIN index). Every word must match.
-   Common nurse words for forms and routes also match the FDA's (:data:`SYNONYMS`:
-   "inhaler" → aerosol/inhalant, "liquid" → solution/suspension/syrup, …).
-3. **Typos** — only when step 2 finds fewer than :data:`FUZZY_BELOW` result rows: first the
-   words joined ("epi pen" → epipen), then each word
-   that is not the start of any known name word is corrected against an in-process
-   vocabulary of the words in names and generic names (rapidfuzz ``ratio`` ≥
-   :data:`FUZZY_CUTOFF`, up to three alternatives, the most common word first on ties) and
-   the query runs again with ``(word:* | correction …)`` per word. Works without pg_trgm.
+   lower-case, no accents, no punctuation, numbers split from letters; so quotes, ``%``,
+   ``_``, tsquery operators and the like simply vanish) and matched as word *prefixes*
+   against ``medications.search_keys`` (a weighted tsvector: name A, generic name B, strength
+   + dosage form + route C, manufacturer D; GIN index). Every word must match. Common nurse
+   words for forms and routes also match the FDA's (:data:`SYNONYMS`: "inhaler" →
+   aerosol/inhalant, "liquid" → solution/suspension/syrup/elixir, "odt", "eye", "ear", …).
+3. **Fallbacks**, only when step 2 finds fewer than :data:`FUZZY_BELOW` results, tried in
+   this order until one finds more (``query_kind`` is then "fuzzy"):
+
+   a. the words joined ("epi pen" → epipen, "ventolin hfa" → VENTOLINHFA);
+   b. spelling: each word that starts no word in the formulary is corrected against an
+      in-process vocabulary of the words of names and generic names (rapidfuzz ``ratio`` ≥
+      :data:`FUZZY_CUTOFF`, up to three alternatives, the more common word first on ties;
+      built once per process from ``ts_stat``, refreshed hourly and after imports), and the
+      query runs again with ``(word:* | correction …)``; ``SearchPage.corrected`` says what
+      was searched. No pg_trgm needed, so it behaves the same on every server;
+   c. only if still nothing: all words but one, then all but two, … ("ritalin la",
+      "glucagon emergency kit"), ranked by how many letters of the query the row matched.
 
 Ranking (``tier``, smaller first): 0 the whole query equals the name, 1 the name starts with
-it, 2 equals the generic name, 3 the generic name starts with it, 4 every word starts a word of
-the name/generic name, 5 …of name, generic, strength or form, 6 a word matched only the
-manufacturer; the same tiers + 10 for rows found only through a spelling correction. Within a
-tier: active products before inactive ones (no longer in the FDA file, or past their marketing
-end date), shorter names first ("Adderall" before "Adderall XR"), then name, strength (by its
-number), dosage form.
+it, 2 it equals the generic name, 3 the generic name starts with it, 4 every word starts a
+word of the name or of strength/form/route ("amoxicillin 500"), 5 …of name or generic name,
+6 …of name, generic, strength, form or route, 7 a word matched only the manufacturer; the same
++ 10 for rows found only through a spelling correction, 20+ for rows matching only some words.
+Within a tier: active products before inactive ones (no longer in the FDA file, or past their
+marketing end date), then names shared by more products first (a proxy for how common a drug
+is: "amox" → Amoxicillin before Amoxapine), then name, strength (by its number), form.
 
 Grouping: products with the same name, strength and dosage form (the same drug from many
 labelers and repackagers) are collapsed into one result with ``group_size`` — one
@@ -92,6 +99,10 @@ class MedicationHit:
 
 @dataclass(frozen=True)
 class SearchPage:
+    """One page of results. ``query_kind``: "ndc" (an NDC or barcode), "text" (all words
+    matched as typed), "fuzzy" (found through a fallback: joined words, a spelling correction
+    or only some of the words), "empty" (nothing searchable was typed)."""
+
     query: str
     items: tuple[MedicationHit, ...]
     total: int  # results (after grouping) over all pages

@@ -396,6 +396,23 @@ def test_latin1_bytes_bom_crlf_and_long_values(
     assert len(strength) == 300 and strength.endswith("…")
 
 
+def test_nul_bytes_quotes_and_huge_lines_do_not_stop_an_import(
+    connection: Connection, tmp_path: Path, product_header: list[str]
+) -> None:
+    lines = [
+        product_line(product_header, PRODUCTNDC="66666-001", PROPRIETARYNAME="Nul\x00Name"),
+        product_line(product_header, PRODUCTNDC="66666-002", PROPRIETARYNAME='5" "Quoted'),
+        product_line(product_header, PRODUCTNDC="66666-003", PROPRIETARYNAME="Huge" * 100_000),
+        "\t".join(["66666-004"] * 5000),
+    ]
+    report = import_formulary(connection, write(tmp_path / "p.txt", product_header, lines))
+    assert report.products.inserted == 3
+    assert [r.line for r in report.rejections] == [5]
+    assert med(connection, "66666-001").name == "NulName"
+    assert med(connection, "66666-002").name == '5" "Quoted'
+    assert len(med(connection, "66666-003").name) == 300
+
+
 def test_the_fda_zip_is_read_directly(
     connection: Connection, tmp_path: Path, current: Path
 ) -> None:

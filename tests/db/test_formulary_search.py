@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
@@ -307,6 +309,17 @@ def test_sql_and_python_search_keys_agree(s: Session) -> None:
         assert sql == search_key(sample), sample
 
 
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]), max_size=40)
+)
+def test_sql_and_python_search_keys_agree_on_any_text(s: Session, value: str) -> None:
+    sql = s.execute(text("SELECT medapp_search_key(:v)"), {"v": value}).scalar_one()
+    assert sql == search_key(value)
+
+
 @pytest.mark.parametrize(
     "hostile",
     [
@@ -326,6 +339,7 @@ def test_sql_and_python_search_keys_agree(s: Session) -> None:
         "amoxicillin " * 60,
         "\x00",
         "amox\x00icillin",
+        "\ud800amox",  # a lone surrogate (cannot even be sent to the server)
         "😀💊",
         "ndc",
         "---",
@@ -463,6 +477,8 @@ def test_an_ndc_already_in_the_formulary_is_refused(s: Session, ndc: str) -> Non
         (dict(dosage_form=""), "dosage_form", "dosage form is required"),
         (dict(dea_schedule="C6"), "dea_schedule", "DEA schedule"),
         (dict(name="x" * 301), "name", "longer than 300"),
+        (dict(name="Bad\ud800"), "name", "cannot be stored"),
+        (dict(manufacturer="Nul\x00"), "manufacturer", "cannot be stored"),
     ],
 )
 def test_hand_entry_is_validated(s: Session, fields: dict, field: str, message: str) -> None:  # type: ignore[type-arg]
