@@ -32,21 +32,42 @@ def world(committed_db):  # noqa: ANN001, ANN201
         n2.first_name, n2.last_name = "Paul", "Second"
         stu = f.student(s, sch, number=f"S{uuid.uuid4().hex[:8]}")
         med = f.medication(s, ndc=None)
-        rx = f.prescription(s, stu, med, start_date=dt.date(2026, 9, 1), authorization_expires=dt.date(2027, 6, 15))
+        rx = f.prescription(
+            s, stu, med, start_date=dt.date(2026, 9, 1), authorization_expires=dt.date(2027, 6, 15)
+        )
         prn = f.prescription(
-            s, stu, med, frequency="1 tab q4h prn headache, max 2 per day", administration_times=None,
-            is_prn=True, start_date=dt.date(2026, 9, 1), authorization_expires=dt.date(2027, 6, 15),
+            s,
+            stu,
+            med,
+            frequency="1 tab q4h prn headache, max 2 per day",
+            administration_times=None,
+            is_prn=True,
+            start_date=dt.date(2026, 9, 1),
+            authorization_expires=dt.date(2027, 6, 15),
         )
         lot = f.lot(s, med, quantity=3)
         s.commit()
-        ids = dict(school=sch.id, n1=n1.id, n2=n2.id, student=stu.id, med=med.id, rx=rx.id, prn=prn.id, lot=lot.id)
+        ids = dict(
+            school=sch.id,
+            n1=n1.id,
+            n2=n2.id,
+            student=stu.id,
+            med=med.id,
+            rx=rx.id,
+            prn=prn.id,
+            lot=lot.id,
+        )
     return committed_db, ids
 
 
 def given(ids, rx_key="rx", **kw) -> DoseCommand:  # noqa: ANN001
     values = dict(
-        id=uuid.uuid4(), prescription_id=ids[rx_key], nurse_id=ids["n1"], status="GIVEN",
-        time_given=NOON + dt.timedelta(minutes=5), scheduled_for=NOON if rx_key == "rx" else None,
+        id=uuid.uuid4(),
+        prescription_id=ids[rx_key],
+        nurse_id=ids["n1"],
+        status="GIVEN",
+        time_given=NOON + dt.timedelta(minutes=5),
+        scheduled_for=NOON if rx_key == "rx" else None,
     )
     values.update(kw)
     return DoseCommand(**values)
@@ -54,7 +75,11 @@ def given(ids, rx_key="rx", **kw) -> DoseCommand:  # noqa: ANN001
 
 def count_logs(db, rx_id) -> int:  # noqa: ANN001
     with Session(db.engine) as s:
-        return s.scalar(select(func.count()).select_from(MedicationLog).where(MedicationLog.student_medication_id == rx_id))
+        return s.scalar(
+            select(func.count())
+            .select_from(MedicationLog)
+            .where(MedicationLog.student_medication_id == rx_id)
+        )
 
 
 def test_same_command_twice_is_one_row(world) -> None:  # noqa: ANN001
@@ -101,10 +126,17 @@ def test_prn_interval_and_daily_max(world) -> None:  # noqa: ANN001
     nine = dt.datetime(2026, 11, 2, 9, 0, tzinfo=NY)
     record_dose(db.sessions, given(ids, "prn", time_given=nine), now=NOW)
     with pytest.raises(DoseRefused, match="13:00"):  # q4h: earliest allowed 13:00
-        record_dose(db.sessions, given(ids, "prn", time_given=nine + dt.timedelta(hours=2)), now=NOW)
+        record_dose(
+            db.sessions, given(ids, "prn", time_given=nine + dt.timedelta(hours=2)), now=NOW
+        )
     override = record_dose(
         db.sessions,
-        given(ids, "prn", time_given=nine + dt.timedelta(hours=3), override_reason="Dr. Lee phoned: may give"),
+        given(
+            ids,
+            "prn",
+            time_given=nine + dt.timedelta(hours=3),
+            override_reason="Dr. Lee phoned: may give",
+        ),
         now=NOW,
     )
     assert override.override and "Dr. Lee phoned" in override.override
@@ -133,7 +165,9 @@ def test_allergy_blocks_until_overridden_with_reason(world) -> None:  # noqa: AN
         s.commit()
     with pytest.raises(DoseRefused, match="Allergy"):
         record_dose(db.sessions, given(ids), now=NOW)
-    done = record_dose(db.sessions, given(ids, override_reason="Allergy is to the dye; parent confirmed"), now=NOW)
+    done = record_dose(
+        db.sessions, given(ids, override_reason="Allergy is to the dye; parent confirmed"), now=NOW
+    )
     assert "ALLERGY" in (done.override or "")
 
 
@@ -142,7 +176,9 @@ def test_stock_comes_off_the_lot_with_an_adjustment(world) -> None:  # noqa: ANN
     done = record_dose(db.sessions, given(ids, inventory_id=ids["lot"], quantity_used=2), now=NOW)
     assert done.stock_left == 1
     with Session(db.engine) as s:
-        adj = s.scalars(select(InventoryAdjustment).where(InventoryAdjustment.inventory_id == ids["lot"])).one()
+        adj = s.scalars(
+            select(InventoryAdjustment).where(InventoryAdjustment.inventory_id == ids["lot"])
+        ).one()
         assert (adj.delta, adj.quantity_after, adj.medication_log_id) == (-2, 1, done.log_id)
     with pytest.raises(DoseInputError, match="shows 1 left"):
         record_dose(
@@ -157,8 +193,9 @@ def test_stock_comes_off_the_lot_with_an_adjustment(world) -> None:  # noqa: ANN
 
 def test_offline_dose_kept_on_disk_and_lands_exactly_once(world, tmp_path) -> None:  # noqa: ANN001
     db, ids = world
-    from medapp.db.engine import Database, make_engine
     from sqlalchemy.orm import sessionmaker
+
+    from medapp.db.engine import Database, make_engine
 
     dead = make_engine("postgresql://medapp@127.0.0.1:1/medapp")
     offline = Database(dead, sessionmaker(dead), "x", embedded=False)

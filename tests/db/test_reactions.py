@@ -1,0 +1,152 @@
+"""Adverse reactions: all-or-nothing, retry-safe, and a serious one blocks the medication."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from medapp.db.models import AdverseReaction, Allergy, IncidentReport
+from medapp.domain.checks import DoseRefused
+from medapp.services.doses import DoseCommand, record_dose
+from medapp.services.reactions import ReactionCommand, ReactionInputError, report_adverse_reaction
+from tests.db import factories as f
+
+NY = ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+def world(committed_db):  # noqa: ANN001, ANN201
+    with Session(committed_db.engine) as s:
+        sch = f.school(s, code=f"R{uuid.uuid4().hex[:6]}")
+        nurse = f.nurse(s, sch, username=f"r{uuid.uuid4().hex[:6]}")
+        stu = f.student(s, sch, number=f"R{uuid.uuid4().hex[:8]}")
+        med = f.medication(s, name="Amoxicillin", ndc=None)
+        med.generic_name = "amoxicillin"
+        rx = f.prescription(
+            s, stu, med, frequency="daily at noon", authorization_expires=dt.date(2027, 6, 15)
+        )
+        s.commit()
+        return committed_db, dict(nurse=nurse.id, student=stu.id, med=med.id, rx=rx.id)
+
+
+def cmd(ids, severity: str = "SEVERE", **kw) -> ReactionCommand:  # noqa: ANN001
+    values = dict(
+        id=uuid.uuid4(),
+        student_id=ids["student"],
+        medication_id=ids["med"],
+        reported_by_id=ids["nurse"],
+        severity=severity,
+        reaction="hives and lip swelling",
+        occurred_at=dt.datetime.now(dt.UTC),
+        action_taken="diphenhydramine, parent called",
+    )
+    values.update(kw)
+    return ReactionCommand(**values)
+
+
+def counts(db, student_id) -> tuple[int, int, int]:  # noqa: ANN001
+    with Session(db.engine) as s:
+        return tuple(
+            s.scalar(select(func.count()).select_from(model).where(model.student_id == student_id))
+            for model in (AdverseReaction, IncidentReport, Allergy)
+        )
+
+
+def test_serious_reaction_writes_incident_and_allergy_together(world) -> None:  # noqa: ANN001
+    db, ids = world
+    result = report_adverse_reaction(db.sessions, cmd(ids))
+    assert result.allergy_created and result.allergy_id is not None
+    assert counts(db, ids["student"]) == (1, 1, 1)
+    with Session(db.engine) as s:
+        incident = s.get(IncidentReport, result.incident_report_id)
+        assert (
+            incident.type == "ADVERSE_REACTION"
+            and incident.parent_notified
+            and incident.follow_up_required
+        )
+
+
+def test_mild_reaction_records_no_allergy(world) -> None:  # noqa: ANN001
+    db, ids = world
+    result = report_adverse_reaction(db.sessions, cmd(ids, "MILD"))
+    assert result.allergy_id is None
+    assert counts(db, ids["student"]) == (1, 1, 0)
+
+
+def test_retry_with_same_id_is_one_report(world) -> None:  # noqa: ANN001
+    db, ids = world
+    c = cmd(ids)
+    report_adverse_reaction(db.sessions, c)
+    again = report_adverse_reaction(db.sessions, c)
+    assert again.already_reported
+    assert counts(db, ids["student"]) == (1, 1, 1)
+
+
+def test_failure_writing_the_allergy_leaves_no_incident(world) -> None:  # noqa: ANN001
+    db, ids = world
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE FUNCTION test_fail_allergy() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'injected failure'; END $$"
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE TRIGGER test_fail_allergy BEFORE INSERT ON allergies "
+                "FOR EACH ROW EXECUTE FUNCTION test_fail_allergy()"
+            )
+        )
+    try:
+        with pytest.raises(DBAPIError, match="injected failure"):
+            report_adverse_reaction(db.sessions, cmd(ids))
+        assert counts(db, ids["student"]) == (0, 0, 0)
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER test_fail_allergy ON allergies"))
+            conn.execute(text("DROP FUNCTION test_fail_allergy()"))
+
+
+def test_after_a_serious_reaction_the_dose_needs_an_override(world) -> None:  # noqa: ANN001
+    db, ids = world
+    report_adverse_reaction(db.sessions, cmd(ids))
+    now = dt.datetime(2026, 11, 2, 12, 20, tzinfo=NY)  # a Monday, inside the noon dose window
+    dose = DoseCommand(
+        id=uuid.uuid4(),
+        prescription_id=ids["rx"],
+        nurse_id=ids["nurse"],
+        status="GIVEN",
+        time_given=now - dt.timedelta(minutes=15),
+        scheduled_for=dt.datetime(2026, 11, 2, 12, 0, tzinfo=NY),
+    )
+    with pytest.raises(DoseRefused, match="Allergy") as refused:
+        record_dose(db.sessions, dose, now=now)
+    assert [w.code.value for w in refused.value.warnings] == ["ALLERGY"]
+    from dataclasses import replace
+
+    ok = record_dose(
+        db.sessions,
+        replace(dose, override_reason="Prescriber re-challenge, parent present"),
+        now=now,
+    )
+    assert ok.outcome == "RECORDED" and "ALLERGY" in (ok.override or "")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"severity": "BAD"}, "Severity"),
+        ({"reaction": "  "}, "Describe"),
+        ({"medication_id": uuid.uuid4()}, "does not exist"),
+    ],
+)
+def test_bad_reports_are_refused_clearly(world, change, message) -> None:  # noqa: ANN001
+    db, ids = world
+    with pytest.raises(ReactionInputError, match=message):
+        report_adverse_reaction(db.sessions, cmd(ids, **change))
