@@ -1,0 +1,421 @@
+"""``medapp bench``: per-operation latencies on district-scale data, against the seed's "before".
+
+Every operation is timed through the same service the GUI calls, with the disk cache cold (the
+number is what the database path costs); ``<name>_warm`` rows repeat it through the cache.
+Timings are wall clock around the call, including the round trip to PostgreSQL. The "before"
+column runs the seed plan's algorithms (``medapp.bench.before``) on the same database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, text
+
+from medapp.bench import before
+from medapp.cache.store import TTL, Cache
+from medapp.db.engine import Database
+from medapp.db.models import (
+    Medication,
+    School,
+    StudentMedication,
+    User,
+)
+from medapp.db.repositories.schedule import schedule_page
+from medapp.formulary.search import autocomplete, search_medications
+from medapp.services.doses import DoseCommand, record_dose
+from medapp.services.inventory import inventory_alerts, refresh_alert_view
+from medapp.services.reactions import ReactionCommand, report_adverse_reaction
+from medapp.services.reminders import reminders_for_district, reminders_for_school
+
+COUNTED_TABLES = (
+    "schools",
+    "users",
+    "students",
+    "allergies",
+    "medications",
+    "medication_packages",
+    "student_medications",
+    "medication_logs",
+    "medication_inventory",
+    "incident_reports",
+    "adverse_reactions",
+)
+
+
+@dataclass
+class Row:
+    name: str
+    samples_ms: list[float]
+    before_ms: list[float] | None = None
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        p95 = percentile(self.samples_ms, 95)
+        before_p95 = percentile(self.before_ms, 95) if self.before_ms else None
+        return {
+            "name": self.name,
+            "runs": len(self.samples_ms),
+            "p50_ms": round(percentile(self.samples_ms, 50), 3),
+            "p95_ms": round(p95, 3),
+            "max_ms": round(max(self.samples_ms), 3),
+            "before_p95_ms": round(before_p95, 3) if before_p95 is not None else None,
+            "speedup": round(before_p95 / p95, 1) if before_p95 and p95 > 0 else None,
+            **({"note": self.note} if self.note else {}),
+        }
+
+
+def percentile(samples: Sequence[float], pct: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * pct / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def run_many(fns: Sequence[Callable[[], object]]) -> list[float]:
+    return [timed(fn) for fn in fns]
+
+
+def table_counts(db: Database) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with db.engine.connect() as conn:
+        for table in COUNTED_TABLES:
+            exists = conn.execute(text("SELECT to_regclass(:t)"), {"t": table}).scalar()
+            if exists:
+                counts[table] = int(
+                    conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                )
+    return counts
+
+
+def _last_school_day(today: dt.date) -> dt.date:
+    day = today
+    while day.weekday() >= 5:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+class Bench:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        seed: int = 1,
+        runs: int = 200,
+        slow_runs: int = 20,
+        with_before: bool = True,
+        progress: Callable[[str], None] = lambda _m: None,
+    ) -> None:
+        self.db = db
+        self.rng = random.Random(seed)
+        self.runs = runs
+        self.slow_runs = slow_runs
+        self.with_before = with_before
+        self.progress = progress
+        self.rows: list[Row] = []
+        self.cache = Cache(Path(tempfile.mkdtemp(prefix="medapp-bench-cache-")))
+        with db.sessions() as s:
+            self.schools = s.execute(select(School.id, School.timezone)).all()
+            self.nurses = list(s.scalars(select(User.id).where(User.role == "NURSE")))
+            self.names = list(s.scalars(select(Medication.name).order_by(func.random()).limit(400)))
+            self.ndcs = list(
+                s.scalars(
+                    select(Medication.ndc)
+                    .where(Medication.ndc.is_not(None))
+                    .order_by(func.random())
+                    .limit(100)
+                )
+            )
+            self.package_ndcs: list[str] = []
+            if s.execute(text("SELECT to_regclass('medication_packages')")).scalar():
+                self.package_ndcs = list(
+                    s.scalars(
+                        text("SELECT ndc11 FROM medication_packages ORDER BY random() LIMIT 100")
+                    )
+                )
+            self.scheduled_rx = (
+                s.execute(
+                    select(StudentMedication.id)
+                    .where(StudentMedication.is_active, ~StudentMedication.is_prn)
+                    .order_by(func.random())
+                    .limit(runs)
+                )
+                .scalars()
+                .all()
+            )
+            self.prn_rx = (
+                s.execute(
+                    select(StudentMedication.id)
+                    .where(StudentMedication.is_active, StudentMedication.is_prn)
+                    .order_by(func.random())
+                    .limit(runs)
+                )
+                .scalars()
+                .all()
+            )
+            self.student_meds = s.execute(
+                select(StudentMedication.student_id, StudentMedication.medication_id)
+                .order_by(func.random())
+                .limit(runs)
+            ).all()
+            self.today = dt.date.today()
+        self.day = _last_school_day(self.today)
+
+    # -- query mixes ------------------------------------------------------------------------
+    def search_queries(self) -> list[str]:
+        queries: list[str] = []
+        for name in self.names:
+            word = name.split()[0].lower()
+            kind = len(queries) % 4
+            if kind == 0:
+                queries.append(name.lower())
+            elif kind == 1:
+                queries.append(word[: max(3, min(6, len(word) - 1))])
+            elif kind == 2 and len(word) > 5:
+                i = self.rng.randrange(1, len(word) - 1)
+                queries.append(word[:i] + word[i + 1 :])  # a dropped letter: "amoxicilin"
+            else:
+                pool = self.ndcs + self.package_ndcs
+                queries.append(self.rng.choice(pool) if pool else word)
+            if len(queries) >= self.runs:
+                break
+        return queries
+
+    # -- operations -------------------------------------------------------------------------
+    def run(self) -> list[Row]:
+        steps = [
+            self.bench_search,
+            self.bench_autocomplete,
+            self.bench_schedule,
+            self.bench_reminders_school,
+            self.bench_reminders_district,
+            self.bench_inventory,
+            self.bench_record_dose,
+            self.bench_adverse_reaction,
+        ]
+        for step in steps:
+            self.progress(step.__name__.removeprefix("bench_"))
+            step()
+        return self.rows
+
+    def bench_search(self) -> None:
+        queries = self.search_queries()
+        with self.db.sessions() as s:
+            search_medications(s, "warm up")  # builds the per-process typo vocabulary once
+            after = run_many([lambda q=q: search_medications(s, q) for q in queries])
+            prior = (
+                run_many([lambda q=q: before.search_before(s, q) for q in queries])
+                if self.with_before
+                else None
+            )
+        self.rows.append(Row("search", after, prior))
+        for q in queries:
+            self._cached_search(q)
+        warm = run_many([lambda q=q: self._cached_search(q) for q in queries])
+        self.rows.append(Row("search_warm", warm, prior))
+
+    def _cached_search(self, q: str) -> object:
+        def compute() -> object:
+            with self.db.sessions() as s:
+                return search_medications(s, q)
+
+        return self.cache.get_or_compute(f"search:{q}", TTL.SEARCH, compute, tag="formulary")
+
+    def bench_autocomplete(self) -> None:
+        prefixes = [n[: 2 + i % 4].lower() for i, n in enumerate(self.names[: self.runs])]
+        with self.db.sessions() as s:
+            after = run_many([lambda p=p: autocomplete(s, p) for p in prefixes])
+            prior = (
+                run_many([lambda p=p: before.search_before(s, p, 10) for p in prefixes])
+                if self.with_before
+                else None
+            )
+        self.rows.append(Row("autocomplete", after, prior))
+
+    def bench_schedule(self) -> None:
+        monday = self.day - dt.timedelta(days=self.day.weekday() + 7)
+        picks = [self.rng.choice(self.schools) for _ in range(self.slow_runs)]
+        after, prior = [], []
+        for school_id, tz in picks:
+            zone = ZoneInfo(tz)
+            with self.db.sessions() as s:
+                after.append(
+                    timed(
+                        lambda: schedule_page(
+                            s, monday, monday + dt.timedelta(days=4), tz=zone, school_id=school_id
+                        )
+                    )
+                )
+            if self.with_before:
+                with self.db.sessions() as s:
+                    prior.append(
+                        timed(
+                            lambda: before.schedule_before(
+                                s, monday, monday + dt.timedelta(days=4), school_id, zone
+                            )
+                        )
+                    )
+        self.rows.append(Row("schedule_school_week", after, prior or None))
+
+    def bench_reminders_school(self) -> None:
+        picks = [self.rng.choice(self.schools) for _ in range(self.slow_runs)]
+        after = [
+            timed(lambda sid=sid: reminders_for_school(self.db.sessions, sid, self.day))
+            for sid, _ in picks
+        ]
+        prior = []
+        if self.with_before:
+            for sid, tz in picks:
+                with self.db.sessions() as s:
+                    prior.append(
+                        timed(
+                            lambda s=s, sid=sid, tz=tz: before.reminders_before(
+                                s, self.day, sid, ZoneInfo(tz)
+                            )
+                        )
+                    )
+        self.rows.append(Row("reminders_school_day", after, prior or None))
+        for sid, _ in picks:
+            reminders_for_school(self.db.sessions, sid, self.day, cache=self.cache)
+        warm = [
+            timed(
+                lambda sid=sid: reminders_for_school(
+                    self.db.sessions, sid, self.day, cache=self.cache
+                )
+            )
+            for sid, _ in picks
+        ]
+        self.rows.append(Row("reminders_school_day_warm", warm, prior or None))
+
+    def bench_reminders_district(self) -> None:
+        after = [
+            timed(lambda: reminders_for_district(self.db.sessions, self.day))
+            for _ in range(self.slow_runs)
+        ]
+        prior = []
+        if self.with_before:
+            zone = ZoneInfo(self.schools[0].timezone)
+            for _ in range(max(3, self.slow_runs // 4)):
+                with self.db.sessions() as s:
+                    prior.append(timed(lambda: before.reminders_before(s, self.day, None, zone)))
+        self.rows.append(Row("reminders_district_day", after, prior or None))
+
+    def bench_inventory(self) -> None:
+        refresh_alert_view(self.db.engine)
+        picks = [self.rng.choice(self.schools).id for _ in range(self.runs)]
+        after = run_many(
+            [
+                lambda sid=sid: inventory_alerts(self.db.sessions, school_id=sid, today=self.today)
+                for sid in picks
+            ]
+        )
+        prior = None
+        if self.with_before:
+            with self.db.sessions() as s:
+                prior = run_many(
+                    [
+                        lambda: before.inventory_before(s, self.today)
+                        for _ in range(max(10, self.slow_runs))
+                    ]
+                )
+        self.rows.append(Row("inventory_alerts", after, prior))
+
+    def bench_record_dose(self) -> None:
+        now = dt.datetime.now(dt.UTC)
+        nurse = self.nurses[0]
+        commands = []
+        for i in range(self.runs):
+            if i % 2 == 0 and self.prn_rx:
+                rx = self.prn_rx[(i // 2) % len(self.prn_rx)]
+                commands.append(
+                    DoseCommand(
+                        id=uuid.uuid4(),
+                        prescription_id=rx,
+                        nurse_id=nurse,
+                        status="GIVEN",
+                        time_given=now - dt.timedelta(minutes=1),
+                        override_reason="benchmark run",
+                    )
+                )
+            else:
+                rx = self.scheduled_rx[(i // 2) % len(self.scheduled_rx)]
+                commands.append(
+                    DoseCommand(
+                        id=uuid.uuid4(),
+                        prescription_id=rx,
+                        nurse_id=nurse,
+                        status="NOT_GIVEN",
+                        reason="HELD",
+                        notes="benchmark run",
+                        time_given=now - dt.timedelta(minutes=1),
+                    )
+                )
+        after = run_many([lambda c=c: record_dose(self.db.sessions, c, now=now) for c in commands])
+        self.rows.append(Row("record_dose", after))
+
+    def bench_adverse_reaction(self) -> None:
+        nurse = self.nurses[0]
+        now = dt.datetime.now(dt.UTC)
+        commands = [
+            ReactionCommand(
+                id=uuid.uuid4(),
+                student_id=st,
+                medication_id=med,
+                reported_by_id=nurse,
+                severity="SEVERE" if i % 4 == 0 else "MILD",
+                reaction="benchmark: rash",
+                occurred_at=now - dt.timedelta(minutes=5),
+                action_taken="observed",
+            )
+            for i, (st, med) in enumerate(self.student_meds)
+        ]
+        after = run_many(
+            [lambda c=c: report_adverse_reaction(self.db.sessions, c) for c in commands]
+        )
+        self.rows.append(Row("adverse_reaction", after))
+
+
+def domain_rows() -> list[dict[str, Any]]:
+    from medapp.bench.domain_bench import run_domain_bench
+
+    rows = run_domain_bench()
+    for row in rows:
+        row.setdefault("before_p95_ms", None)
+        row.setdefault("speedup", None)
+    return rows
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    header = f"{'operation':<30}{'runs':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}{'before p95':>12}{'speed-up':>10}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        before_p95 = f"{r['before_p95_ms']:.2f}" if r.get("before_p95_ms") is not None else "—"
+        speedup = f"{r['speedup']:.0f}x" if r.get("speedup") is not None else "—"
+        lines.append(
+            f"{r['name']:<30}{r['runs']:>6}{r['p50_ms']:>10.3f}{r['p95_ms']:>10.3f}{r['max_ms']:>10.3f}"
+            f"{before_p95:>12}{speedup:>10}"
+        )
+    return "\n".join(lines)
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
