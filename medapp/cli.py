@@ -57,6 +57,19 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("info", help="where settings, data, cache and logs live; which database is used")
 
+    bench = sub.add_parser(
+        "bench",
+        help="time every operation on generated data (builds or reuses a private bench database)",
+    )
+    bench.add_argument("--scale", choices=("school", "district"), default="district")
+    bench.add_argument("--seed", type=int, default=1)
+    bench.add_argument(
+        "--runs", type=int, default=200, help="runs per fast operation (default 200)"
+    )
+    bench.add_argument("--slow-runs", type=int, default=20, help="runs for schedule and reminders")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--no-before", action="store_true", help="skip the seed's slow algorithms")
+
     form = sub.add_parser("formulary", help="load the FDA drug list (NDC Directory); search it")
     formsub = form.add_subparsers(dest="formulary_command", required=True)
     imp = formsub.add_parser(
@@ -102,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_info(settings)
         if args.command == "formulary":
             return _cmd_formulary(args, settings)
+        if args.command == "bench":
+            return _cmd_bench(args, settings)
         return _cmd_gui(args, settings)
     except (DatabaseUnavailable, ConfigError, UserError) as exc:
         print(f"medapp: {exc}", file=sys.stderr)
@@ -143,21 +158,20 @@ def _reset_schema(db) -> None:  # noqa: ANN001
         conn.execute(text("CREATE SCHEMA public"))
 
 
-def _load_demo(db, scale: str, seed: int) -> dict[str, int]:  # noqa: ANN001
+def _load_demo(db, scale: str, seed: int, say=None) -> dict[str, int]:  # noqa: ANN001
     from medapp.demo import DemoError, load_demo
 
+    say = say or (lambda msg: print(msg, flush=True))
     started = time.perf_counter()
     try:
         with db.engine.begin() as conn:
-            counts = load_demo(
-                conn, scale, seed, progress=lambda msg: print(f"  {msg}", flush=True)
-            )
+            counts = load_demo(conn, scale, seed, progress=lambda msg: say(f"  {msg}"))
     except DemoError as exc:
         raise UserError(str(exc)) from None
     elapsed = time.perf_counter() - started
-    print(f"Loaded {scale} demo (seed {seed}) into {db.display_name} in {elapsed:.1f} s:")
+    say(f"Loaded {scale} demo (seed {seed}) into {db.display_name} in {elapsed:.1f} s:")
     for table, rows in counts.items():
-        print(f"  {table:<24}{rows:>12,}")
+        say(f"  {table:<24}{rows:>12,}")
     return counts
 
 
@@ -315,6 +329,80 @@ class _ProgressLine:
         if self.shown:
             self.stream.write("\r" + " " * 60 + "\r")
             self.stream.flush()
+
+
+def _bench_database(args: argparse.Namespace, settings: Settings):  # noqa: ANN202
+    """``--database-url`` benchmarks that database as it is; otherwise a private bench server
+    holds one database per scale and seed, built on first use and reused afterwards."""
+    from medapp.bootstrap import _ensure_database, connect
+    from medapp.db import migrate
+    from medapp.db.embedded import start_embedded
+    from medapp.db.engine import open_database
+
+    if not settings.embedded:
+        return connect(settings)
+    server = start_embedded(paths.data_dir() / "bench-pgdata")
+    db = open_database(
+        _ensure_database(server, f"medapp_bench_{args.scale}_{args.seed}"), embedded=True
+    )
+    migrate.upgrade(db.engine)
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        empty = not conn.execute(text("SELECT EXISTS (SELECT 1 FROM students)")).scalar()
+    if empty:
+        say = (lambda m: print(m, file=sys.stderr, flush=True)) if args.json else print
+        say(f"Building the {args.scale} bench database (first run only)…")
+        _load_demo(db, args.scale, args.seed, say=say)
+        _bench_packages(db, say)
+    return db
+
+
+def _bench_packages(db, say) -> None:  # noqa: ANN001
+    """NDC package look-ups need the FDA package file, when the district's data is here."""
+    from medapp.paths import shared_data_dir
+
+    shared = shared_data_dir()
+    if shared is None:
+        return
+    products = shared / "formulary" / "fda-ndc-products-2015.tsv"
+    packages = shared / "formulary" / "fda-ndc-packages-2015.tsv"
+    if not (products.is_file() and packages.is_file()):
+        return
+    from medapp.formulary.importer import import_formulary
+
+    with db.engine.begin() as conn:
+        report = import_formulary(conn, products, packages)
+    say(f"  FDA packages imported ({report})")
+
+
+def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from medapp.bench.runner import Bench, domain_rows, format_table, table_counts
+
+    db = _bench_database(args, settings)
+    say = (lambda m: print(m, file=sys.stderr, flush=True)) if args.json else print
+    try:
+        counts = table_counts(db)
+        bench = Bench(
+            db,
+            seed=args.seed,
+            runs=args.runs,
+            slow_runs=args.slow_runs,
+            with_before=not args.no_before,
+            progress=lambda m: say(f"  timing {m}…"),
+        )
+        rows = [r.as_dict() for r in bench.run()] + domain_rows()
+    finally:
+        db.dispose()
+    result = {"scale": args.scale, "counts": counts, "operations": rows}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print("rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        print(format_table(rows))
+    return 0
 
 
 def _cmd_gui(args: argparse.Namespace, settings: Settings) -> int:
