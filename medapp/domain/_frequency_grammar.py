@@ -26,6 +26,7 @@ from medapp.domain._frequency_lexicon import (
     _DAYS_U,
     _DURATION_U,
     _FREE_STARTERS,
+    _GLUE,
     _HAZARDS,
     _HINTS,
     _HOURS,
@@ -67,6 +68,7 @@ class _Acc:
     # (quantity, unit, rolling 24 h, phrase, worded as an amount: "mdd", "max daily dose")
     maxes: list[tuple[float, str | None, bool, str, bool]] = field(default_factory=list)
     doses: list[tuple[float, float, str | None]] = field(default_factory=list)
+    home: list[str] = field(default_factory=list)
     free_next: bool = False
     last_freq: tuple[int, int, str, str] | None = None  # start, end, phrase, kind
 
@@ -277,10 +279,22 @@ def _every_days(multiplier: int = 1, n: int | None = None) -> _Action:
     return action
 
 
+def _right_after(acc: _Acc, toks: Sequence[str], start: int, kind: str) -> bool:
+    """Whether the last schedule phrase was a ``kind`` ending just before ``start``
+    (only "at"/"in"/"the"/"on" between), as in "every morning at 7:30"."""
+    last = acc.last_freq
+    if last is None or last[3] != kind:
+        return False
+    return all(tok in _GLUE for tok in toks[last[1] : start])
+
+
 def _slot(slot: str) -> _Action:
     def action(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
-        _mark_freq(acc, toks, start, end)
-        acc.slots.append((slot, _phrase(toks, start, end)))
+        # "at 7:30 every morning": the clock time already says when the morning dose is.
+        refined = _right_after(acc, toks, start, "explicit")
+        _mark_freq(acc, toks, start, end, "explicit" if refined else "slot")
+        if not refined:
+            acc.slots.append((slot, _phrase(toks, start, end)))
 
     return action
 
@@ -292,8 +306,34 @@ def _twelve_noon(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
 
 
 def _explicit(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
+    """A clock time. Right after a named time it sets that time ("every morning at 7:30" is one
+    dose at 7:30); otherwise it is a dose of its own ("at noon and at 4 pm" is two doses)."""
+    if _right_after(acc, toks, start, "slot"):
+        acc.slots.pop()
+    _mark_freq(acc, toks, start, end, "explicit")
     tok = toks[start]
     acc.explicit.append((time(int(tok[1:3]), int(tok[4:6])), tok[1:]))
+
+
+def _at_home(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
+    """ "every morning at home and at 11:00 at school": the dose just named is not a school dose."""
+    last = acc.last_freq
+    if (
+        last is not None
+        and last[3] in ("slot", "explicit")
+        and _right_after(acc, toks, start, last[3])
+    ):
+        if last[3] == "slot":
+            acc.slots.pop()
+        else:
+            acc.explicit.pop()
+        acc.home.append(last[2])
+        acc.last_freq = None
+        return
+    raise FrequencyError(
+        f"“{_phrase(toks, start, end)}”: say which dose is given at home, e.g. “every morning "
+        "at home and at 11:30 at school”, or leave home doses out."
+    )
 
 
 def _prn(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
@@ -449,9 +489,6 @@ for _seq, _slot_name in (
     (("evening", "meal"), "dinner"),
     (("first", "thing", "in", "the", "morning"), "morning"),
     (("first", "thing"), "morning"),
-    (("upon", "waking"), "morning"),
-    (("upon", "rising"), "morning"),
-    (("on", "waking"), "morning"),
 ):
     _pat(_seq, _slot(_slot_name))
 for _prefix in ("before", "after", "prior"):
@@ -466,6 +503,7 @@ for _prefix in ("before", "after", "prior"):
     _pat((_prefix, "evening", "meal"), _slot("dinner"))
     _pat((_prefix, "the", "evening", "meal"), _slot("dinner"))
 _pat((_INT, "noon"), _twelve_noon)
+_pat(("at", "home"), _at_home)
 _pat((_TIME,), _explicit)
 
 for _seq in (

@@ -104,7 +104,7 @@ _NOISE = frozenset(
     a an the of and or with without to into in on at as onto from each per also
     directed uad please patient pt school home food milk water juice empty stomach
     rf refill refills qty dispense dispensed supply chewed crushed liquid solution suspension
-    otc half int
+    otc half int upon
     """.split()
 )
 _NOISE = _NOISE | frozenset(_UNITS) - {"x", "time", "times"}
@@ -121,7 +121,7 @@ _HAZARDS = frozenset(
     prn needed max maximum mdd exceed then taper tapering decrease increase increasing
     decreasing until repeat repeated repeating start starting stop stopping prior before after
     first single if hold skip alternate alternating except stat now immediately today tomorrow
-    tonight midnight afternoon weekdays weekends weekday weekend x od < >
+    tonight midnight afternoon weekdays weekends weekday weekend x od < > wake waking rising
     monday mondays tuesday tuesdays wednesday wednesdays thursday thursdays friday fridays
     saturday saturdays sunday sundays
     """.split()
@@ -151,7 +151,8 @@ _HINTS = {
     "weeks” or name the days.",
     "bimonthly": "“bimonthly” is ambiguous; write the interval in weeks or name the days.",
     "stat": "A STAT/one-time dose is not a schedule; record it as a single dose.",
-    "before": "“before …” is only understood with a meal or bedtime (“before lunch”).",
+    "before": "“before …” is only understood with a meal or bedtime (“before lunch”); a dose "
+    "“before school” is given at home.",
     "after": "“after …” is only understood with a meal (“after lunch”).",
     "every": "“every …” needs a unit, e.g. “every 8 hours”, “every 2 days”.",
     "q": "“q…” needs an interval, e.g. “q4h”, “q8h”, “qam”.",
@@ -165,6 +166,9 @@ _HINTS = {
     "<": "Conditional dosing (“if … < …”) cannot be scheduled.",
     ">": "Conditional dosing (“if … > …”) cannot be scheduled.",
     "if": "Conditional directions (“if …”) cannot be scheduled; only “if needed” (PRN) is.",
+    "wake": "A dose on waking is a home dose; give the clock time if it is given at school.",
+    "waking": "A dose on waking is a home dose; give the clock time if it is given at school.",
+    "rising": "A dose on rising is a home dose; give the clock time if it is given at school.",
 }
 
 _DAY_FULL = {
@@ -200,6 +204,8 @@ _DAY_GROUPS = {
     "weekends": frozenset({5, 6}),
     "weekend": frozenset({5, 6}),
 }
+# Between a named time and the clock time that sets it ("every morning at 7:30").
+_GLUE = frozenset({"at", "in", "the", "on", "around", "about"})
 _DAY_LIST_SEP = frozenset({"/", ",", "and", "&"})
 _DAY_RANGE_SEP = frozenset({"-", "through", "thru", "to"})
 
@@ -210,8 +216,6 @@ _SLOT_WORDS = {
     "am": "morning",
     "qam": "morning",
     "morn": "morning",
-    "wake": "morning",
-    "waking": "morning",
     "noon": "noon",
     "midday": "noon",
     "noontime": "noon",
@@ -254,7 +258,6 @@ _MEAL_OR_BED = {
     "bed": "bedtime",
     "bedtime": "bedtime",
     "sleep": "bedtime",
-    "school": "morning",
 }
 
 

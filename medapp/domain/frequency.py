@@ -315,6 +315,11 @@ def _resolve(acc: _Acc, text: str, defaults: DefaultTimes) -> Frequency:
     slot_times = sorted({t for s in slot_names for t in defaults.for_slot(s)})
     explicit = sorted({t for t, _ in acc.explicit})
 
+    if acc.home and not (counts or acc.count_ranges or interval or slot_names or explicit or prn):
+        raise FrequencyError(
+            f"“{_shown(text)}” names only home doses ({', '.join(acc.home)}); there is no school "
+            "dose to schedule."
+        )
     if not (
         counts
         or acc.count_ranges
@@ -419,9 +424,12 @@ def _resolve(acc: _Acc, text: str, defaults: DefaultTimes) -> Frequency:
         else:
             times = tuple(time(h) for h in range(0, 24, lo))
     elif explicit:
-        if count is not None and count != len(explicit):
-            raise _conflict(acc.counts[0][1], " and ".join(p for _, p in acc.explicit), text)
-        times = tuple(explicit)
+        # Clock times replace the defaults of a count ("twice daily at 8am and 8pm"); a named
+        # time that no clock time set is a dose of its own ("at noon and at 4 pm").
+        times = tuple(sorted(set(explicit) | set(slot_times)))
+        if count is not None and count != len(times):
+            phrases = [p for _, p in acc.explicit] + [p for _, p in acc.slots]
+            raise _conflict(acc.counts[0][1], " and ".join(phrases), text)
     elif slot_names:
         if count is not None and count != len(slot_times):
             raise _conflict(acc.counts[0][1], " and ".join(p for _, p in acc.slots), text)

@@ -63,8 +63,9 @@ def test_fhir_display_wording_parses_the_same_as_the_code(sigs_dir: Path) -> Non
 
 
 # Event-timing codes ("when"): meal and sleep events map to the district's times; codes with no
-# institution time (afternoon, between meals, after sleep, "as soon as possible") or that clash
-# with units ("C", "CM", "CD", "CV") are refused.
+# institution time (afternoon, between meals, after sleep, "as soon as possible"), home events
+# (WAKE: on waking is never at school) and codes that clash with units ("C", "CM", "CD", "CV")
+# are refused.
 FHIR_WHEN = {
     "AC": (time(8), time(12), time(18)),
     "ACM": (time(8),),
@@ -75,7 +76,6 @@ FHIR_WHEN = {
     "PCD": (time(12),),
     "PCV": (time(18),),
     "HS": (time(21),),
-    "WAKE": (time(8),),
     "MORN": (time(8),),
     "NOON": (time(12),),
     "EVE": (time(18),),

@@ -83,6 +83,13 @@ REJECTED = [
     ("1 tab od", "OD"),
     ("m/t/w", "Tuesday or Thursday"),
     ("sa/s", "Saturday or Sunday"),
+    # home doses never land on the school schedule
+    ("before school", "given at home"),
+    ("upon waking", "home dose"),
+    ("every morning at home", "home doses"),
+    ("at home", "which dose"),
+    ("at 8:00 or 9:00", "choice"),
+    ("twice daily at noon, at 4 pm and at bedtime", "different schedules"),
     # maxima that are not a number of doses
     ("as needed mdd 60 mg", "amount"),
     ("1-2 tabs q6h prn, mdd 6", "doses or tablets"),

@@ -106,6 +106,14 @@ TABLE = [
     ("twice daily at 8am and 8pm", t("08:00", "20:00")),
     ("every morning at 7:30", t("07:30")),
     ("at 11:30 and 13:45", t("11:30", "13:45")),
+    # a clock time right after a named time sets it; otherwise it is a dose of its own
+    ("at 7:30 every morning", t("07:30")),
+    ("with lunch at 11:45", t("11:45")),
+    ("with meals at 8:00, 12:00 and 18:00", t("08:00", "12:00", "18:00")),
+    ("at noon and at 4 pm", t("12:00", "16:00")),
+    ("in the morning at 7:30 and at bedtime", t("07:30", "21:00")),
+    ("twice daily at noon and at bedtime", t("12:00", "21:00")),
+    ("every morning at home and at 11:00am at school", t("11:00")),
     # combinations of named times
     ("in the morning and at bedtime", t("08:00", "21:00")),
     ("morning and evening", t("08:00", "18:00")),

@@ -123,7 +123,8 @@ class TestAuthorization:
         warned = doses_due_at_school(p, calendar, date(2024, 10, 15))  # 14 days left
         assert warned.has(PlanFlagCode.AUTHORIZATION_EXPIRING)
         assert wall_times(warned) == ["11:30"]  # a warning, not a block
-        assert "14 days" in (warned.flag(PlanFlagCode.AUTHORIZATION_EXPIRING) or warned).message  # type: ignore[union-attr]
+        expiring = warned.flag(PlanFlagCode.AUTHORIZATION_EXPIRING)
+        assert expiring is not None and "in 14 days" in expiring.message
         today = doses_due_at_school(p, calendar, date(2024, 10, 29))
         assert today.has(PlanFlagCode.AUTHORIZATION_EXPIRING) and today.doses
 
