@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from medapp.db import migrate
 from medapp.db.engine import Database, open_database
+from medapp.ui.context import AppContext
 from tests.db import factories as f
 
 
@@ -43,3 +44,52 @@ def ui_db(scratch_url: str) -> Iterator[Database]:
         s.commit()
     yield db
     db.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_db(pg_server_url: str) -> Iterator[Database]:
+    """The school demo (one school, ~600 students, 60 days of history ending yesterday),
+    committed in a database of the module's own."""
+    import datetime as dt
+
+    from medapp.db.testing import scratch_database
+    from medapp.demo import load_demo
+
+    with scratch_database(pg_server_url) as url:
+        db = open_database(url)
+        migrate.upgrade(db.engine)
+        with db.engine.begin() as conn:
+            load_demo(conn, "school", 1, today=dt.date.today())
+        try:
+            yield db
+        finally:
+            db.dispose()
+
+
+@pytest.fixture
+def desk_ctx(demo_db: Database, tmp_path) -> Iterator[AppContext]:  # noqa: ANN001
+    """An AppContext as the running app builds it: the demo school, its first nurse at the desk,
+    a private cache and outbox."""
+    from sqlalchemy import select
+
+    from medapp.cache.outbox import Outbox
+    from medapp.cache.store import Cache
+    from medapp.db.models import School, User
+
+    with Session(demo_db.engine) as s:
+        school = s.scalars(select(School).order_by(School.name)).first()
+        nurse = s.scalars(select(User).where(User.role == "NURSE").order_by(User.username)).first()
+        assert school is not None and nurse is not None
+        ctx = AppContext(
+            db=demo_db,
+            cache=Cache(tmp_path / "cache"),
+            outbox=Outbox(tmp_path / "outbox"),
+            school_id=school.id,
+            school_name=school.name,
+            school_timezone=school.timezone,
+            user_id=nurse.id,
+            user_name=f"{nurse.first_name} {nurse.last_name}",
+        )
+    yield ctx
+    ctx.stop()
+    ctx.cache.close()
