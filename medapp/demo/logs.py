@@ -288,7 +288,18 @@ def _scheduled(
             log_id = new_id()
             if random_() < P_CORRECTION:
                 _correction(
-                    rx, log_id, nurse, given, at, sched, created, rng, new_id, write, result
+                    rx,
+                    log_id,
+                    nurse,
+                    given,
+                    at,
+                    sched,
+                    override,
+                    created,
+                    rng,
+                    new_id,
+                    write,
+                    result,
                 )
                 continue
             lot = shelf.lot_for(rx, day)
@@ -319,6 +330,7 @@ def _correction(
     given: str,
     at: datetime,
     sched: datetime | None,
+    override: str | None,
     created: datetime,
     rng: random.Random,
     new_id: UuidSource,
@@ -332,7 +344,7 @@ def _correction(
     error_at = created + timedelta(minutes=rng.randint(10, 180))
     wrong = _wrong(given) if kind == "wrong dose" else given
     write(
-        (log_id, rx.id, nurse, wrong, at, sched, "GIVEN", None, None, None, None,
+        (log_id, rx.id, nurse, wrong, at, sched, "GIVEN", None, None, None, override,
          None, None, None, None, error_at, error_id, False, created)
     )  # fmt: skip
     write(
@@ -344,7 +356,7 @@ def _correction(
     if kind == "wrong dose":
         write(
             (new_id(), rx.id, nurse, given, at, sched, "GIVEN", None,
-             "Re-documented with the correct dose.", None, None, None, None, None, None, None,
+             "Re-documented with the correct dose.", None, override, None, None, None, None, None,
              None, False, error_at + timedelta(minutes=1))
         )  # fmt: skip
         result.by_status["GIVEN"] += 1
