@@ -230,7 +230,11 @@ def _daily(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
     its own, so "1 po bid x 3 days 1/2 po qd x 3 days" is refused as two schedules.
     """
     last = acc.last_freq
-    redundant = last is not None and last[1] == start and last[3] in ("count", "interval")
+    redundant = (
+        last is not None
+        and last[3] in ("count", "interval")
+        and all(tok == "," for tok in toks[last[1] : start])
+    )
     _mark_freq(acc, toks, start, end, last[3] if redundant and last is not None else "daily")
     if not redundant:
         acc.daily.append(_phrase(toks, start, end))
@@ -829,6 +833,10 @@ def _tokenize(norm: str) -> list[str]:
         kind = m.lastgroup
         raw = m.group()
         if kind == "skip":
+            continue
+        if kind == "comma":
+            toks.append(",")
+            last_was_digit = False
             continue
         if kind in ("t12", "t12g", "tat", "t24", "tat24"):
             toks.append(_clock_token(raw))

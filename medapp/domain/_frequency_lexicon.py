@@ -108,7 +108,9 @@ _NOISE = frozenset(
     """.split()
 )
 _NOISE = _NOISE | frozenset(_UNITS) - {"x", "time", "times"}
-_NOISE = _NOISE | {"-", "/", "=", "+", "%", "~", "*", "#"}
+# "," stands for any comma or semicolon: skipped like noise, but it separates phrases, so "at noon,
+# at 4 pm" is two doses while "at noon at 4 pm" would set noon to 4 pm.
+_NOISE = _NOISE | {"-", "/", "=", "+", "%", "~", "*", "#", ","}
 
 # Words that, inside free text (an indication), still mean something for the schedule: if no
 # phrase matches at them, the text is refused rather than skipped.
@@ -292,7 +294,8 @@ _TOKEN = re.compile(
     |(?P<num>[0-9]+(?:\.[0-9]+)?)
     |(?P<word>[^\W\d_]+)
     |(?P<sym>[/&+=<>@%~*\#-])
-    |(?P<skip>[\s,;:()\[\]{}!?"'`_|\\]+)
+    |(?P<comma>\s*[,;][\s,;]*)
+    |(?P<skip>[\s:()\[\]{}!?"'`_|\\]+)
     |(?P<other>.)
     """,
     re.VERBOSE,

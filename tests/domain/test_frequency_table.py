@@ -111,6 +111,7 @@ TABLE = [
     ("with lunch at 11:45", t("11:45")),
     ("with meals at 8:00, 12:00 and 18:00", t("08:00", "12:00", "18:00")),
     ("at noon and at 4 pm", t("12:00", "16:00")),
+    ("at noon, at 4 pm", t("12:00", "16:00")),
     ("in the morning at 7:30 and at bedtime", t("07:30", "21:00")),
     ("twice daily at noon and at bedtime", t("12:00", "21:00")),
     ("every morning at home and at 11:00am at school", t("11:00")),
