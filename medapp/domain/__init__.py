@@ -5,7 +5,8 @@ means, which doses are due at school, whether a dose was given, late or missed, 
 dose is allowed, which stock needs attention — so each rule has exactly one implementation
 here, fast and exhaustively tested. Modules:
 
-* ``frequency`` — parse prescription wording into a :class:`~frequency.Frequency`.
+* ``frequency`` — parse prescription wording into a :class:`~frequency.Frequency` (its
+  vocabulary and phrase grammar live in ``_frequency_lexicon`` and ``_frequency_grammar``).
 * ``school`` — a school's calendar: timezone, hours, lunch, closed days, dose window.
 * ``schedule`` — the doses due at school on a day (:func:`~schedule.doses_due_at_school`).
 * ``doses`` — dose logs, corrections, and each dose's status (:func:`~doses.dose_statuses`).

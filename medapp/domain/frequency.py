@@ -10,12 +10,14 @@ How it reads the text
 ---------------------
 1. Normalise: case-fold, drop dots that are not decimal points ("q.i.d." -> "qid",
    "a.m." -> "am"), collapse whitespace. This string is the memo key.
-2. Tokenise: clock times ("11:30", "12:30 pm", "1pm", "at 10 am") become one token; numbers,
-   words and a few symbols ("/", "-") become tokens; number words become digits ("every eight
-   hours"); a number word repeating the digit before it is dropped ("every 4 four hours");
-   run-together words from exported directions are split when every piece is a known word
-   ("bidx10", "tidprn", "dailyinstr").
-3. Scan left to right, always taking the longest known phrase at each position: counts ("bid",
+2. Tokenise (:mod:`._frequency_lexicon` holds the vocabulary): clock times ("11:30",
+   "12:30 pm", "1pm", "at 10 am") become one token; numbers, words, commas and a few symbols
+   ("/", "-") become tokens; number words become digits ("every eight hours"); a number word
+   repeating the digit before it is dropped ("every 4 four hours"); run-together words from
+   exported directions are split when every piece is a known word ("bidx10", "tidprn",
+   "dailyinstr"). Any other character ("½", "²") is refused.
+3. Scan (:mod:`._frequency_grammar`) left to right, always taking the longest known phrase at
+   each position: counts ("bid",
    "3 times a day"), intervals ("q4h", "every 4-6 hours"), times of day ("at bedtime", "with
    lunch"), explicit clock times, day spacing ("every other day", "weekly"), named days
    ("M/W/F"), PRN ("as needed"), daily maxima ("max 4 per day", "mdd 3"), doses and durations
@@ -29,8 +31,12 @@ How it reads the text
 Default clock times (:class:`DefaultTimes`, configurable per school): daily 09:00; morning 08:00;
 noon/lunch 12:00; evening 18:00; bedtime/night 21:00; bid and q12h 09:00+21:00; tid
 08:00+14:00+20:00; qid 08:00+12:00+16:00+20:00; with meals 08:00+12:00+18:00; every N hours
-from 00:00 (so "q24h" is 00:00, a home dose — the contract rule, applied literally). Explicit
-clock times replace the defaults. Named days or day spacing default to 09:00.
+from 00:00 (so "q24h" is 00:00, a home dose — the contract rule, applied literally). Named days
+or day spacing default to 09:00. Explicit clock times replace the defaults: those of a count
+("twice daily at 8am and 8pm") and of a named time they directly qualify ("every morning at
+7:30" is one dose at 07:30); a named time no clock time qualifies is a dose of its own ("at noon,
+at 4 pm" is two doses). A dose marked "at home" ("every morning at home and at 11:00 at school")
+is left out: only school doses are scheduled.
 
 Deliberately rejected wordings (FrequencyError, with the reason given to the nurse)
 -------------------------------------------------------------------------------------
@@ -46,6 +52,8 @@ Deliberately rejected wordings (FrequencyError, with the reason given to the nur
   "every 2 days"), fractional hours, minutes ("every 30 minutes"), and zero or negative
   intervals ("every 0 hours", "q0h").
 * Five or more times a day without explicit clock times (no default times exist).
+* Home doses that would otherwise land on the school schedule: "before school", "upon waking"
+  (HL7 "WAKE"), text naming only "at home" doses, and "at home" not attached to a dose.
 * Several times a week without named days ("twice weekly", "biweekly"), monthly schedules
   ("monthly", HL7 "MO"), "every other Monday".
 * Scheduled doses mixed with as-needed doses ("twice daily and every 4 hours as needed"):
