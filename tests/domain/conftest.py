@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,7 +11,6 @@ from medapp.domain.school import SchoolCalendar
 
 # The district's real data sits beside the clone (../shared/data); CI has it there too.
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-NY = ZoneInfo("America/New_York")
 
 
 @pytest.fixture(scope="session")
@@ -33,8 +31,3 @@ def calendar() -> SchoolCalendar:
         closed_dates=frozenset({date(2024, 11, 28)}),
         school_year_end=date(2025, 6, 20),
     )
-
-
-def ny(day: date, hh: int, mm: int = 0) -> datetime:
-    """An aware New York datetime (the test school's timezone)."""
-    return datetime.combine(day, time(hh, mm), tzinfo=NY)

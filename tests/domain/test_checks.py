@@ -16,7 +16,7 @@ from medapp.domain.checks import (
 from medapp.domain.doses import DoseLog, LogStatus
 from medapp.domain.schedule import Prescription
 from medapp.domain.school import SchoolCalendar
-from tests.domain.conftest import ny
+from tests.domain.helpers import ny
 
 DAY = date(2024, 10, 15)
 

@@ -26,7 +26,7 @@ from medapp.domain.doses import (
 )
 from medapp.domain.schedule import Prescription, ScheduledDose, doses_due_at_school
 from medapp.domain.school import SchoolCalendar
-from tests.domain.conftest import ny
+from tests.domain.helpers import ny
 
 DAY = date(2024, 10, 15)
 _ids = itertools.count(1)

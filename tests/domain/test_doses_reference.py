@@ -16,7 +16,7 @@ from medapp.domain.doses import (
     dose_statuses,
 )
 from medapp.domain.schedule import ScheduledDose
-from tests.domain.conftest import ny
+from tests.domain.helpers import ny
 
 DAY = date(2024, 10, 15)
 W = timedelta(hours=1)

@@ -10,7 +10,7 @@ from medapp.domain.doses import DoseLog, LogStatus, NotGivenReason, correct
 from medapp.domain.frequency import parse_frequency
 from medapp.domain.prn import PrnLimits, PrnRule, check_prn
 from medapp.domain.school import SchoolCalendar
-from tests.domain.conftest import ny
+from tests.domain.helpers import ny
 
 DAY = date(2024, 10, 15)
 NEXT = DAY + timedelta(days=1)

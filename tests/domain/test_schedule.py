@@ -16,7 +16,7 @@ from medapp.domain.schedule import (
     effective_frequency,
 )
 from medapp.domain.school import SchoolCalendar
-from tests.domain.conftest import NY, ny
+from tests.domain.helpers import NY, ny
 
 TUE = date(2024, 10, 15)  # an ordinary school Tuesday
 
