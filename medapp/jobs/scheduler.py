@@ -1,0 +1,153 @@
+"""APScheduler on the Qt event loop, and the desk's periodic jobs.
+
+Why not APScheduler's own ``QtScheduler``: under PySide6 ``QTimer.singleShot`` returns None, so
+that class cannot stop its pending wake-up on shutdown, and a wake-up requested from a worker
+thread (adding a job, a job finishing) would create a timer on a thread without an event loop.
+``DeskScheduler`` keeps one QTimer on the GUI thread and arms it through a queued signal from
+whichever thread asks. Jobs themselves run on APScheduler's thread pool: they do database work
+and report through ``JobSignals`` — they never touch widgets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from medapp.jobs.watchers import DoseWatcher
+from medapp.services.doses import sync_outbox
+from medapp.services.inventory import refresh_alert_view
+from medapp.services.reminders import reminders_for_school
+from medapp.ui.context import AppContext
+
+log = logging.getLogger(__name__)
+
+MAX_TIMER_MS = 2**31 - 1
+
+
+class _Waker(QObject):
+    arm = Signal(int)  # milliseconds; -1 stops
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.arm.connect(self._arm)
+
+    def _arm(self, ms: int) -> None:
+        self.timer.stop()
+        if ms >= 0:
+            self.timer.start(ms)
+
+
+class DeskScheduler(BaseScheduler):
+    """A BaseScheduler whose wake-ups are a QTimer owned by the GUI thread."""
+
+    def __init__(self, **options: object) -> None:
+        self._waker = _Waker()
+        self._waker.timer.timeout.connect(self._process_jobs)
+        super().__init__(**options)
+
+    def shutdown(self, wait: bool = True) -> None:
+        super().shutdown(wait)
+        self._waker.arm.emit(-1)
+
+    def _start_timer(self, wait_seconds: float | None) -> None:
+        if wait_seconds is None or self.state == STATE_STOPPED:
+            self._waker.arm.emit(-1)
+        else:
+            self._waker.arm.emit(min(int(wait_seconds * 1000), MAX_TIMER_MS))
+
+    def wakeup(self) -> None:
+        self._start_timer(0)
+
+    def _process_jobs(self) -> float | None:  # type: ignore[override]
+        if self.state == STATE_STOPPED:
+            return None
+        wait_seconds = super()._process_jobs()
+        self._start_timer(wait_seconds)
+        return wait_seconds
+
+
+class JobSignals(QObject):
+    notice = Signal(str, str, str)  # kind, title, text
+    outbox_synced = Signal(int, int, int)  # delivered, rejected, still waiting
+    job_failed = Signal(str)  # job name (never the exception text: it may carry PHI)
+
+
+class DeskJobs:
+    """The jobs of one running desk; ``start()`` after the window is shown."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        reminder_seconds: int = 60,
+        outbox_seconds: int = 60,
+        alert_view_minutes: int = 15,
+    ) -> None:
+        self.ctx = ctx
+        self.signals = JobSignals()
+        self.scheduler = DeskScheduler(
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+        )
+        self.watcher = DoseWatcher(ZoneInfo(ctx.school_timezone))
+        self._primed = False
+        self.scheduler.add_job(
+            self.check_doses,
+            "interval",
+            seconds=reminder_seconds,
+            id="doses",
+            next_run_time=dt.datetime.now(dt.UTC),
+        )
+        self.scheduler.add_job(self.sync, "interval", seconds=outbox_seconds, id="outbox")
+        self.scheduler.add_job(
+            self.refresh_alerts, "interval", minutes=alert_view_minutes, id="alerts"
+        )
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler.state != STATE_STOPPED:
+            self.scheduler.shutdown(wait=False)
+
+    def check_doses(self) -> None:
+        ctx = self.ctx
+        if ctx.school_id is None:
+            return
+        try:
+            tz = ZoneInfo(ctx.school_timezone)
+            today = dt.datetime.now(tz).date()
+            reminders = reminders_for_school(ctx.db.sessions, ctx.school_id, today, cache=ctx.cache)
+        except Exception:  # noqa: BLE001 - the next tick tries again; the pane shows offline
+            log.warning("dose check failed", exc_info=False)
+            self.signals.job_failed.emit("doses")
+            return
+        if not self._primed:
+            self.watcher.prime(reminders)
+            self._primed = True
+        for notice in self.watcher.check(reminders):
+            self.signals.notice.emit(notice.kind, notice.title, notice.text)
+
+    def sync(self) -> None:
+        if len(self.ctx.outbox) == 0:
+            return
+        try:
+            report = sync_outbox(self.ctx.db.sessions, self.ctx.outbox, cache=self.ctx.cache)
+        except Exception:  # noqa: BLE001
+            self.signals.job_failed.emit("outbox")
+            return
+        if report.delivered or report.rejected:
+            self.signals.outbox_synced.emit(report.delivered, report.rejected, report.still_waiting)
+            if self.ctx.school_id is not None:
+                self.ctx.hub.data_changed.emit("medication_logs", str(self.ctx.school_id))
+
+    def refresh_alerts(self) -> None:
+        try:
+            refresh_alert_view(self.ctx.db.engine)
+        except Exception:  # noqa: BLE001
+            self.signals.job_failed.emit("alerts")
