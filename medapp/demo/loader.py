@@ -35,7 +35,7 @@ from medapp.demo.people import (
     closure_rows,
 )
 from medapp.demo.prescriptions import RX_COLUMNS, build_orders
-from medapp.demo.scales import SCALES
+from medapp.demo.scales import SCALES, Scale
 
 # Every table the demo fills, in the order the counts are reported.
 TABLES = (
@@ -103,7 +103,7 @@ def _products_file(shared_data: Path | None) -> Path | None:
 
 def load_demo(
     conn: Connection,
-    scale: str = "school",
+    scale: str | Scale = "school",
     seed: int = 1,
     *,
     today: date | None = None,
@@ -123,11 +123,15 @@ def load_demo(
     the district's shared data beside the checkout is used when present (see
     :func:`medapp.paths.shared_data_dir`), else the school formulary CSV alone (district:
     plus generated look-alike products). Raises :class:`DemoError` when the database is not
-    migrated or not empty, or the scale is unknown.
+    migrated or not empty, or the scale is unknown. A :class:`~medapp.demo.Scale` may be passed
+    instead of a name for other sizes (``dataclasses.replace(SCALES["district"], ...)``).
     """
-    if scale not in SCALES:
+    if isinstance(scale, Scale):
+        cfg = scale
+    elif scale in SCALES:
+        cfg = SCALES[scale]
+    else:
         raise DemoError(f"Unknown demo scale {scale!r}; use one of: {', '.join(SCALES)}.")
-    cfg = SCALES[scale]
     today = today or date.today()
     window_start = today - timedelta(days=cfg.log_days)
     existing = _existing_tables(conn)

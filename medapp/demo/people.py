@@ -169,7 +169,7 @@ def build_schools(
     if scale.schools == 1:
         specs = [("Riverside", "K8", "America/New_York", time(8, 0), time(15, 0), time(12, 0))]
     else:
-        names = rng.sample(SCHOOL_NAMES[1:], scale.schools - 1)
+        names = rng.sample([n for n in SCHOOL_NAMES if n != "Riverside"], scale.schools - 1)
         specs = []
         for i, level in enumerate(_DISTRICT_LEVELS[: scale.schools]):
             grades, _, start, stop, lunches = _LEVELS[level]
@@ -198,7 +198,7 @@ def build_schools(
             day_start=start,
             day_end=stop,
             lunch_time=lunch,
-            dose_window=rng.choice((60, 60, 60, 45, 30)) if scale.schools > 1 else 60,
+            dose_window=60 if not schools else rng.choice((60, 60, 60, 45, 30)),
             year_end=end,
             grades=_LEVELS[level][0],
             size=size,
