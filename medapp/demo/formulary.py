@@ -375,9 +375,11 @@ def _generated(items: list[FormularyItem], count: int, new_id: UuidSource) -> li
         round_ = i // len(items)
         labeler = _LABELERS[round_ % len(_LABELERS)]
         factor = factors[(round_ // len(_LABELERS)) % len(factors)]
-        strength = _STRENGTH_NUMBER.sub(
-            lambda m, f=factor: f"{float(m.group()) * f:g}", item.strength, count=1
-        )
+        number = _STRENGTH_NUMBER.search(item.strength)
+        strength = item.strength
+        if number is not None:
+            scaled = f"{float(number.group()) * factor:g}"
+            strength = strength[: number.start()] + scaled + strength[number.end() :]
         out.append(
             Med(
                 id=new_id(),

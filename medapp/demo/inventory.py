@@ -295,8 +295,8 @@ def adjustments(
             )
         events.sort(key=lambda e: (e[0], e[1] < 0))
         balance = 0
-        for at, delta, reason, by, wit, log_id in events:
+        for at, delta, reason, by, wit, source in events:
             balance += delta
-            rows.append((new_id(), lot.id, delta, balance, reason, by, wit, log_id, at))
+            rows.append((new_id(), lot.id, delta, balance, reason, by, wit, source, at))
         assert balance == lot.quantity, (lot.batch, balance, lot.quantity)
     return rows

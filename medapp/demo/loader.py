@@ -113,8 +113,10 @@ def load_demo(
     """Fill the empty database behind ``conn`` with generated demo data; return rows per table.
 
     ``scale`` is "school" (one K-8 school: ~600 students, ~80 active orders, 60 days of dose
-    history) or "district" (40 schools, 50,000 students, 5,000 active orders, a year of dose
-    history — about a million log rows — and the whole FDA formulary). The same ``seed`` and
+    history, ~300 formulary items), "district" (40 schools, 50,000 students, 5,000 active
+    orders, 365 days of dose history — about 0.53 million log rows — and the whole FDA
+    formulary) or "benchmark" (the district with 9,500 active orders: about 1 million log
+    rows); see :mod:`medapp.demo.scales`. The same ``seed`` and
     ``today`` give the same data, row for row and id for id; ``today`` defaults to the
     current date and the history ends the day before it.
 
@@ -168,7 +170,13 @@ def load_demo(
             PACKAGE_COLUMNS,
             package_rows(products.parent.parent, formulary.by_ndc, ids("packages")),
         )
-    source = "FDA file + school list" if products else "school list only"
+    source = (
+        "FDA file + school list"
+        if products
+        else "school list + generated look-alikes"
+        if cfg.full_formulary
+        else "school list only"
+    )
     sw.say(f"formulary: {len(formulary.meds):,} medications, {packages:,} packages ({source})")
 
     # Schools, calendars, staff, students.

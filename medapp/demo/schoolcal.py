@@ -120,6 +120,7 @@ class SchoolClock:
         cached = self._midnight_utc.get(day)
         if cached is None:
             offset = self.tz.utcoffset(datetime(day.year, day.month, day.day, 12))
+            assert offset is not None
             cached = datetime(day.year, day.month, day.day, tzinfo=UTC) - offset
             self._midnight_utc[day] = cached
         return cached
