@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     rev.add_argument("-m", "--message", required=True)
 
     demo = sub.add_parser("demo", help="fill a database with generated demo or benchmark data")
-    demo.add_argument("--scale", choices=("school", "district"), default="school")
+    demo.add_argument("--scale", choices=("school", "district", "benchmark"), default="school")
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--reset", action="store_true", help="empty the demo database first")
 
@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         "bench",
         help="time every operation on generated data (builds or reuses a private bench database)",
     )
-    bench.add_argument("--scale", choices=("school", "district"), default="district")
+    bench.add_argument("--scale", choices=("school", "district", "benchmark"), default="district")
     bench.add_argument("--seed", type=int, default=1)
     bench.add_argument(
         "--runs", type=int, default=200, help="runs per fast operation (default 200)"
