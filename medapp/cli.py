@@ -354,26 +354,7 @@ def _bench_database(args: argparse.Namespace, settings: Settings):  # noqa: ANN2
         say = (lambda m: print(m, file=sys.stderr, flush=True)) if args.json else print
         say(f"Building the {args.scale} bench database (first run only)…")
         _load_demo(db, args.scale, args.seed, say=say)
-        _bench_packages(db, say)
     return db
-
-
-def _bench_packages(db, say) -> None:  # noqa: ANN001
-    """NDC package look-ups need the FDA package file, when the district's data is here."""
-    from medapp.paths import shared_data_dir
-
-    shared = shared_data_dir()
-    if shared is None:
-        return
-    products = shared / "formulary" / "fda-ndc-products-2015.tsv"
-    packages = shared / "formulary" / "fda-ndc-packages-2015.tsv"
-    if not (products.is_file() and packages.is_file()):
-        return
-    from medapp.formulary.importer import import_formulary
-
-    with db.engine.begin() as conn:
-        report = import_formulary(conn, products, packages)
-    say(f"  FDA packages imported ({report})")
 
 
 def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
