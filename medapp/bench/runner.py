@@ -183,7 +183,15 @@ class Bench:
                 .limit(runs)
             ).all()
             self.today = dt.date.today()
-        self.day = _last_school_day(self.today)
+            # The most recent day with scheduled doses on record: a real school day with logs
+            # (today may be a weekend or holiday, and the demo's history ends yesterday).
+            last = s.execute(
+                text(
+                    "SELECT max(scheduled_for) FROM medication_logs "
+                    "WHERE scheduled_for IS NOT NULL AND scheduled_for < now()"
+                )
+            ).scalar()
+        self.day = last.date() if last is not None else _last_school_day(self.today)
 
     # -- query mixes ------------------------------------------------------------------------
     def search_queries(self) -> list[str]:

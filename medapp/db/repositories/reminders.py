@@ -51,6 +51,20 @@ ATTENTION_FLAGS = frozenset(
 )
 
 
+LOG_COLUMNS = (
+    MedicationLog.id,
+    MedicationLog.student_medication_id,
+    MedicationLog.status,
+    MedicationLog.time_given,
+    MedicationLog.scheduled_for,
+    MedicationLog.not_given_reason,
+    MedicationLog.notes,
+    MedicationLog.supersedes_id,
+    MedicationLog.superseded_at,
+    MedicationLog.override_reason,
+)
+
+
 @dataclass(frozen=True)
 class RxInfo:
     prescription_id: uuid.UUID
@@ -211,8 +225,9 @@ def load_inputs(
     day_starts = [c.start_of_day(day) for c in calendars.values()]
     start = min(day_starts)
     end = max(c.start_of_day(day + dt.timedelta(days=1)) for c in calendars.values())
+    # Plain columns, not ORM entities: thousands of rows at district scale, built once each.
     log_query = (
-        select(MedicationLog, User.first_name, User.last_name)
+        select(*LOG_COLUMNS, (User.first_name + " " + User.last_name).label("nurse_name"))
         .join(User, User.id == MedicationLog.nurse_id)
         .join(StudentMedication, StudentMedication.id == MedicationLog.student_medication_id)
         .join(Student, Student.id == StudentMedication.student_id)
@@ -221,22 +236,29 @@ def load_inputs(
     if school_ids is not None:
         log_query = log_query.where(Student.school_id.in_(calendars.keys()))
     logs = tuple(
-        dose_log_from_row(row.MedicationLog, f"{row.first_name} {row.last_name}")
+        dose_log_from_row(row, row.nurse_name)
         for row in session.execute(log_query)
-        if row.MedicationLog.student_medication_id in prescriptions
+        if row.student_medication_id in prescriptions
     )
     return ReminderInputs(day, calendars, prescriptions, plans, logs, dt.datetime.now(dt.UTC))
 
 
 def reminders_from_inputs(inputs: ReminderInputs, now: dt.datetime) -> DayReminders:
-    by_school: dict[uuid.UUID, dict[Hashable, Sequence[ScheduledDose]]] = defaultdict(dict)
+    # One sweep per distinct dose window (normally one for the whole district), never one per
+    # school over every log.
+    by_window: dict[dt.timedelta, dict[Hashable, Sequence[ScheduledDose]]] = defaultdict(dict)
     for rx_id, plan in inputs.plans.items():
         if plan.doses:
-            by_school[inputs.prescriptions[rx_id].school_id][rx_id] = plan.doses
+            window = inputs.calendars[inputs.prescriptions[rx_id].school_id].dose_window
+            by_window[window][rx_id] = plan.doses
     items: list[ReminderItem] = []
-    for school_id, doses in by_school.items():
-        window = inputs.calendars[school_id].dose_window
-        statuses = bulk_dose_statuses(doses, inputs.logs, now, window)
+    for window, doses in by_window.items():
+        logs = (
+            inputs.logs
+            if len(by_window) == 1
+            else [log for log in inputs.logs if log.prescription_id in doses]
+        )
+        statuses = bulk_dose_statuses(doses, logs, now, window)
         for status_key, day_status in statuses.items():
             key = cast(uuid.UUID, status_key)
             rx = inputs.prescriptions[key]
