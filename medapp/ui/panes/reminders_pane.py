@@ -1,21 +1,451 @@
-"""Today's school doses grouped by status (work in progress: the full pane follows)."""
+"""Today's school doses, grouped: Due now, Upcoming, Missed, Given, Not given.
+
+One click or Enter on a dose opens the dose dialog for exactly that scheduled dose. The list
+reloads every minute (DUE turns into MISSED with the clock) and whenever a dose is logged
+anywhere (``ctx.hub.data_changed``: this PC's ``announce_change`` or another PC's NOTIFY). The
+load runs on a worker; an older answer arriving after a newer request is dropped.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+import datetime as dt
+import uuid
 
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from medapp.db.repositories.reminders import DayReminders, FlaggedPrescription, ReminderItem
+from medapp.domain.doses import DoseStatus
+from medapp.services.reminders import reminders_for_school
+from medapp.services.students import friendly_error
 from medapp.ui.context import AppContext
+from medapp.ui.dialogs.dose_dialog import (
+    Banner,
+    BusyIndicator,
+    DoseDialog,
+    desk_now,
+    repolish,
+    school_tz,
+    set_tone,
+)
+from medapp.ui.models.reminders_model import (
+    COL_DOSE,
+    COL_MED,
+    COL_ROUTE,
+    COL_STUDENT,
+    COL_TIME,
+    SECTIONS,
+    RemindersModel,
+    SectionRole,
+    status_icon,
+    warning_icon,
+)
+from medapp.ui.workers import run_in_background
+
+REFRESH_MS = 60_000
+# Changes that alter today's list (formulary, stock and incident changes do not).
+WATCHED_TABLES = frozenset(
+    {
+        "medication_logs",
+        "student_medications",
+        "students",
+        "schools",
+        "school_closures",
+        "users",
+        "*",
+    }
+)
+_RED_FLAGS = frozenset({"AUTHORIZATION_EXPIRED", "FREQUENCY_INVALID"})
+_SECTION_STATUS = {sec.key: sec.statuses[0] for sec in SECTIONS}
 
 
 class RemindersPane(QWidget):
+    #: a dose dialog was opened (tests and the main window may want it)
+    dialog_opened = Signal(object)
+    #: the list was (re)loaded
+    refreshed = Signal()
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("remindersPane")
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Today's doses"))
+        self.reminders: DayReminders | None = None
+        self.dose_dialog: DoseDialog | None = None
+        self._generation = 0
+        self._sized = False
+        self._build()
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        self._soon = QTimer(self)  # coalesces bursts of change notifications into one reload
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(250)
+        self._soon.timeout.connect(self.refresh)
+        ctx.hub.data_changed.connect(self._on_data_changed)
+        self.refresh()
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        top = QHBoxLayout()
+        title = QLabel("Today's doses")
+        title.setObjectName("remindersTitle")
+        title.setProperty("heading", True)
+        self.date_label = QLabel()
+        self.date_label.setObjectName("remindersDate")
+        top.addWidget(title)
+        top.addWidget(self.date_label)
+        top.addStretch(1)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName("remindersFilter")
+        self.filter_edit.setPlaceholderText("Filter by student or medication")
+        self.filter_edit.setAccessibleName("Filter today's doses")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._filter_changed)
+        self.filter_edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 34)
+        top.addWidget(self.filter_edit)
+        self.reaction_button = QPushButton("Report reaction…")
+        self.reaction_button.setObjectName("remindersReaction")
+        self.reaction_button.setToolTip("Report an adverse reaction to the selected dose")
+        self.reaction_button.setEnabled(False)
+        self.reaction_button.clicked.connect(self.report_reaction)
+        top.addWidget(self.reaction_button)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setObjectName("remindersRefresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        top.addWidget(self.refresh_button)
+        outer.addLayout(top)
+
+        counts = QHBoxLayout()
+        self.count_labels: dict[str, QLabel] = {}
+        for sec in SECTIONS:
+            chip = QLabel()
+            chip.setObjectName(f"count{sec.key.title().replace('_', '')}")
+            chip.setProperty("status", sec.key)
+            chip.setProperty("chip", True)
+            chip.setTextFormat(Qt.TextFormat.PlainText)
+            icon = QLabel()
+            size = self.fontMetrics().height()
+            icon.setPixmap(status_icon(_SECTION_STATUS[sec.key]).pixmap(size, size))
+            counts.addWidget(icon)
+            counts.addWidget(chip)
+            counts.addSpacing(self.fontMetrics().averageCharWidth() * 2)
+            self.count_labels[sec.key] = chip
+        counts.addStretch(1)
+        self.updated_label = QLabel()
+        self.updated_label.setObjectName("remindersUpdated")
+        set_tone(self.updated_label, "muted")
+        counts.addWidget(self.updated_label)
+        outer.addLayout(counts)
+
+        self.attention = QFrame()
+        self.attention.setObjectName("attentionStrip")
+        self.attention.setProperty("attention", True)
+        self.attention.setFrameShape(QFrame.Shape.StyledPanel)
+        strip = QVBoxLayout(self.attention)
+        strip.setContentsMargins(8, 6, 8, 6)
+        self.attention_title = QLabel()
+        self.attention_title.setObjectName("attentionTitle")
+        font = self.attention_title.font()
+        font.setBold(True)
+        self.attention_title.setFont(font)
+        set_tone(self.attention_title, "warning")
+        self.attention_list = QListWidget()
+        self.attention_list.setObjectName("attentionList")
+        self.attention_list.setAccessibleName("Prescriptions that need attention")
+        self.attention_list.setFrameShape(QFrame.Shape.NoFrame)
+        self.attention_list.itemActivated.connect(self._attention_activated)
+        self.attention_list.itemDoubleClicked.connect(self._attention_activated)
+        strip.addWidget(self.attention_title)
+        strip.addWidget(self.attention_list)
+        self.attention.hide()
+        outer.addWidget(self.attention)
+
+        self.banner = Banner("remindersBanner")
+        self.banner.action.clicked.connect(self.refresh)
+        outer.addWidget(self.banner)
+        self.busy = BusyIndicator("Loading today's doses…", "remindersBusy")
+        outer.addWidget(self.busy)
+
+        self.model = RemindersModel(self)
+        self.view = QTreeView()
+        self.view.setObjectName("remindersView")
+        self.view.setAccessibleName("Today's doses by status")
+        self.view.setModel(self.model)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(COL_TIME, Qt.SortOrder.AscendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setUniformRowHeights(True)
+        self.view.setAlternatingRowColors(True)
+        self.view.setAllColumnsShowFocus(True)
+        self.view.setExpandsOnDoubleClick(False)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.clicked.connect(self._row_clicked)
+        self.view.activated.connect(self._row_clicked)  # Enter (and double-click on some styles)
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+        header = self.view.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        outer.addWidget(self.view, 1)
+
+        self.empty_label = QLabel()
+        self.empty_label.setObjectName("remindersEmpty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        set_tone(self.empty_label, "muted")
+        self.empty_label.hide()
+        outer.addWidget(self.empty_label, 1)
+        self._update_counts()
+
+    def focus_search(self) -> None:
+        """Ctrl+F in the main window: the pane's filter field."""
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+
+    # -- loading ---------------------------------------------------------------------------
 
     @Slot()
     def refresh(self) -> None:
-        pass
+        ctx = self.ctx
+        if ctx.school_id is None:
+            self.banner.show_message("warning", "No school is chosen for this desk.")
+            return
+        self._generation += 1
+        generation = self._generation
+        now = desk_now(ctx)
+        tz = school_tz(ctx)
+        day = now.astimezone(tz).date()
+        sessions, school_id, cache = ctx.db.sessions, ctx.school_id, ctx.cache
+        self.busy.start()
+        run_in_background(
+            self,
+            lambda: reminders_for_school(sessions, school_id, day, now=now, cache=cache),
+            lambda result: self._loaded(generation, result),
+            lambda exc: self._failed(generation, exc),
+        )
+
+    def _loaded(self, generation: int, reminders: DayReminders) -> None:
+        if generation != self._generation:
+            return  # an older answer: a newer request is on its way
+        self.busy.stop()
+        self.banner.clear()
+        keep = self.selected_item()
+        self.reminders = reminders
+        self.model.set_reminders(reminders, self.ctx.school_timezone)
+        self.model.set_filter(self.filter_edit.text())
+        self._after_reset(keep)
+        tz = school_tz(self.ctx)
+        self.date_label.setText(
+            reminders.day.strftime("%A %d %B")
+            + (f"  ·  {self.ctx.school_name}" if self.ctx.school_name else "")
+        )
+        self.updated_label.setText(f"updated {reminders.now.astimezone(tz).strftime('%H:%M')}")
+        self._show_attention(reminders.flagged)
+        self.refreshed.emit()
+
+    def _failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self.busy.stop()
+        stale = " The list below may be out of date." if self.reminders is not None else ""
+        self.banner.show_message(
+            "error", f"Could not load today's doses: {friendly_error(exc)}{stale}", action="Retry"
+        )
+
+    def _after_reset(self, keep: ReminderItem | None) -> None:
+        self.view.expandAll()
+        for row in range(self.model.rowCount()):
+            self.view.setFirstColumnSpanned(row, QModelIndex(), True)
+        if keep is not None:
+            found = self.model.index_of(
+                lambda i: (
+                    i.rx.prescription_id == keep.rx.prescription_id
+                    and i.scheduled_for == keep.scheduled_for
+                )
+            )
+            if found.isValid():
+                self.view.setCurrentIndex(found)
+        self._size_columns()
+        self._update_counts()
+        empty = self.model.rowCount() == 0
+        self.view.setVisible(not empty)
+        self.empty_label.setVisible(empty)
+        if empty:
+            if self.reminders is not None and self.reminders.items:
+                self.empty_label.setText("No dose matches the filter.")
+            else:
+                self.empty_label.setText(
+                    "No school doses today (a weekend, a closure, or no scheduled orders)."
+                )
+
+    def _size_columns(self) -> None:
+        if self._sized or self.model.rowCount() == 0:
+            return  # once: after that the nurse's own column widths stay
+        self._sized = True
+        for column in range(self.model.columnCount()):
+            self.view.resizeColumnToContents(column)
+        em = self.fontMetrics().averageCharWidth()
+        caps = {COL_STUDENT: 30, COL_MED: 46, COL_DOSE: 20, COL_ROUTE: 16}
+        for column, cap in caps.items():
+            self.view.setColumnWidth(column, min(self.view.columnWidth(column), em * cap))
+        # The time sits under the section's expander: room for the indentation and "12:30".
+        time_width = (
+            self.view.indentation() + self.fontMetrics().horizontalAdvance("00:00") + em * 3
+        )
+        self.view.setColumnWidth(COL_TIME, time_width)
+
+    def _update_counts(self) -> None:
+        counts = self.model.counts
+        for sec in SECTIONS:
+            n = counts.get(sec.key, 0)
+            chip = self.count_labels[sec.key]
+            chip.setText(f"{sec.title}: {n}")
+            chip.setProperty("empty", n == 0)
+            set_tone(chip, sec.tone if n else "muted")
+            repolish(chip)
+
+    def _show_attention(self, flagged: tuple[FlaggedPrescription, ...]) -> None:
+        self.attention_list.clear()
+        for fp in flagged:
+            messages = " ".join(message for _code, message in fp.flags)
+            # Red for what stops doses (an expired order, a frequency nobody can read), amber
+            # for what will (expiring soon). ``fp.blocking`` only means "no doses today".
+            severe = any(code in _RED_FLAGS for code, _m in fp.flags)
+            item = QListWidgetItem(
+                warning_icon("error" if severe else "warning"),
+                f"{fp.rx.student_name} — {fp.rx.medication_name}: {messages}",
+            )
+            item.setData(Qt.ItemDataRole.UserRole, fp.rx.prescription_id)
+            item.setToolTip("Enter or double-click to open this order's dose dialog.")
+            self.attention_list.addItem(item)
+        self.attention_title.setText(f"Needs attention ({len(flagged)})")
+        rows = min(len(flagged), 4)
+        if rows:
+            height = self.attention_list.sizeHintForRow(0) * rows + 4
+            self.attention_list.setFixedHeight(height)
+        self.attention.setVisible(bool(flagged))
+
+    # -- filtering -------------------------------------------------------------------------
+
+    @Slot(str)
+    def _filter_changed(self, text: str) -> None:
+        keep = self.selected_item()
+        self.model.set_filter(text)
+        self._after_reset(keep)
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def selected_item(self) -> ReminderItem | None:
+        return self.model.item_at(self.view.currentIndex())
+
+    @Slot(QModelIndex)
+    def _row_clicked(self, index: QModelIndex) -> None:
+        if index.data(SectionRole):
+            return
+        item = self.model.item_at(index)
+        if item is not None:
+            self.open_dose(item)
+
+    def open_dose(self, item: ReminderItem) -> DoseDialog | None:
+        return self._open(item.rx.prescription_id, item.scheduled_for)
+
+    def _open(
+        self, prescription_id: uuid.UUID, scheduled_for: dt.datetime | None
+    ) -> DoseDialog | None:
+        if (
+            self.dose_dialog is not None
+        ):  # one dose at a time (a click and an Enter, a double-click)
+            self.dose_dialog.raise_()
+            self.dose_dialog.activateWindow()
+            return None
+        dialog = DoseDialog(self.ctx, prescription_id, scheduled_for, parent=self)
+        dialog.finished.connect(self._dialog_finished)
+        self.dose_dialog = dialog
+        dialog.open()
+        self.dialog_opened.emit(dialog)
+        return dialog
+
+    @Slot(int)
+    def _dialog_finished(self, _result: int) -> None:
+        dialog, self.dose_dialog = self.dose_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+        self.view.setFocus()
+
+    @Slot(QListWidgetItem)
+    def _attention_activated(self, item: QListWidgetItem) -> None:
+        prescription_id = item.data(Qt.ItemDataRole.UserRole)
+        if prescription_id is not None:
+            self._open(prescription_id, None)
+
+    @Slot(QModelIndex, QModelIndex)
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        item = self.model.item_at(current)
+        self.reaction_button.setEnabled(item is not None and _was_given(item))
+
+    @Slot()
+    def report_reaction(self) -> None:
+        item = self.selected_item()
+        if item is None:
+            return
+        from medapp.ui.dialogs.reaction_dialog import ReactionDialog
+
+        dialog = ReactionDialog(
+            self.ctx,
+            item.rx.student_id,
+            item.rx.medication_id,
+            prescription_id=item.rx.prescription_id,
+            log_id=item.log_id if _was_given(item) else None,  # type: ignore[arg-type]
+            parent=self,
+        )
+        dialog.finished.connect(dialog.deleteLater)
+        self.reaction_dialog = dialog
+        dialog.open()
+
+    @Slot(QPoint)
+    def _context_menu(self, pos: QPoint) -> None:
+        item = self.model.item_at(self.view.indexAt(pos))
+        if item is None:
+            return
+        menu = QMenu(self)
+        menu.setObjectName("remindersMenu")
+        open_action = menu.addAction("Record dose…")
+        open_action.triggered.connect(lambda: self.open_dose(item))
+        reaction = menu.addAction("Report adverse reaction…")
+        reaction.setEnabled(_was_given(item))
+        reaction.triggered.connect(self.report_reaction)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    # -- change notifications --------------------------------------------------------------
+
+    @Slot(str, str)
+    def _on_data_changed(self, table: str, school: str) -> None:
+        if table not in WATCHED_TABLES:
+            return
+        if school not in ("*", str(self.ctx.school_id)):
+            return
+        self._soon.start()
+
+
+def _was_given(item: ReminderItem) -> bool:
+    return item.log_id is not None and item.status in (DoseStatus.COMPLETED, DoseStatus.LATE)

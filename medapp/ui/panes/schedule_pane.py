@@ -1,21 +1,296 @@
-"""Prescriptions per student over a date range (work in progress: the full pane follows)."""
+"""Prescriptions per student over a date range, with what the nurse must know at a glance:
+school times, PRN limits, an authorization about to lapse, what was logged in the range.
+
+Typing in the filter narrows by student name or number (on the server, after a short pause);
+double-click or Enter opens the dose dialog for the order.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+import datetime as dt
+import uuid
 
+from PySide6.QtCore import QDate, QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from medapp.services.students import ScheduleView, friendly_error, school_schedule
 from medapp.ui.context import AppContext
+from medapp.ui.dialogs.dose_dialog import (
+    Banner,
+    BusyIndicator,
+    DoseDialog,
+    desk_now,
+    school_tz,
+    set_tone,
+)
+from medapp.ui.models.schedule_model import (
+    COL_AUTH,
+    COL_DOSE,
+    COL_LOGS,
+    COL_MED,
+    COL_PRN,
+    COL_ROUTE,
+    COL_STUDENT,
+    COL_TIMES,
+    EntryRole,
+    ScheduleModel,
+    SortRole,
+)
+from medapp.ui.workers import run_in_background
+
+RANGES = (("Day", 1), ("Week", 7), ("30 days", 30))
+WATCHED_TABLES = frozenset(
+    {"medication_logs", "student_medications", "students", "schools", "users", "*"}
+)
+PAGE_LIMIT = 500
 
 
 class SchedulePane(QWidget):
+    dialog_opened = Signal(object)
+    refreshed = Signal()
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("schedulePane")
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Schedule"))
+        self.view_data: ScheduleView | None = None
+        self.dose_dialog: DoseDialog | None = None
+        self._generation = 0
+        self._sized = False
+        self._build()
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(250)
+        self._search_timer.timeout.connect(self.refresh)
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(250)
+        self._soon.timeout.connect(self.refresh)
+        ctx.hub.data_changed.connect(self._on_data_changed)
+        self.refresh()
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        top = QHBoxLayout()
+        title = QLabel("Schedule")
+        title.setObjectName("scheduleTitle")
+        title.setProperty("heading", True)
+        top.addWidget(title)
+        top.addStretch(1)
+        top.addWidget(QLabel("From:"))
+        self.date_edit = QDateEdit()
+        self.date_edit.setObjectName("scheduleDate")
+        self.date_edit.setAccessibleName("First day")
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("ddd d MMM yyyy")
+        self.date_edit.setDate(self._today_q())
+        self.date_edit.dateChanged.connect(lambda _d: self.refresh())
+        top.addWidget(self.date_edit)
+        self.range_combo = QComboBox()
+        self.range_combo.setObjectName("scheduleRange")
+        self.range_combo.setAccessibleName("Range")
+        for label, days in RANGES:
+            self.range_combo.addItem(label, days)
+        self.range_combo.currentIndexChanged.connect(lambda _i: self.refresh())
+        top.addWidget(self.range_combo)
+        self.today_button = QPushButton("Today")
+        self.today_button.setObjectName("scheduleToday")
+        self.today_button.clicked.connect(self.go_today)
+        top.addWidget(self.today_button)
+        self.search_edit = QLineEdit()
+        self.search_edit.setObjectName("scheduleSearch")
+        self.search_edit.setPlaceholderText("Student name or number (Ctrl+F)")
+        self.search_edit.setAccessibleName("Filter by student name or number")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 36)
+        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search_edit.returnPressed.connect(self._search_now)
+        top.addWidget(self.search_edit)
+        outer.addLayout(top)
+
+        info = QHBoxLayout()
+        self.count_label = QLabel()
+        self.count_label.setObjectName("scheduleCount")
+        set_tone(self.count_label, "muted")
+        info.addWidget(self.count_label)
+        info.addStretch(1)
+        outer.addLayout(info)
+
+        self.banner = Banner("scheduleBanner")
+        self.banner.action.clicked.connect(self.refresh)
+        outer.addWidget(self.banner)
+        self.busy = BusyIndicator("Loading the schedule…", "scheduleBusy")
+        outer.addWidget(self.busy)
+
+        self.model = ScheduleModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SortRole)
+        self.proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.table = QTableView()
+        self.table.setObjectName("scheduleView")
+        self.table.setAccessibleName("Prescriptions in the range")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(COL_STUDENT, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(int(self.fontMetrics().height() * 1.7))
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.activated.connect(self._open_index)  # Enter
+        outer.addWidget(self.table, 1)
+
+        self.empty_label = QLabel()
+        self.empty_label.setObjectName("scheduleEmpty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_tone(self.empty_label, "muted")
+        self.empty_label.hide()
+        outer.addWidget(self.empty_label)
+
+    def _today(self) -> dt.date:
+        return desk_now(self.ctx).astimezone(school_tz(self.ctx)).date()
+
+    def _today_q(self) -> QDate:
+        today = self._today()
+        return QDate(today.year, today.month, today.day)
+
+    def focus_search(self) -> None:
+        """Ctrl+F in the main window."""
+        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_edit.selectAll()
+
+    @Slot()
+    def go_today(self) -> None:
+        self.date_edit.setDate(self._today_q())
+
+    def span(self) -> tuple[dt.date, dt.date]:
+        q = self.date_edit.date()
+        start = dt.date(q.year(), q.month(), q.day())
+        days = int(self.range_combo.currentData() or 1)
+        return start, start + dt.timedelta(days=days - 1)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @Slot()
+    def _search_now(self) -> None:
+        self._search_timer.stop()
+        self.refresh()
 
     @Slot()
     def refresh(self) -> None:
-        pass
+        ctx = self.ctx
+        if ctx.school_id is None:
+            self.banner.show_message("warning", "No school is chosen for this desk.")
+            return
+        self._search_timer.stop()
+        self._generation += 1
+        generation = self._generation
+        start, end = self.span()
+        search = self.search_edit.text()
+        today = self._today()
+        sessions, school_id = ctx.db.sessions, ctx.school_id
+        self.busy.start()
+        run_in_background(
+            self,
+            lambda: school_schedule(
+                sessions, school_id, start, end, search=search, today=today, limit=PAGE_LIMIT
+            ),
+            lambda view: self._loaded(generation, view),
+            lambda exc: self._failed(generation, exc),
+        )
+
+    def _loaded(self, generation: int, view: ScheduleView) -> None:
+        if generation != self._generation:
+            return  # a newer search or date is on its way
+        self.busy.stop()
+        self.banner.clear()
+        self.view_data = view
+        self.model.set_entries(view.entries, self.ctx.school_timezone)
+        self._size_columns()
+        span = view.start.strftime("%a %d %b")
+        if view.end != view.start:
+            span += " – " + view.end.strftime("%a %d %b")
+        shown = len(view.entries)
+        count = f"{view.total} orders" if view.total != 1 else "1 order"
+        if shown < view.total:
+            count = f"first {shown} of {view.total} orders (narrow the filter)"
+        warned = sum(1 for e in view.entries if e.authorization_code)
+        extra = f"  ·  {warned} with an authorization warning" if warned else ""
+        self.count_label.setText(f"{count}  ·  {span}{extra}")
+        empty = not view.entries
+        self.empty_label.setVisible(empty)
+        if empty:
+            self.empty_label.setText(
+                f"No active orders match “{view.search}”."
+                if view.search
+                else "No active orders in this range."
+            )
+        self.refreshed.emit()
+
+    def _failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self.busy.stop()
+        self.banner.show_message(
+            "error", f"Could not load the schedule: {friendly_error(exc)}", action="Retry"
+        )
+
+    def _size_columns(self) -> None:
+        if self._sized or not self.model.rowCount():
+            return  # once: after that the nurse's own column widths stay
+        self._sized = True
+        self.table.resizeColumnsToContents()
+        em = self.fontMetrics().averageCharWidth()
+        caps = {COL_STUDENT: 26, COL_MED: 40, COL_DOSE: 18, COL_ROUTE: 22, COL_TIMES: 14}
+        caps |= {COL_PRN: 16, COL_AUTH: 28, COL_LOGS: 40}
+        for column, cap in caps.items():
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), em * cap))
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @Slot(QModelIndex)
+    def _open_index(self, index: QModelIndex) -> None:
+        entry = index.data(EntryRole) if index.isValid() else None
+        if entry is not None:
+            self.open_dose(entry.row.prescription_id)
+
+    def open_dose(self, prescription_id: uuid.UUID) -> DoseDialog | None:
+        if self.dose_dialog is not None:
+            self.dose_dialog.raise_()
+            return None
+        dialog = DoseDialog(self.ctx, prescription_id, None, parent=self)
+        dialog.finished.connect(self._dialog_finished)
+        self.dose_dialog = dialog
+        dialog.open()
+        self.dialog_opened.emit(dialog)
+        return dialog
+
+    @Slot(int)
+    def _dialog_finished(self, _result: int) -> None:
+        dialog, self.dose_dialog = self.dose_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+        self.table.setFocus()
+
+    @Slot(str, str)
+    def _on_data_changed(self, table: str, school: str) -> None:
+        if table in WATCHED_TABLES and school in ("*", str(self.ctx.school_id)):
+            self._soon.start()

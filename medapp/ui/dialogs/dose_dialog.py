@@ -1,0 +1,1006 @@
+"""The dose dialog: the "five rights" check (right student, medication, dose, route, time) and
+the record of what happened — GIVEN, or NOT GIVEN with a reason.
+
+How it stays safe:
+
+* The rules run *before* the nurse presses the button (``preview_dose``, the same
+  ``check_can_give`` that ``record_dose`` applies): allergies, a dose already given, PRN interval
+  and daily maximum, an expired authorization show in red while the nurse is still deciding;
+  findings no override can lift disable "Record" for a GIVEN dose.
+* The log id is generated once, when the dialog opens: pressing the button twice, or retrying
+  after a timeout, lands as one row at most.
+* Overridable findings need a written reason (the "Override reason" field appears for them).
+* The server has the last word: a refusal (``DoseRefused``) shows its warnings in red; a lost
+  connection puts the dose in the outbox ("Saved on this PC …").
+
+Also here, because every pane and dialog of this part uses them: ``desk_now`` (the clock; tests
+set ``ctx.clock``), ``BusyIndicator`` (appears after 200 ms) and ``Banner`` (inline messages).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import (
+    QDate,
+    QDateTime,
+    QPointF,
+    QRectF,
+    Qt,
+    QTime,
+    QTimer,
+    QTimeZone,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QButtonGroup,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from medapp.domain.checks import DoseRefused, RuleWarning
+from medapp.domain.doses import NotGivenReason
+from medapp.services.doses import DoseCommand, DoseInputError, DoseResult, record_dose
+from medapp.services.students import (
+    DoseLogInfo,
+    DosePreview,
+    DoseSheet,
+    StockLot,
+    StudentCard,
+    default_lot,
+    dose_sheet,
+    friendly_error,
+    preview_dose,
+)
+from medapp.ui.context import AppContext
+from medapp.ui.models.reminders_model import tone, warning_icon
+from medapp.ui.workers import run_in_background
+
+log = logging.getLogger(__name__)
+
+BUSY_DELAY_MS = 200
+OFFLINE_MESSAGE = "Saved on this PC; it will be sent when the server is back."
+# Tables whose changes can alter what this dialog shows or what the rules say.
+WATCHED_TABLES = frozenset({"medication_logs", "allergies", "student_medications", "*"})
+# The time field shows the school's wall clock: a QDateTime in UTC has no DST jumps of its own.
+_WALL_CLOCK = QTimeZone.utc()
+
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers (panes and the reaction dialog use these too)
+# --------------------------------------------------------------------------------------------
+
+
+def desk_now(ctx: AppContext) -> dt.datetime:
+    """Now, as an aware UTC datetime. ``ctx.clock`` (a zero-argument callable), when present,
+    replaces the wall clock — tests use it to stand on a school day at lunchtime."""
+    clock = getattr(ctx, "clock", None)
+    now = clock() if callable(clock) else dt.datetime.now(dt.UTC)
+    return now if now.tzinfo is not None else now.replace(tzinfo=dt.UTC)
+
+
+def school_tz(ctx: AppContext) -> ZoneInfo:
+    try:
+        return ZoneInfo(ctx.school_timezone)
+    except Exception:  # noqa: BLE001 - a bad setting must not stop the desk
+        log.warning("unknown school timezone; using America/New_York")
+        return ZoneInfo("America/New_York")
+
+
+def repolish(widget: QWidget) -> None:
+    """Re-apply the stylesheet after a dynamic property changed."""
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
+def set_tone(label: QLabel, name: str | None) -> None:
+    """Colour a label's text by meaning (``tone``), palette-aware; ``None`` restores the default."""
+    palette = label.palette()
+    base = QGuiApplication.palette().color(QPalette.ColorRole.WindowText)
+    palette.setColor(QPalette.ColorRole.WindowText, tone(name) if name else base)
+    label.setPalette(palette)
+
+
+class BusyIndicator(QWidget):
+    """A thin "working…" bar that appears only if the work takes longer than 200 ms."""
+
+    def __init__(self, text: str, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self._bar = QProgressBar()
+        self._bar.setRange(0, 0)
+        self._bar.setTextVisible(False)
+        self._bar.setMaximumHeight(self.fontMetrics().height() // 2 + 2)
+        self._bar.setMaximumWidth(self.fontMetrics().averageCharWidth() * 24)
+        self._label = QLabel(text)
+        row.addWidget(self._label)
+        row.addWidget(self._bar)
+        row.addStretch(1)
+        self.setAccessibleName(text)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(BUSY_DELAY_MS)
+        self._timer.timeout.connect(self.show)
+        self.hide()
+
+    @property
+    def busy(self) -> bool:
+        return self._timer.isActive() or self.isVisible()
+
+    def start(self) -> None:
+        if not self.isVisible():
+            self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self.hide()
+
+
+class Banner(QFrame):
+    """An inline message: ``kind`` is "error", "warning", "info" or "success" (a dynamic property
+    the stylesheet may use); an icon shape accompanies the colour."""
+
+    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setProperty("banner", True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 6, 8, 6)
+        self._icon = QLabel()
+        self._icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.label = QLabel()
+        self.label.setObjectName(f"{object_name}Text")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        row.addWidget(self._icon)
+        row.addWidget(self.label, 1)
+        self.action = QPushButton()
+        self.action.setObjectName(f"{object_name}Action")
+        self.action.hide()
+        row.addWidget(self.action)
+        self.hide()
+
+    def show_message(self, kind: str, text: str, action: str | None = None) -> None:
+        self.setProperty("kind", kind)
+        repolish(self)
+        icon_kind = {"error": "error", "warning": "warning"}.get(kind)
+        if icon_kind:
+            size = self.fontMetrics().height()
+            self._icon.setPixmap(warning_icon(icon_kind).pixmap(size, size))
+            self._icon.show()
+        else:
+            self._icon.hide()
+        self.label.setText(text)
+        set_tone(
+            self.label,
+            {"error": "error", "warning": "warning", "info": "info", "success": "done"}.get(kind),
+        )
+        self.setAccessibleName(text)
+        self.action.setVisible(action is not None)
+        if action:
+            self.action.setText(action)
+        self.show()
+
+    def clear(self) -> None:
+        self.label.clear()
+        self.hide()
+
+    @property
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+
+def initials_pixmap(card: StudentCard, size: int, dpr: float = 1.0) -> QPixmap:
+    """The photo placeholder: a calm coloured disc with the student's initials."""
+    digest = hashlib.sha1(str(card.id).encode()).digest()
+    hues = (200, 170, 260, 30, 320, 140, 220)
+    colour = QColor.fromHsl(hues[digest[0] % len(hues)], 90, 110)
+    pm = QPixmap(int(size * dpr), int(size * dpr))
+    pm.setDevicePixelRatio(dpr)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(colour)
+    p.drawEllipse(QRectF(0, 0, size, size))
+    font = QFont()
+    font.setPixelSize(int(size * 0.38))
+    font.setBold(True)
+    p.setFont(font)
+    p.setPen(QColor("white"))
+    p.drawText(
+        QRectF(QPointF(0, 0), QRectF(0, 0, size, size).size()),
+        Qt.AlignmentFlag.AlignCenter,
+        card.initials,
+    )
+    p.end()
+    return pm
+
+
+# --------------------------------------------------------------------------------------------
+# The dialog
+# --------------------------------------------------------------------------------------------
+
+OUTCOMES: tuple[tuple[str, str, NotGivenReason | None], ...] = (
+    ("outcomeGiven", "Given", None),
+    ("outcomeRefused", "Refused", NotGivenReason.REFUSED),
+    ("outcomeAbsent", "Absent", NotGivenReason.ABSENT),
+    ("outcomeHeld", "Held", NotGivenReason.HELD),
+    ("outcomeNoSupply", "No supply", NotGivenReason.NO_SUPPLY),
+    ("outcomeParentCalled", "Parent called", NotGivenReason.PARENT_CALLED),
+    ("outcomeOther", "Other", NotGivenReason.OTHER),
+)
+OWN_SUPPLY_LABEL = "Student's own supply / not from office stock"
+
+
+class WarningList(QWidget):
+    """The rules' findings, one line each, with a shape (triangle) as well as a colour: red for
+    what blocks the dose, amber for what the nurse should know."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("doseWarnings")
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(4)
+        self._warnings: tuple[RuleWarning, ...] = ()
+        self.hide()
+
+    def set_warnings(self, warnings: Sequence[RuleWarning]) -> None:
+        while self._layout.count():
+            child = self._layout.takeAt(0)
+            if child.widget() is not None:
+                child.widget().deleteLater()
+        self._warnings = tuple(warnings)
+        size = self.fontMetrics().height()
+        for w in self._warnings:
+            severity = "notice" if not w.blocking else ("override" if w.overridable else "blocking")
+            row = QWidget()
+            line = QHBoxLayout(row)
+            line.setContentsMargins(0, 0, 0, 0)
+            icon = QLabel()
+            icon.setPixmap(
+                warning_icon("warning" if severity == "notice" else "error").pixmap(size, size)
+            )
+            icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+            text = w.message
+            if severity == "override":
+                text += "  (can be overridden with a written reason)"
+            label = QLabel(text)
+            label.setObjectName("doseWarning")
+            label.setProperty("severity", severity)
+            label.setProperty("code", w.code.value)
+            label.setWordWrap(True)
+            font = label.font()
+            font.setBold(w.blocking)
+            label.setFont(font)
+            set_tone(label, "warning" if severity == "notice" else "error")
+            line.addWidget(icon)
+            line.addWidget(label, 1)
+            self._layout.addWidget(row)
+        self.setVisible(bool(self._warnings))
+
+    @property
+    def warnings(self) -> tuple[RuleWarning, ...]:
+        return self._warnings
+
+    def texts(self) -> list[str]:
+        return [w.message for w in self._warnings]
+
+
+class DoseDialog(QDialog):
+    """Record one dose of one prescription. ``scheduled_for`` is the scheduled dose being given
+    (from the reminders list), or None to let the rules match the nearest one (or PRN)."""
+
+    #: the DoseResult, after the dose was recorded (or queued offline)
+    recorded = Signal(object)
+    #: emitted when the dialog finished loading (True) or failed to (False)
+    loaded = Signal(bool)
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        prescription_id: uuid.UUID,
+        scheduled_for: dt.datetime | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.prescription_id = prescription_id
+        self.scheduled_for = scheduled_for
+        self.command_id = uuid.uuid4()  # once per dialog: a retry can never make a second row
+        self.sheet: DoseSheet | None = None
+        self.preview: DosePreview | None = None
+        self.result_: DoseResult | None = None
+        self._tz = school_tz(ctx)
+        self._in_flight = False
+        self._finished_ok = False
+        self._preview_generation = 0
+        self._sheet_generation = 0
+        self.setObjectName("doseDialog")
+        self.setWindowTitle("Record a dose")
+        self.setModal(True)
+        self._build()
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(300)
+        self._preview_timer.timeout.connect(self._run_preview)
+        ctx.hub.data_changed.connect(self._on_data_changed)
+        self._load()
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        em = self.fontMetrics().height()
+
+        # Right student
+        header = QHBoxLayout()
+        self.photo = QLabel()
+        self.photo.setObjectName("studentPhoto")
+        self._photo_size = int(em * 3.4)
+        self.photo.setFixedSize(self._photo_size, self._photo_size)
+        self.photo.setAccessibleName("Student photo placeholder")
+        header.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignTop)
+        who = QVBoxLayout()
+        self.student_name = QLabel("Loading…")
+        self.student_name.setObjectName("studentName")
+        self.student_name.setProperty("heading", True)
+        font = self.student_name.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.student_name.setFont(font)
+        self.student_details = QLabel()
+        self.student_details.setObjectName("studentDetails")
+        self.allergies = QLabel()
+        self.allergies.setObjectName("studentAllergies")
+        self.allergies.setWordWrap(True)
+        who.addWidget(self.student_name)
+        who.addWidget(self.student_details)
+        who.addWidget(self.allergies)
+        header.addLayout(who, 1)
+        outer.addLayout(header)
+
+        self.banner = Banner("doseBanner")
+        outer.addWidget(self.banner)
+        self.busy = BusyIndicator("Loading…", "doseBusy")
+        outer.addWidget(self.busy)
+
+        # Right medication, dose, route, time
+        rights = QGroupBox("Five rights")
+        rights.setObjectName("fiveRights")
+        grid = QFormLayout(rights)
+        grid.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.medication = QLabel()
+        self.medication.setObjectName("medicationLabel")
+        self.medication.setWordWrap(True)
+        self.dose = QLabel()
+        self.dose.setObjectName("doseLabel")
+        self.route = QLabel()
+        self.route.setObjectName("routeLabel")
+        self.time_label = QLabel()
+        self.time_label.setObjectName("scheduledLabel")
+        self.time_label.setWordWrap(True)
+        self.order = QLabel()
+        self.order.setObjectName("orderLabel")
+        self.order.setWordWrap(True)
+        self.authorization = QLabel()
+        self.authorization.setObjectName("authorizationLabel")
+        self.authorization.setWordWrap(True)
+        labels = (self.medication, self.dose, self.route, self.time_label, self.order)
+        for label in (*labels, self.authorization):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bold = self.dose.font()
+        bold.setBold(True)
+        self.medication.setFont(bold)
+        self.dose.setFont(bold)
+        self.route.setFont(bold)
+        grid.addRow("Medication:", self.medication)
+        grid.addRow("Dose:", self.dose)
+        grid.addRow("Route:", self.route)
+        grid.addRow("Time:", self.time_label)
+        grid.addRow("Order:", self.order)
+        grid.addRow("Authorized:", self.authorization)
+        outer.addWidget(rights)
+
+        self.today_logs = QLabel()
+        self.today_logs.setObjectName("todayLogs")
+        self.today_logs.setWordWrap(True)
+        outer.addWidget(self.today_logs)
+
+        self.warning_list = WarningList()
+        outer.addWidget(self.warning_list)
+
+        # What happened
+        outcome_box = QGroupBox("What happened")
+        outcome_box.setObjectName("outcomeBox")
+        outcome_grid = QGridLayout(outcome_box)
+        self.outcomes = QButtonGroup(self)
+        self.outcomes.setExclusive(True)
+        self.outcome_buttons: dict[str, QRadioButton] = {}
+        for i, (name, label, _reason) in enumerate(OUTCOMES):
+            button = QRadioButton(label if i else "Given")
+            button.setObjectName(name)
+            self.outcomes.addButton(button, i)
+            self.outcome_buttons[name] = button
+            if i == 0:
+                outcome_grid.addWidget(button, 0, 0, 1, 3)
+                font = button.font()
+                font.setBold(True)
+                button.setFont(font)
+            else:
+                outcome_grid.addWidget(button, 1 + (i - 1) // 3, (i - 1) % 3)
+        self.outcome_buttons["outcomeGiven"].setChecked(True)
+        self.outcomes.buttonToggled.connect(self._outcome_changed)
+        outer.addWidget(outcome_box)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.time_edit = QDateTimeEdit()
+        self.time_edit.setObjectName("timeGiven")
+        self.time_edit.setDisplayFormat("ddd d MMM yyyy  HH:mm")
+        self.time_edit.setCalendarPopup(True)
+        self.time_edit.setTimeZone(_WALL_CLOCK)
+        self.time_edit.setAccessibleName("Time given")
+        self.time_edit.dateTimeChanged.connect(lambda _v: self._preview_timer.start())
+        self.time_caption = QLabel("Time given:")
+        form.addRow(self.time_caption, self.time_edit)
+
+        self.dosage_edit = QLineEdit()
+        self.dosage_edit.setObjectName("dosageGiven")
+        self.dosage_edit.setAccessibleName("Dose given")
+        form.addRow("Dose given:", self.dosage_edit)
+
+        stock_row = QHBoxLayout()
+        self.lot_combo = QComboBox()
+        self.lot_combo.setObjectName("stockLot")
+        self.lot_combo.setAccessibleName("Stock lot")
+        self.lot_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.lot_combo.currentIndexChanged.connect(self._lot_changed)
+        self.quantity = QSpinBox()
+        self.quantity.setObjectName("stockQuantity")
+        self.quantity.setAccessibleName("Quantity taken from stock")
+        self.quantity.setRange(1, 1)
+        self.quantity_caption = QLabel("Quantity:")
+        stock_row.addWidget(self.lot_combo, 1)
+        stock_row.addWidget(self.quantity_caption)
+        stock_row.addWidget(self.quantity)
+        self.stock_caption = QLabel("From stock:")
+        form.addRow(self.stock_caption, stock_row)
+
+        self.notes = QPlainTextEdit()
+        self.notes.setObjectName("doseNotes")
+        self.notes.setAccessibleName("Notes")
+        self.notes.setTabChangesFocus(True)
+        self.notes.setPlaceholderText("Notes (required for “Other”)")
+        self.notes.setFixedHeight(int(em * 3.6))
+        self.notes.textChanged.connect(self._update_record_button)
+        form.addRow("Notes:", self.notes)
+
+        self.override_caption = QLabel("Override reason:")
+        self.override_edit = QLineEdit()
+        self.override_edit.setObjectName("overrideReason")
+        self.override_edit.setAccessibleName("Override reason")
+        self.override_edit.setPlaceholderText(
+            "Why the dose is given despite the warning (who agreed)"
+        )
+        self.override_edit.textChanged.connect(self._update_record_button)
+        form.addRow(self.override_caption, self.override_edit)
+        self.override_caption.hide()
+        self.override_edit.hide()
+        outer.addLayout(form)
+
+        buttons = QHBoxLayout()
+        self.reaction_button = QPushButton("Report reaction…")
+        self.reaction_button.setObjectName("reactionButton")
+        self.reaction_button.clicked.connect(self.open_reaction)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelButton")
+        self.cancel_button.clicked.connect(self.reject)
+        self.record_button = QPushButton("Record")
+        self.record_button.setObjectName("recordButton")
+        self.record_button.setProperty("primary", True)
+        self.record_button.clicked.connect(self.record)
+        for b in (self.reaction_button, self.cancel_button, self.record_button):
+            b.setAutoDefault(False)  # Enter in a field must never record a dose by accident
+        buttons.addWidget(self.reaction_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.record_button)
+        outer.addLayout(buttons)
+
+        self._set_form_enabled(False)
+        self.setMinimumWidth(int(em * 40))
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _load(self, *, keep_inputs: bool = False) -> None:
+        self._sheet_generation += 1
+        generation = self._sheet_generation
+        sessions = self.ctx.db.sessions
+        now = desk_now(self.ctx)
+        at = self._time_given() if keep_inputs else None
+        rx_id, scheduled = self.prescription_id, self.scheduled_for
+        self.busy.start()
+
+        def op() -> DoseSheet:
+            sheet = dose_sheet(sessions, rx_id, now=now, scheduled_for=scheduled)
+            if at is not None and abs((at - now).total_seconds()) > 1:
+                sheet = _with_preview(
+                    sheet, preview_dose(sessions, rx_id, at=at, now=now, scheduled_for=scheduled)
+                )
+            return sheet
+
+        run_in_background(
+            self,
+            op,
+            lambda sheet: self._show_sheet(generation, sheet, keep_inputs),
+            lambda exc: self._load_failed(generation, exc),
+        )
+
+    def _show_sheet(self, generation: int, sheet: DoseSheet, keep_inputs: bool) -> None:
+        if generation != self._sheet_generation:
+            return
+        self.busy.stop()
+        self.sheet = sheet
+        self._tz = ZoneInfo(sheet.school_timezone)
+        card, rx = sheet.student, sheet.prescription
+        self.setWindowTitle(f"Record a dose — {card.full_name}")
+        self.photo.setPixmap(initials_pixmap(card, self._photo_size, self.devicePixelRatioF()))
+        self.photo.setToolTip(f"No photo on file ({card.initials})")
+        self.student_name.setText(card.full_name)
+        self.student_details.setText(f"{card.grade_label}  ·  Student no. {card.student_number}")
+        if card.allergies:
+            parts = [f"{a.allergen} ({a.severity_label})" for a in card.allergies]
+            self.allergies.setText("Allergies: " + "; ".join(parts))
+            self.allergies.setProperty("alert", True)
+            set_tone(self.allergies, "error")
+        else:
+            self.allergies.setText("No known allergies on file")
+            self.allergies.setProperty("alert", False)
+            set_tone(self.allergies, "muted")
+        repolish(self.allergies)
+        controlled = (
+            "\nControlled substance" + (f" (schedule {rx.dea_schedule})" if rx.dea_schedule else "")
+            if rx.is_controlled
+            else ""
+        )
+        self.medication.setText(rx.medication_label + controlled)
+        self.dose.setText(rx.dosage)
+        self.route.setText(rx.route)
+        self.order.setText(self._order_text())
+        last = rx.authorization_expires
+        until = f"until {last.isoformat()}" if last else "until the end of the school year"
+        self.authorization.setText(f"{until} · prescribed by {rx.prescribed_by}")
+        self._show_logs(sheet.logs)
+        if not keep_inputs:
+            self._fill_inputs(sheet)
+            self.adjustSize()  # the content is known now: fit it (long names wrap)
+        self._set_form_enabled(True)
+        self._show_preview(sheet.preview)
+        self.loaded.emit(True)
+
+    def _order_text(self) -> str:
+        assert self.sheet is not None
+        rx = self.sheet.prescription
+        parts = [f"“{rx.frequency}”"]
+        if rx.is_prn:
+            parts.append(f"PRN: {rx.prn_label}")
+        if rx.instructions:
+            parts.append(rx.instructions)
+        return "\n".join(parts)
+
+    def _fill_inputs(self, sheet: DoseSheet) -> None:
+        now_local = desk_now(self.ctx).astimezone(self._tz)
+        self._set_time_given(now_local)
+        self.dosage_edit.setText(sheet.prescription.dosage)
+        self._fill_lots(sheet.lots)
+
+    def _fill_lots(self, lots: Sequence[StockLot]) -> None:
+        self.lot_combo.blockSignals(True)
+        self.lot_combo.clear()
+        chosen = default_lot(lots)
+        select = -1
+        for lot in lots:
+            own = " · own supply" if lot.student_id is not None else ""
+            expires = lot.expiration_date.isoformat()
+            if lot.usable:
+                label = f"Lot {lot.batch_number} · {lot.quantity} left · exp {expires}{own}"
+            else:
+                why = "expired" if lot.expired else "empty"
+                label = f"Lot {lot.batch_number} · {why} · exp {expires}{own}"
+            self.lot_combo.addItem(label, lot)
+            if not lot.usable:
+                item = self.lot_combo.model().item(self.lot_combo.count() - 1)  # type: ignore[attr-defined]
+                item.setEnabled(False)
+            if chosen is not None and lot.id == chosen.id:
+                select = self.lot_combo.count() - 1
+        self.lot_combo.addItem(OWN_SUPPLY_LABEL, None)
+        self.lot_combo.setCurrentIndex(select if select >= 0 else self.lot_combo.count() - 1)
+        self.lot_combo.blockSignals(False)
+        self._lot_changed()
+
+    def _show_logs(self, logs: Sequence[DoseLogInfo]) -> None:
+        current = [
+            entry for entry in logs if not entry.superseded and entry.status != "ENTERED_IN_ERROR"
+        ]
+        if not current:
+            self.today_logs.setText("Today: nothing recorded yet for this order.")
+            set_tone(self.today_logs, "muted")
+            return
+        lines = []
+        for entry in current:
+            when = entry.time_given.astimezone(self._tz).strftime("%H:%M")
+            for_dose = ""
+            if entry.scheduled_for is not None:
+                for_dose = (
+                    f" (the {entry.scheduled_for.astimezone(self._tz).strftime('%H:%M')} dose)"
+                )
+            lines.append(f"{when} {entry.outcome_label}{for_dose} by {entry.nurse_name}")
+        self.today_logs.setText("Today: " + "; ".join(lines))
+        set_tone(self.today_logs, None)
+
+    def _load_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._sheet_generation:
+            return
+        self.busy.stop()
+        self.banner.show_message("error", f"Could not open this dose: {friendly_error(exc)}")
+        if self.sheet is None:
+            self.student_name.setText("Not available")
+        self.loaded.emit(False)
+
+    # -- preview (rules before pressing) ---------------------------------------------------
+
+    @Slot()
+    def _run_preview(self) -> None:
+        if self.sheet is None:
+            return
+        self._preview_generation += 1
+        generation = self._preview_generation
+        sessions, rx_id, scheduled = self.ctx.db.sessions, self.prescription_id, self.scheduled_for
+        at, now = self._time_given(), desk_now(self.ctx)
+        run_in_background(
+            self,
+            lambda: preview_dose(sessions, rx_id, at=at, now=now, scheduled_for=scheduled),
+            lambda preview: self._preview_ready(generation, preview),
+            lambda exc: self._preview_failed(generation, exc),
+        )
+
+    def _preview_ready(self, generation: int, preview: DosePreview) -> None:
+        if generation == self._preview_generation:
+            self._show_preview(preview)
+
+    def _preview_failed(self, generation: int, exc: BaseException) -> None:
+        if generation == self._preview_generation:
+            self.banner.show_message("warning", f"The checks could not run: {friendly_error(exc)}")
+
+    def _show_preview(self, preview: DosePreview) -> None:
+        self.preview = preview
+        self._update_time_label()
+        if self._given():
+            self.warning_list.set_warnings(preview.warnings)
+            needs = bool(preview.needs_override) and not preview.blockers
+            if needs:
+                self._reveal_override()
+        else:
+            self.warning_list.set_warnings(())
+        self._update_record_button()
+
+    def _update_time_label(self) -> None:
+        if self.sheet is None:
+            return
+        rx = self.sheet.prescription
+        target = self.scheduled_for or (self.preview.scheduled_for if self.preview else None)
+        if target is not None:
+            local = target.astimezone(self._tz)
+            day = "today" if local.date() == self.sheet.day else local.strftime("%a %d %b")
+            text = f"Scheduled {local.strftime('%H:%M')} {day}"
+            if self.scheduled_for is None:
+                text += " (matched to the time given)"
+        elif rx.is_prn:
+            text = f"As needed — {rx.prn_label}"
+        else:
+            text = f"School times {rx.times_label}; no scheduled dose near the time given"
+        self.time_label.setText(text)
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def _given(self) -> bool:
+        return self.outcomes.checkedId() == 0
+
+    def _reason(self) -> NotGivenReason | None:
+        checked = self.outcomes.checkedId()
+        return OUTCOMES[checked][2] if checked > 0 else None
+
+    def _set_time_given(self, local: dt.datetime) -> None:
+        self.time_edit.setDateTime(
+            QDateTime(
+                QDate(local.year, local.month, local.day),
+                QTime(local.hour, local.minute),
+                _WALL_CLOCK,
+            )
+        )
+
+    def _time_given(self) -> dt.datetime:
+        """The edited wall-clock time, in the school's timezone (aware)."""
+        value = self.time_edit.dateTime()
+        d, t = value.date(), value.time()
+        naive = dt.datetime(d.year(), d.month(), d.day(), t.hour(), t.minute())
+        return naive.replace(tzinfo=self._tz).astimezone(dt.UTC).astimezone(self._tz)
+
+    def set_time_given(self, moment: dt.datetime) -> None:
+        """Set the time given (tests, and a future "given at" shortcut)."""
+        self._set_time_given(moment.astimezone(self._tz))
+
+    @Slot(QAbstractButton, bool)
+    def _outcome_changed(self, _button: QAbstractButton, checked: bool) -> None:
+        if not checked:
+            return
+        given = self._given()
+        self.time_caption.setText("Time given:" if given else "Time:")
+        for widget in (self.lot_combo, self.quantity, self.stock_caption, self.quantity_caption):
+            widget.setEnabled(given and self.sheet is not None)
+        self.dosage_edit.setEnabled(given and self.sheet is not None)
+        if not given:
+            self.override_caption.hide()
+            self.override_edit.hide()
+        if self.preview is not None:
+            self._show_preview(self.preview)
+        self._update_record_button()
+
+    @Slot()
+    def _lot_changed(self, *_args: object) -> None:
+        lot = self.selected_lot()
+        if lot is None:
+            self.quantity.setRange(1, 1)
+            self.quantity.setEnabled(False)
+        else:
+            self.quantity.setRange(1, max(1, lot.quantity))
+            self.quantity.setEnabled(self._given())
+
+    def selected_lot(self) -> StockLot | None:
+        data = self.lot_combo.currentData()
+        return data if isinstance(data, StockLot) else None
+
+    def select_lot(self, lot_id: uuid.UUID | None) -> None:
+        for i in range(self.lot_combo.count()):
+            data = self.lot_combo.itemData(i)
+            if (data is None and lot_id is None) or (
+                isinstance(data, StockLot) and data.id == lot_id
+            ):
+                self.lot_combo.setCurrentIndex(i)
+                return
+        raise KeyError(lot_id)
+
+    def select_outcome(self, reason: NotGivenReason | None) -> None:
+        name = next(n for n, _label, r in OUTCOMES if r == reason)
+        self.outcome_buttons[name].setChecked(True)
+
+    def _reveal_override(self) -> None:
+        if not self.override_edit.isVisible():
+            self.override_caption.show()
+            self.override_edit.show()
+
+    def _set_form_enabled(self, enabled: bool) -> None:
+        for button in self.outcome_buttons.values():
+            button.setEnabled(enabled)
+        for widget in (self.time_edit, self.notes, self.override_edit):
+            widget.setEnabled(enabled)
+        given = self._given()
+        for widget in (self.lot_combo, self.dosage_edit, self.stock_caption, self.quantity_caption):
+            widget.setEnabled(enabled and given)
+        self.quantity.setEnabled(enabled and given and self.selected_lot() is not None)
+        self.reaction_button.setEnabled(enabled)
+        self._update_record_button()
+
+    def _update_record_button(self) -> None:
+        if not hasattr(self, "record_button"):
+            return
+        reason = self._reason()
+        label = "Record: Given" if reason is None else f"Record: Not given ({reason.label})"
+        self.record_button.setText(label)
+        ok, why = self._can_record()
+        self.record_button.setEnabled(ok)
+        self.record_button.setToolTip(why)
+
+    def _can_record(self) -> tuple[bool, str]:
+        if self.sheet is None or self._in_flight or self._finished_ok:
+            return False, ""
+        if self.ctx.user_id is None:
+            return False, "Choose who is at the desk first."
+        if self._given() and self.preview is not None and self.preview.blockers:
+            return False, "The warnings in red do not allow this dose to be recorded as given."
+        if self._reason() is NotGivenReason.OTHER and not self.notes.toPlainText().strip():
+            return False, "Reason “Other” needs a note saying what happened."
+        return True, ""
+
+    # -- recording -------------------------------------------------------------------------
+
+    def command(self) -> DoseCommand:
+        """The command the button sends (same id every time)."""
+        assert self.sheet is not None and self.ctx.user_id is not None
+        given = self._given()
+        reason = self._reason()
+        lot = self.selected_lot() if given else None
+        notes = self.notes.toPlainText().strip() or None
+        override = (
+            self.override_edit.text().strip() if given and self.override_edit.isVisible() else ""
+        )
+        scheduled = self.scheduled_for
+        if not given and scheduled is None and self.preview is not None:
+            scheduled = self.preview.scheduled_for  # the dose this decision is about
+        dosage = self.dosage_edit.text().strip() if given else ""
+        return DoseCommand(
+            id=self.command_id,
+            prescription_id=self.prescription_id,
+            nurse_id=self.ctx.user_id,
+            status="GIVEN" if given else "NOT_GIVEN",
+            time_given=self._time_given(),
+            scheduled_for=scheduled,
+            dosage_given=dosage or None,
+            reason=reason.value if reason else None,
+            notes=notes,
+            inventory_id=lot.id if lot else None,
+            quantity_used=self.quantity.value() if lot else None,
+            override_reason=override or None,
+        )
+
+    @Slot()
+    def record(self) -> None:
+        ok, why = self._can_record()
+        if not ok:
+            if why:
+                self.banner.show_message("warning", why)
+            return
+        if self._given() and self.preview is not None and self.preview.needs_override:
+            if not self.override_edit.text().strip():
+                self._reveal_override()
+                self.override_edit.setFocus()
+                self.banner.show_message(
+                    "warning",
+                    "Write why you are giving this dose despite the warning, then press Record again.",
+                )
+                return
+        cmd = self.command()
+        self._in_flight = True
+        self._update_record_button()
+        self.banner.clear()
+        self.busy.start()
+        ctx = self.ctx
+        sessions, cache, outbox, now = ctx.db.sessions, ctx.cache, ctx.outbox, desk_now(ctx)
+        run_in_background(
+            self,
+            lambda: record_dose(sessions, cmd, now=now, cache=cache, outbox=outbox),
+            lambda result: self._recorded(result, cmd),
+            self._record_failed,
+        )
+
+    def _recorded(self, result: DoseResult, cmd: DoseCommand) -> None:
+        self._in_flight = False
+        self.busy.stop()
+        self.result_ = result
+        self._finished_ok = True
+        if result.outcome == "QUEUED_OFFLINE":
+            self.banner.show_message("info", OFFLINE_MESSAGE)
+            self._set_form_enabled(False)
+            self.record_button.hide()
+            self.cancel_button.setText("Close")
+            self.recorded.emit(result)
+            return
+        school = (
+            str(self.ctx.school_id)
+            if self.ctx.school_id
+            else str(self.sheet.school_id if self.sheet else "*")
+        )
+        self.ctx.announce_change("medication_logs", school)
+        if cmd.inventory_id is not None:
+            self.ctx.announce_change("medication_inventory", school)
+        self.recorded.emit(result)
+        self.accept()
+
+    def _record_failed(self, exc: BaseException) -> None:
+        self._in_flight = False
+        self.busy.stop()
+        if isinstance(exc, DoseRefused):
+            self.warning_list.set_warnings(exc.warnings)
+            if exc.warnings and all(w.overridable for w in exc.warnings):
+                self._reveal_override()
+                self.override_edit.setFocus()
+                self.banner.show_message(
+                    "error",
+                    "Not recorded. To give it anyway, write an override reason and press Record again.",
+                )
+            else:
+                self.banner.show_message("error", "Not recorded: " + friendly_error(exc))
+            # What the server knows now (another PC may have recorded it) decides the button.
+            self.preview = DosePreview(
+                exc.warnings,
+                self.preview.scheduled_for if self.preview else None,
+                self._time_given(),
+            )
+        elif isinstance(exc, DoseInputError | ValueError):
+            self.banner.show_message("error", f"Not recorded: {exc}")
+        else:
+            log.warning("recording a dose failed: %s", type(exc).__name__)
+            self.banner.show_message("error", f"Not recorded: {friendly_error(exc)}")
+        self._update_record_button()
+
+    # -- other -----------------------------------------------------------------------------
+
+    @Slot()
+    def open_reaction(self) -> None:
+        if self.sheet is None:
+            return
+        from medapp.ui.dialogs.reaction_dialog import ReactionDialog  # imports this module
+
+        given = [e for e in self.sheet.logs if e.status == "GIVEN" and not e.superseded]
+        dialog = ReactionDialog(
+            self.ctx,
+            self.sheet.student.id,
+            self.sheet.prescription.medication_id,
+            prescription_id=self.prescription_id,
+            log_id=given[-1].id if given else None,
+            parent=self,
+        )
+        dialog.finished.connect(dialog.deleteLater)
+        self.reaction_dialog = dialog
+        dialog.open()
+
+    @Slot(str, str)
+    def _on_data_changed(self, table: str, school: str) -> None:
+        if (
+            self.sheet is None
+            or self._in_flight
+            or self._finished_ok
+            or table not in WATCHED_TABLES
+        ):
+            return
+        if school not in ("*", str(self.sheet.school_id)):
+            return
+        self._load(keep_inputs=True)
+
+    def reject(self) -> None:
+        if self._in_flight:  # never leave the nurse unsure whether the dose was saved
+            self.banner.show_message("info", "Saving… the dialog closes when the server answers.")
+            return
+        super().reject()
+
+    def done(self, result: int) -> None:
+        try:
+            self.ctx.hub.data_changed.disconnect(self._on_data_changed)
+        except (RuntimeError, TypeError):
+            pass
+        super().done(result)
+
+
+def _with_preview(sheet: DoseSheet, preview: DosePreview) -> DoseSheet:
+    return replace(sheet, preview=preview)
