@@ -384,7 +384,8 @@ def _rx_row(
     ).first()
     if found is None:
         raise StudentNotFound("That prescription is not in the database.")
-    return found.tuple()
+    rx, med, student, school = found
+    return rx, med, student, school
 
 
 def prescription_detail(
