@@ -1,0 +1,353 @@
+"""The dose dialog against the committed school demo: what the nurse sees before pressing
+"Record", and what lands in the database after.
+
+The desk clock (``ctx.clock``) stands on the next school day at 12:05, so doses at 11:30–12:30
+are due whatever day and hour the tests run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from medapp.db.engine import Database
+from medapp.db.mapping import calendar_from_row
+from medapp.db.models import (
+    Allergy,
+    Medication,
+    MedicationLog,
+    School,
+    SchoolClosure,
+    Student,
+    StudentMedication,
+    User,
+)
+from medapp.domain.checks import WarningCode
+from medapp.domain.doses import NotGivenReason
+from medapp.services.doses import DoseCommand, record_dose
+from medapp.services.students import stock_lots
+from medapp.ui.context import AppContext
+from medapp.ui.dialogs.dose_dialog import OFFLINE_MESSAGE, DoseDialog
+from medapp.ui.models.reminders_model import tone
+
+# --------------------------------------------------------------------------------------------
+# Helpers shared by the GUI tests of this part (imported by the pane and e2e tests)
+# --------------------------------------------------------------------------------------------
+
+
+def lunchtime_on_a_school_day(ctx: AppContext, wall: dt.time = dt.time(12, 5)) -> dt.datetime:
+    """Set ``ctx.clock`` to ``wall`` on the first school day from today (the demo's history
+    ends yesterday, so nothing of that day is recorded yet); returns that moment (UTC)."""
+    with Session(ctx.db.engine) as s:
+        school = s.get(School, ctx.school_id)
+        assert school is not None
+        closures = s.scalars(
+            select(SchoolClosure.closed_on).where(SchoolClosure.school_id == school.id)
+        ).all()
+        calendar = calendar_from_row(school, closures)
+    day = dt.date.today()
+    while not calendar.is_school_day(day):
+        day += dt.timedelta(days=1)
+    moment = calendar.at(day, wall).astimezone(dt.UTC)
+    ctx.clock = lambda: moment  # type: ignore[attr-defined]
+    return moment
+
+
+def local(ctx: AppContext, moment: dt.datetime) -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(ctx.school_timezone))
+
+
+@dataclass(frozen=True)
+class Rx:
+    id: uuid.UUID
+    student_id: uuid.UUID
+    medication_id: uuid.UUID
+    times: tuple[dt.time, ...]
+
+
+def find_rx(ctx: AppContext, last_name: str, medication: str) -> Rx:
+    """The active order of the demo student ``last_name`` whose medication name contains
+    ``medication``."""
+    with Session(ctx.db.engine) as s:
+        row = s.execute(
+            select(StudentMedication)
+            .join(Student, Student.id == StudentMedication.student_id)
+            .join(Medication, Medication.id == StudentMedication.medication_id)
+            .where(
+                Student.last_name == last_name,
+                Medication.name.contains(medication),
+                StudentMedication.is_active,
+            )
+        ).scalar_one()
+        return Rx(row.id, row.student_id, row.medication_id, tuple(row.administration_times or ()))
+
+
+def scheduled(ctx: AppContext, rx: Rx, index: int = 0) -> dt.datetime:
+    now = local(ctx, ctx.clock())  # type: ignore[attr-defined]
+    return dt.datetime.combine(now.date(), rx.times[index], now.tzinfo)
+
+
+def logs_of(ctx: AppContext, rx_id: uuid.UUID) -> list[MedicationLog]:
+    with Session(ctx.db.engine) as s:
+        return list(
+            s.scalars(
+                select(MedicationLog)
+                .where(MedicationLog.student_medication_id == rx_id)
+                .where(MedicationLog.time_given >= ctx.clock() - dt.timedelta(hours=12))  # type: ignore[attr-defined]
+            )
+        )
+
+
+def other_nurse(ctx: AppContext) -> tuple[uuid.UUID, str]:
+    with Session(ctx.db.engine) as s:
+        user = s.scalars(
+            select(User).where(User.role == "NURSE", User.id != ctx.user_id).order_by(User.username)
+        ).first()
+        assert user is not None
+        return user.id, f"{user.first_name} {user.last_name}"
+
+
+def open_dialog(qtbot, ctx: AppContext, rx: Rx, at: dt.datetime | None) -> DoseDialog:  # noqa: ANN001
+    dialog = DoseDialog(ctx, rx.id, at)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.sheet is not None and dialog.preview is not None, timeout=10_000)
+    return dialog
+
+
+def warning_codes(dialog: DoseDialog) -> list[str]:
+    return [w.code.value for w in dialog.warning_list.warnings]
+
+
+# --------------------------------------------------------------------------------------------
+# Tests
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ctx(desk_ctx: AppContext) -> AppContext:
+    lunchtime_on_a_school_day(desk_ctx)
+    return desk_ctx
+
+
+def test_five_rights_then_given_from_the_default_lot(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "O'Connor", "Focalin")
+    due = scheduled(ctx, rx)
+    dialog = open_dialog(qtbot, ctx, rx, due)
+
+    assert dialog.student_name.text() == "Fatima O'Connor"
+    assert "Grade 1" in dialog.student_details.text()
+    assert "Student no. S" in dialog.student_details.text()
+    assert not dialog.photo.pixmap().isNull() and "FO" in dialog.photo.toolTip()
+    assert "Milk" in dialog.allergies.text() and "Peanuts" in dialog.allergies.text()
+    assert dialog.allergies.palette().color(dialog.allergies.foregroundRole()) == tone("error")
+    assert dialog.medication.text().startswith("Focalin 5 mg")
+    assert "Controlled substance" in dialog.medication.text()
+    assert (dialog.dose.text(), dialog.route.text()) == ("5 mg", "PO")
+    assert dialog.time_label.text() == f"Scheduled {due.strftime('%H:%M')} today"
+    assert dialog.warning_list.warnings == ()  # milk and peanuts are not Focalin
+    assert dialog.today_logs.text().startswith("Today: nothing recorded")
+
+    lot = dialog.selected_lot()
+    assert lot is not None and lot.usable
+    usable = [x for x in dialog.sheet.lots if x.usable]
+    assert lot.expiration_date == min(x.expiration_date for x in usable)
+    before = lot.quantity
+    assert dialog.record_button.isEnabled() and dialog.record_button.text() == "Record: Given"
+    with qtbot.waitSignal(dialog.recorded, timeout=10_000) as signal:
+        qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+    assert signal.args[0].outcome == "RECORDED"
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+
+    [row] = logs_of(ctx, rx.id)
+    assert (row.id, row.status, row.nurse_id) == (dialog.command_id, "GIVEN", ctx.user_id)
+    assert (row.scheduled_for, row.inventory_id, row.quantity_used) == (due, lot.id, 1)
+    after = stock_lots(
+        ctx.db.sessions, ctx.school_id, rx.medication_id, student_id=rx.student_id, today=due.date()
+    )
+    assert next(x.quantity for x in after if x.id == lot.id) == before - 1
+
+
+def test_allergy_is_red_before_pressing_and_an_override_needs_a_reason(
+    qtbot, ctx: AppContext
+) -> None:  # noqa: ANN001
+    """A student allergic to amoxicillin gets an amoxicillin order (say, from an outside
+    prescriber): the dialog warns before anything is pressed; giving needs a written reason."""
+    now = ctx.clock()  # type: ignore[attr-defined]
+    with Session(ctx.db.engine) as s:
+        allergy = s.scalars(
+            select(Allergy).where(Allergy.allergen == "Amoxicillin", Allergy.is_active)
+        ).first()
+        med = s.scalars(select(Medication).where(Medication.name.startswith("Amoxicillin"))).first()
+        assert allergy is not None and med is not None
+        order = StudentMedication(
+            student_id=allergy.student_id,
+            medication_id=med.id,
+            dosage="250 mg (5 mL)",
+            frequency="tid",
+            route="PO",
+            start_date=now.date() - dt.timedelta(days=1),
+            end_date=now.date() + dt.timedelta(days=9),
+            prescribed_by="Dr. Outside",
+            administration_times=[dt.time(12, 0)],
+            authorization_expires=now.date() + dt.timedelta(days=120),
+        )
+        s.add(order)
+        s.commit()
+        rx = Rx(order.id, order.student_id, med.id, (dt.time(12, 0),))
+    dialog = open_dialog(qtbot, ctx, rx, scheduled(ctx, rx))
+
+    assert warning_codes(dialog) == [WarningCode.ALLERGY.value]
+    label = dialog.warning_list.findChild(type(dialog.student_name), "doseWarning")
+    assert "Amoxicillin" in label.text() and label.property("severity") == "override"
+    assert label.palette().color(label.foregroundRole()) == tone("error")
+    assert dialog.override_edit.isVisible()
+
+    qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)  # no reason yet
+    assert "despite the warning" in dialog.banner.text
+    assert logs_of(ctx, rx.id) == []
+
+    qtbot.keyClicks(dialog.override_edit, "Rash was a virus per Dr. Lee (phoned 11:50)")
+    with qtbot.waitSignal(dialog.recorded, timeout=10_000):
+        qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+    [row] = logs_of(ctx, rx.id)
+    assert row.override_reason == "Overrode ALLERGY: Rash was a virus per Dr. Lee (phoned 11:50)"
+
+
+def test_expired_authorization_blocks_given_but_not_a_refusal(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Figueroa", "Proventil")
+    dialog = open_dialog(qtbot, ctx, rx, None)
+    assert WarningCode.AUTHORIZATION_EXPIRED.value in warning_codes(dialog)
+    assert not dialog.record_button.isEnabled()
+    assert not dialog.override_edit.isVisible()  # no override lifts an expired authorization
+
+    refused = dialog.outcome_buttons["outcomeRefused"]
+    # On the round indicator (a radio button only takes clicks on its indicator and text).
+    qtbot.mouseClick(refused, Qt.MouseButton.LeftButton, pos=QPoint(8, refused.height() // 2))
+    assert refused.isChecked()
+    assert dialog.record_button.isEnabled()
+    assert dialog.record_button.text() == "Record: Not given (Refused)"
+    assert not dialog.lot_combo.isEnabled()  # nothing comes off the shelf
+
+    dialog.select_outcome(NotGivenReason.OTHER)  # "Other" needs a note
+    assert not dialog.record_button.isEnabled()
+    qtbot.keyClicks(dialog.notes, "Inhaler left at home; parent bringing it")
+    assert dialog.record_button.isEnabled()
+    with qtbot.waitSignal(dialog.recorded, timeout=10_000):
+        qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+    [row] = logs_of(ctx, rx.id)
+    assert (row.status, row.not_given_reason, row.inventory_id) == ("NOT_GIVEN", "OTHER", None)
+    assert row.notes == "Inhaler left at home; parent bringing it"
+
+
+def test_given_on_another_pc_meanwhile_is_refused_with_who_and_when(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Simmons", "Methylphenidate")
+    due = scheduled(ctx, rx)
+    dialog = open_dialog(qtbot, ctx, rx, due)
+    assert dialog.record_button.isEnabled() and dialog.warning_list.warnings == ()
+
+    nurse_id, nurse_name = other_nurse(ctx)
+    at = due + dt.timedelta(minutes=20)
+    record_dose(
+        ctx.db.sessions,
+        DoseCommand(uuid.uuid4(), rx.id, nurse_id, "GIVEN", at, scheduled_for=due),
+        now=ctx.clock(),  # type: ignore[attr-defined]
+    )
+    qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Not recorded" in dialog.banner.text, timeout=10_000)
+    assert warning_codes(dialog) == [WarningCode.ALREADY_GIVEN.value]
+    expected = f"Already given at {local(ctx, at).strftime('%H:%M')} by {nurse_name}"
+    assert expected in dialog.warning_list.texts()[0]
+    assert dialog.isVisible() and not dialog.record_button.isEnabled()
+    assert len(logs_of(ctx, rx.id)) == 1
+
+
+def test_pressing_twice_or_retrying_makes_one_row(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Saleh", "Methylphenidate")
+    dialog = open_dialog(qtbot, ctx, rx, scheduled(ctx, rx))
+    dialog.select_lot(None)  # the student's own supply
+    command = dialog.command()
+    results: list[object] = []
+    dialog.recorded.connect(results.append)
+    dialog.record()
+    dialog.record()  # a double click: ignored while the first is in flight
+    qtbot.waitUntil(lambda: len(results) == 1, timeout=10_000)
+    qtbot.wait(200)
+    assert results[0].outcome == "RECORDED" and len(results) == 1
+    # A retry of the same command (say after a timeout) lands on the same row.
+    again = record_dose(ctx.db.sessions, command, now=ctx.clock())  # type: ignore[attr-defined]
+    assert again.outcome == "ALREADY_RECORDED"
+    assert [row.id for row in logs_of(ctx, rx.id)] == [command.id]
+
+
+def test_future_time_is_refused_before_pressing(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Hoffman", "Methylphenidate")
+    dialog = open_dialog(qtbot, ctx, rx, scheduled(ctx, rx))
+    dialog.set_time_given(ctx.clock() + dt.timedelta(minutes=40))  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: WarningCode.FUTURE_TIME.value in warning_codes(dialog), timeout=10_000)
+    assert not dialog.record_button.isEnabled()
+    dialog.set_time_given(ctx.clock())  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: warning_codes(dialog) == [], timeout=10_000)
+    assert dialog.record_button.isEnabled()
+
+
+def test_prn_interval_shows_the_earliest_time_and_offers_an_override(
+    qtbot, ctx: AppContext
+) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Jung", "Ventolin")
+    earlier = ctx.clock() - dt.timedelta(hours=1)  # type: ignore[attr-defined]
+    record_dose(
+        ctx.db.sessions,
+        DoseCommand(uuid.uuid4(), rx.id, ctx.user_id, "GIVEN", earlier),
+        now=ctx.clock(),  # type: ignore[attr-defined]
+    )
+    dialog = open_dialog(qtbot, ctx, rx, None)
+    assert warning_codes(dialog) == [WarningCode.PRN_MIN_INTERVAL.value]
+    earliest = local(ctx, earlier + dt.timedelta(hours=4)).strftime("%H:%M")
+    assert earliest in dialog.warning_list.texts()[0]
+    assert dialog.override_edit.isVisible() and dialog.record_button.isEnabled()
+    assert dialog.time_label.text().startswith("As needed")
+    hhmm = local(ctx, earlier).strftime("%H:%M")
+    assert f"{hhmm} Given by {ctx.user_name}" in dialog.today_logs.text()
+
+
+def test_offline_dose_is_kept_on_this_pc(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Villanueva", "Methylphenidate")
+    dialog = open_dialog(qtbot, ctx, rx, scheduled(ctx, rx))
+    online = ctx.db
+    engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none")  # nobody listens
+    ctx.db = Database(engine, sessionmaker(engine), str(engine.url), embedded=False)
+    try:
+        with qtbot.waitSignal(dialog.recorded, timeout=15_000) as signal:
+            qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+    finally:
+        ctx.db = online
+        engine.dispose()
+    assert signal.args[0].outcome == "QUEUED_OFFLINE"
+    assert dialog.banner.text == OFFLINE_MESSAGE
+    assert dialog.isVisible() and dialog.cancel_button.text() == "Close"
+    assert [record["id"] for record in ctx.outbox.pending()] == [dialog.command_id]
+    with Session(ctx.db.engine) as s:
+        assert s.scalar(select(func.count()).where(MedicationLog.id == dialog.command_id)) == 0
+
+
+def test_escape_closes_and_a_failed_load_is_a_message(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Lee", "Zenzedi")
+    dialog = open_dialog(qtbot, ctx, rx, None)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+
+    missing = DoseDialog(ctx, uuid.uuid4())
+    qtbot.addWidget(missing)
+    missing.show()
+    qtbot.waitUntil(lambda: "Could not open this dose" in missing.banner.text, timeout=10_000)
+    assert "not in the database" in missing.banner.text
+    assert not missing.record_button.isEnabled()
