@@ -23,13 +23,14 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
     QDate,
     QDateTime,
+    QObject,
     QPointF,
     QRectF,
     Qt,
@@ -102,6 +103,18 @@ def desk_now(ctx: AppContext) -> dt.datetime:
     clock = getattr(ctx, "clock", None)
     now = clock() if callable(clock) else dt.datetime.now(dt.UTC)
     return now if now.tzinfo is not None else now.replace(tzinfo=dt.UTC)
+
+
+def soon(context: QObject, fn: Callable[[], object]) -> None:
+    """Run ``fn`` on the next turn of the event loop (dropped if ``context`` is gone first).
+
+    Used for everything a worker's result handler does that other code may be *waiting* for —
+    signals to observers, closing a dialog, change announcements. Done directly inside the
+    handler, an observer waiting in a nested event loop (``QDialog.exec``, pytest-qt's
+    ``waitSignal``) quits that loop inside the worker relay's slot, and PySide 6.12 then crashes
+    when the relay's deferred deletion runs after the loop is gone.
+    """
+    QTimer.singleShot(0, context, fn)
 
 
 def school_tz(ctx: AppContext) -> ZoneInfo:
@@ -607,7 +620,7 @@ class DoseDialog(QDialog):
             self.adjustSize()  # the content is known now: fit it (long names wrap)
         self._set_form_enabled(True)
         self._show_preview(sheet.preview)
-        self.loaded.emit(True)
+        soon(self, lambda: self.loaded.emit(True))
 
     def _order_text(self) -> str:
         assert self.sheet is not None
@@ -676,7 +689,7 @@ class DoseDialog(QDialog):
         self.banner.show_message("error", f"Could not open this dose: {friendly_error(exc)}")
         if self.sheet is None:
             self.student_name.setText("Not available")
-        self.loaded.emit(False)
+        soon(self, lambda: self.loaded.emit(False))
 
     # -- preview (rules before pressing) ---------------------------------------------------
 
@@ -909,6 +922,10 @@ class DoseDialog(QDialog):
         self.busy.stop()
         self.result_ = result
         self._finished_ok = True
+        self._update_record_button()
+        soon(self, lambda: self._after_recorded(result, cmd))
+
+    def _after_recorded(self, result: DoseResult, cmd: DoseCommand) -> None:
         if result.outcome == "QUEUED_OFFLINE":
             self.banner.show_message("info", OFFLINE_MESSAGE)
             self._set_form_enabled(False)
@@ -916,11 +933,7 @@ class DoseDialog(QDialog):
             self.cancel_button.setText("Close")
             self.recorded.emit(result)
             return
-        school = (
-            str(self.ctx.school_id)
-            if self.ctx.school_id
-            else str(self.sheet.school_id if self.sheet else "*")
-        )
+        school = str(self.ctx.school_id or (self.sheet.school_id if self.sheet else "*"))
         self.ctx.announce_change("medication_logs", school)
         if cmd.inventory_id is not None:
             self.ctx.announce_change("medication_inventory", school)

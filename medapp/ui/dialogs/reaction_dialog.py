@@ -41,6 +41,7 @@ from medapp.ui.dialogs.dose_dialog import (
     initials_pixmap,
     school_tz,
     set_tone,
+    soon,
 )
 from medapp.ui.workers import run_in_background
 
@@ -217,14 +218,14 @@ class ReactionDialog(QDialog):
         self.setWindowTitle(f"Adverse reaction — {card.full_name}")
         self._severity_changed()
         self._update_submit()
-        self.loaded.emit(True)
+        soon(self, lambda: self.loaded.emit(True))
 
     def _load_failed(self, exc: BaseException) -> None:
         self.busy.stop()
         self.student_label.setText("Not available")
         self.banner.show_message("error", f"Could not open this report: {friendly_error(exc)}")
         self._update_submit()
-        self.loaded.emit(False)
+        soon(self, lambda: self.loaded.emit(False))
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -319,6 +320,9 @@ class ReactionDialog(QDialog):
         self.submit_button.hide()
         self.cancel_button.setText("Close")
         self.cancel_button.setFocus()
+        soon(self, lambda: self._announce(result))
+
+    def _announce(self, result: ReactionResult) -> None:
         school = str(self.ctx.school_id or (self.sheet.student.school_id if self.sheet else "*"))
         self.ctx.announce_change("incident_reports", school)
         if result.allergy_id is not None:

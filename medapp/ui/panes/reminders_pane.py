@@ -41,6 +41,7 @@ from medapp.ui.dialogs.dose_dialog import (
     repolish,
     school_tz,
     set_tone,
+    soon,
 )
 from medapp.ui.models.reminders_model import (
     COL_DOSE,
@@ -93,10 +94,10 @@ class RemindersPane(QWidget):
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
-        self._soon = QTimer(self)  # coalesces bursts of change notifications into one reload
-        self._soon.setSingleShot(True)
-        self._soon.setInterval(250)
-        self._soon.timeout.connect(self.refresh)
+        self._coalesce = QTimer(self)  # coalesces bursts of change notifications into one reload
+        self._coalesce.setSingleShot(True)
+        self._coalesce.setInterval(250)
+        self._coalesce.timeout.connect(self.refresh)
         ctx.hub.data_changed.connect(self._on_data_changed)
         self.refresh()
 
@@ -261,7 +262,7 @@ class RemindersPane(QWidget):
         )
         self.updated_label.setText(f"updated {reminders.now.astimezone(tz).strftime('%H:%M')}")
         self._show_attention(reminders.flagged)
-        self.refreshed.emit()
+        soon(self, self.refreshed.emit)
 
     def _failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
@@ -389,7 +390,7 @@ class RemindersPane(QWidget):
     def _dialog_finished(self, _result: int) -> None:
         dialog, self.dose_dialog = self.dose_dialog, None
         if dialog is not None:
-            dialog.deleteLater()
+            soon(self, dialog.deleteLater)  # not inside its own finished signal
         self.view.setFocus()
 
     @Slot(QListWidgetItem)
@@ -444,7 +445,7 @@ class RemindersPane(QWidget):
             return
         if school not in ("*", str(self.ctx.school_id)):
             return
-        self._soon.start()
+        self._coalesce.start()
 
 
 def _was_given(item: ReminderItem) -> bool:

@@ -34,6 +34,7 @@ from medapp.ui.dialogs.dose_dialog import (
     desk_now,
     school_tz,
     set_tone,
+    soon,
 )
 from medapp.ui.models.schedule_model import (
     COL_AUTH,
@@ -74,10 +75,10 @@ class SchedulePane(QWidget):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(250)
         self._search_timer.timeout.connect(self.refresh)
-        self._soon = QTimer(self)
-        self._soon.setSingleShot(True)
-        self._soon.setInterval(250)
-        self._soon.timeout.connect(self.refresh)
+        self._coalesce = QTimer(self)
+        self._coalesce.setSingleShot(True)
+        self._coalesce.setInterval(250)
+        self._coalesce.timeout.connect(self.refresh)
         ctx.hub.data_changed.connect(self._on_data_changed)
         self.refresh()
 
@@ -243,7 +244,7 @@ class SchedulePane(QWidget):
                 if view.search
                 else "No active orders in this range."
             )
-        self.refreshed.emit()
+        soon(self, self.refreshed.emit)
 
     def _failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
@@ -287,10 +288,10 @@ class SchedulePane(QWidget):
     def _dialog_finished(self, _result: int) -> None:
         dialog, self.dose_dialog = self.dose_dialog, None
         if dialog is not None:
-            dialog.deleteLater()
+            soon(self, dialog.deleteLater)  # not inside its own finished signal
         self.table.setFocus()
 
     @Slot(str, str)
     def _on_data_changed(self, table: str, school: str) -> None:
         if table in WATCHED_TABLES and school in ("*", str(self.ctx.school_id)):
-            self._soon.start()
+            self._coalesce.start()

@@ -1,0 +1,202 @@
+"""The reminders pane on the committed school demo, the desk clock at 12:05 on a school day:
+morning doses are missed, the lunchtime ones due; a click records one; a dose logged on another
+PC (a real NOTIFY) and the passing minutes move rows between sections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+from medapp.db.engine import Database
+from medapp.domain.doses import DoseStatus
+from medapp.services.doses import DoseCommand, record_dose
+from medapp.ui.context import AppContext
+from medapp.ui.dialogs.dose_dialog import DoseDialog
+from medapp.ui.models.reminders_model import (
+    COL_NOTE,
+    COL_STATUS,
+    COL_STUDENT,
+    COL_TIME,
+    ItemRole,
+    RemindersModel,
+)
+from medapp.ui.panes.reminders_pane import REFRESH_MS, RemindersPane
+from tests.ui.test_dose_dialog import find_rx, local, lunchtime_on_a_school_day, other_nurse
+
+
+@pytest.fixture
+def ctx(desk_ctx: AppContext) -> AppContext:
+    lunchtime_on_a_school_day(desk_ctx)
+    return desk_ctx
+
+
+def make_pane(qtbot, ctx: AppContext) -> RemindersPane:  # noqa: ANN001
+    pane = RemindersPane(ctx)
+    qtbot.addWidget(pane)
+    pane.resize(1200, 700)
+    pane.show()
+    qtbot.waitUntil(lambda: pane.reminders is not None, timeout=10_000)
+    return pane
+
+
+def shown(model: RemindersModel) -> dict[str, list[tuple[str, str, str, str]]]:
+    """What is on screen: section title → (time, student, status, note) of each row."""
+    out: dict[str, list[tuple[str, str, str, str]]] = {}
+    for s in range(model.rowCount()):
+        section = model.index(s, 0)
+        rows = []
+        for r in range(model.rowCount(section)):
+            cells = [
+                model.index(r, c, section).data()
+                for c in (COL_TIME, COL_STUDENT, COL_STATUS, COL_NOTE)
+            ]
+            rows.append(tuple(cells))
+        out[section.data().rsplit(" (", 1)[0]] = rows
+    return out
+
+
+def row_index(pane: RemindersPane, student: str, time: str) -> QModelIndex:
+    index = pane.model.index_of(
+        lambda i: (
+            i.rx.student_name == student
+            and local(pane.ctx, i.scheduled_for).strftime("%H:%M") == time
+        )
+    )
+    assert index.isValid(), f"no row for {student} at {time}"
+    return index
+
+
+def statuses_of(pane: RemindersPane, student: str) -> list[str]:
+    return [i.status.value for i in pane.model.items() if i.rx.student_name == student]
+
+
+def test_sections_counts_and_attention_strip(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    pane = make_pane(qtbot, ctx)
+    screen = shown(pane.model)
+    assert list(screen)[:2] == ["Due now", "Missed"]  # nothing given yet today
+    assert ("11:30", "Simmons, Daniel", "Due now", "") in screen["Due now"]
+    assert ("12:30", "O'Connor, Fatima", "Due now", "") in screen["Due now"]
+    assert ("08:15", "Kuznetsov, Sofiya", "Missed", "") in screen["Missed"]
+    times = [row[0] for row in screen["Due now"]]
+    assert times == sorted(times)  # by time within a section
+    assert pane.count_labels["DUE"].text() == f"Due now: {len(screen['Due now'])}"
+    assert pane.count_labels["MISSED"].text() == f"Missed: {len(screen['Missed'])}"
+    # Colour is never the only cue: every dose row has a status word and a status icon.
+    section = pane.model.index(0, 0)
+    first = pane.model.index(0, COL_STATUS, section)
+    assert first.data() == "Due now" and not first.data(Qt.ItemDataRole.DecorationRole).isNull()
+    attention = [pane.attention_list.item(i).text() for i in range(pane.attention_list.count())]
+    assert pane.attention.isVisible()
+    assert any(
+        t.startswith("Figueroa, Isha — Proventil HFA: Authorization expired") for t in attention
+    )
+    assert pane.attention_title.text() == f"Needs attention ({len(attention)})"
+
+
+def test_filter_typed_narrows_the_rows(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    pane = make_pane(qtbot, ctx)
+    total_due = pane.model.counts["DUE"]
+    qtbot.keyClicks(pane.filter_edit, "kuz")
+    assert {row[1] for rows in shown(pane.model).values() for row in rows} == {"Kuznetsov, Sofiya"}
+    assert pane.count_labels["DUE"].text() == f"Due now: {total_due}"  # counts stay the day's
+    pane.filter_edit.clear()
+    qtbot.keyClicks(pane.filter_edit, "nobody-like-this")
+    assert pane.model.rowCount() == 0 and pane.empty_label.text() == "No dose matches the filter."
+
+
+def test_click_records_and_the_row_turns_given(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    pane = make_pane(qtbot, ctx)
+    index = row_index(pane, "Butler, Kavya", "11:30")
+    with qtbot.waitSignal(pane.dialog_opened, timeout=5000) as opened:
+        rect = pane.view.visualRect(index)
+        qtbot.mouseClick(pane.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    dialog: DoseDialog = opened.args[0]
+    assert dialog.scheduled_for == index.data(ItemRole).scheduled_for  # prefilled
+    qtbot.waitUntil(lambda: dialog.sheet is not None and dialog.preview is not None, timeout=10_000)
+    assert dialog.student_name.text() == "Kavya Butler"
+    with qtbot.waitSignal(pane.refreshed, timeout=10_000):
+        qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+    now = local(ctx, ctx.clock()).strftime("%H:%M")  # type: ignore[attr-defined]
+    assert ("11:30", "Butler, Kavya", "Given", f"{now} by {ctx.user_name}") in shown(pane.model)[
+        "Given"
+    ]
+    assert pane.count_labels["DONE"].text() == "Given: 1"
+    assert pane.dose_dialog is None
+
+
+def test_enter_opens_the_dose_and_sections_do_not(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    pane = make_pane(qtbot, ctx)
+    pane.view.setFocus()
+    pane.view.setCurrentIndex(pane.model.index(0, 0))  # the "Due now" heading
+    qtbot.keyClick(pane.view, Qt.Key.Key_Return)
+    assert pane.dose_dialog is None
+    pane.view.setCurrentIndex(row_index(pane, "Delgado, Minjun", "11:30"))
+    with qtbot.waitSignal(pane.dialog_opened, timeout=5000) as opened:
+        qtbot.keyClick(pane.view, Qt.Key.Key_Return)
+    dialog = opened.args[0]
+    assert dialog.prescription_id == find_rx(ctx, "Delgado", "Ritalin").id
+    qtbot.keyClick(pane.view, Qt.Key.Key_Return)  # a second Enter: still one dialog
+    assert pane.dose_dialog is dialog
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: pane.dose_dialog is None)
+
+
+def test_dose_logged_on_another_pc_arrives_by_notify(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    pane = make_pane(qtbot, ctx)
+    ctx.start_listening()
+    rx = find_rx(ctx, "Yamamoto", "Methylphenidate")
+    nurse_id, nurse_name = other_nurse(ctx)
+    due = row_index(pane, "Yamamoto, Logan", "11:30").data(ItemRole).scheduled_for
+    qtbot.wait(300)  # the listener's LISTEN is in place
+    record_dose(  # another PC: its own connection, its own cache
+        ctx.db.sessions,
+        DoseCommand(
+            uuid.uuid4(),
+            rx.id,
+            nurse_id,
+            "GIVEN",
+            due + dt.timedelta(minutes=30),
+            scheduled_for=due,
+        ),
+        now=ctx.clock(),  # type: ignore[attr-defined]
+    )
+    qtbot.waitUntil(lambda: statuses_of(pane, "Yamamoto, Logan") == ["COMPLETED"], timeout=15_000)
+    given = [row for row in shown(pane.model)["Given"] if row[1] == "Yamamoto, Logan"]
+    assert given == [("11:30", "Yamamoto, Logan", "Given", f"12:00 by {nurse_name}")]
+
+
+def test_every_minute_due_doses_become_missed(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    pane = make_pane(qtbot, ctx)
+    assert pane._timer.interval() == REFRESH_MS == 60_000 and pane._timer.isActive()
+    assert statuses_of(pane, "Mansour, Aleksander") == [DoseStatus.DUE.value]
+    later = ctx.clock() + dt.timedelta(minutes=30)  # type: ignore[attr-defined]
+    ctx.clock = lambda: later  # type: ignore[attr-defined]
+    with qtbot.waitSignal(pane.refreshed, timeout=10_000):
+        pane._timer.timeout.emit()  # what the minute timer does
+    assert statuses_of(pane, "Mansour, Aleksander") == [DoseStatus.MISSED.value]
+    assert pane.updated_label.text() == f"updated {local(ctx, later).strftime('%H:%M')}"
+
+
+def test_a_database_that_does_not_answer_is_a_banner_with_retry(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    pane = make_pane(qtbot, ctx)
+    rows = len(pane.model.items())
+    online = ctx.db
+    engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    ctx.db = Database(engine, sessionmaker(engine), str(engine.url), embedded=False)
+    ctx.cache.clear()
+    try:
+        pane.refresh()
+        qtbot.waitUntil(lambda: pane.banner.isVisible(), timeout=10_000)
+    finally:
+        ctx.db = online
+        engine.dispose()
+    assert pane.banner.text.startswith("Could not load today's doses: The database did not answer")
+    assert "out of date" in pane.banner.text and len(pane.model.items()) == rows
+    with qtbot.waitSignal(pane.refreshed, timeout=10_000):
+        qtbot.mouseClick(pane.banner.action, Qt.MouseButton.LeftButton)  # "Retry"
+    assert not pane.banner.isVisible()
