@@ -1,149 +1,699 @@
-"""The nurse's desk window. This first shell shows what the database holds and who is at the
-desk; the search, schedule, reminder and inventory panes plug into ``panes``."""
+"""The nurse's desk window: four panes — Search, Schedule, Reminders, Inventory — beside a
+sidebar, and a status bar saying who is at the desk, which school, which database, whether it
+answers, and when the data was last refreshed.
+
+Start-up, without ever waiting on the database on the GUI thread:
+
+1. Who is at the desk: the ``ctx`` given (tests), ``MEDAPP_DESK_USER=<username>`` (benchmarks,
+   kiosks), the person remembered in QSettings (checked again in the background), or else the
+   sign-in picker.
+2. The panes are built and each loads its data on a worker; ``ctx.start_listening()`` follows
+   changes from other PCs; the search vocabulary and the formulary snapshot are prepared.
+3. A probe every minute (every 15 s while offline) tells online from offline; panes report
+   failures and successes too, through ``hub.connection_changed``.
+
+``MEDAPP_EXIT_WHEN_READY=1`` prints ``MEDAPP_READY <ms>`` and quits once every pane's first data
+has landed (``medapp bench``'s cold-start measure); nothing is saved to QSettings then.
+
+The lead adds reminder pop-ups on top through :meth:`MainWindow.show_notification`.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+import datetime as dt
+import logging
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox,
+    QApplication,
+    QButtonGroup,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QTabWidget,
+    QPushButton,
+    QStackedWidget,
+    QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
 
-from medapp.db.engine import Database
-from medapp.services.overview import DeskSummary, desk_summary
+from medapp.formulary.search import warm_up
+from medapp.services.formulary_cache import is_connection_error
+from medapp.services.people import DeskIdentity, desk_identity, find_user, school_for
+from medapp.ui.context import AppContext
+from medapp.ui.dialogs.sign_in import SignInDialog
+from medapp.ui.panes.inventory_pane import InventoryPane
+from medapp.ui.panes.reminders_pane import RemindersPane
+from medapp.ui.panes.schedule_pane import SchedulePane
+from medapp.ui.panes.search_pane import SearchPane
+from medapp.ui.widgets import icon, render_svg
+from medapp.ui.widgets.icons import icon_size
+from medapp.ui.widgets.theme import THEME_MODES, apply_theme, color
 from medapp.ui.workers import run_in_background
 
+log = logging.getLogger(__name__)
 
-class SummaryCard(QFrame):
-    def __init__(self, title: str, object_name: str) -> None:
-        super().__init__()
-        self.setObjectName(object_name)
-        self.setProperty("card", True)
-        layout = QVBoxLayout(self)
-        self.value = QLabel("…")
-        self.value.setObjectName(f"{object_name}Value")
-        self.value.setProperty("cardValue", True)
-        caption = QLabel(title)
-        caption.setProperty("cardCaption", True)
-        layout.addWidget(self.value)
-        layout.addWidget(caption)
-        self.setAccessibleName(title)
-
-    def set_value(self, value: int) -> None:
-        self.value.setText(f"{value:,}")
+PROBE_ONLINE_MS = 60_000
+PROBE_OFFLINE_MS = 15_000
+READY_TIMEOUT_MS = 60_000
+READY_MARKER = "MEDAPP_READY"
+PANES = (
+    ("search", "Search", "search", "Find a medication by name, NDC or barcode"),
+    ("schedule", "Schedule", "schedule", "Every active order and its school-day times"),
+    ("reminders", "Reminders", "reminders", "Today's doses: due now, upcoming, missed, given"),
+    ("inventory", "Inventory", "inventory", "Stock lots, expiry and reorder alerts"),
+)
+SETTINGS_DESK = "desk"
 
 
-class OverviewPane(QWidget):
-    def __init__(self) -> None:
-        super().__init__()
-        self.setObjectName("overviewPane")
-        outer = QVBoxLayout(self)
-        heading = QLabel("Today at the health office")
-        heading.setProperty("heading", True)
-        outer.addWidget(heading)
-        grid = QGridLayout()
-        self.cards = {
-            "students": SummaryCard("students enrolled", "cardStudents"),
-            "active_prescriptions": SummaryCard("active medication orders", "cardPrescriptions"),
-            "formulary_items": SummaryCard("medications in the formulary", "cardFormulary"),
-            "inventory_lots": SummaryCard("stock lots on the shelf", "cardInventory"),
-        }
-        for i, card in enumerate(self.cards.values()):
-            grid.addWidget(card, i // 2, i % 2)
-        outer.addLayout(grid)
-        outer.addStretch(1)
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
-    def show_summary(self, summary: DeskSummary) -> None:
-        for key, card in self.cards.items():
-            card.set_value(getattr(summary, key))
+
+def remembered_identity() -> dict[str, str] | None:
+    """The person and school this PC remembers (QSettings), or None."""
+    s = QSettings()
+    values = {
+        key: str(s.value(f"{SETTINGS_DESK}/{key}", "") or "")
+        for key in ("user_id", "user_name", "school_id", "school_name", "school_timezone")
+    }
+    try:
+        uuid.UUID(values["user_id"])
+        uuid.UUID(values["school_id"])
+    except ValueError:
+        return None
+    return values
+
+
+def remember_identity(identity: DeskIdentity) -> None:
+    s = QSettings()
+    s.setValue(f"{SETTINGS_DESK}/user_id", str(identity.user.id))
+    s.setValue(f"{SETTINGS_DESK}/user_name", identity.user.display_name)
+    s.setValue(f"{SETTINGS_DESK}/school_id", str(identity.school.id))
+    s.setValue(f"{SETTINGS_DESK}/school_name", identity.school.name)
+    s.setValue(f"{SETTINGS_DESK}/school_timezone", identity.school.timezone)
+
+
+def forget_identity() -> None:
+    QSettings().remove(SETTINGS_DESK)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db: Database, *, demo: bool = False) -> None:
+    #: every pane's first data has landed (the window is usable)
+    ready = Signal()
+    #: the person at the desk is known and the panes exist
+    desk_started = Signal()
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        demo: bool = False,
+        exit_when_ready: bool | None = None,
+        desk_user: str | None = None,
+        started_at: float | None = None,
+    ) -> None:
         super().__init__()
-        self.db = db
+        self.ctx = ctx
+        self.demo = demo
         self.setObjectName("mainWindow")
-        self.setWindowTitle("medapp — health office" + (" (demo data)" if demo else ""))
-        self.panes = QTabWidget()
-        self.panes.setObjectName("paneTabs")
-        self.overview = OverviewPane()
-        self.panes.addTab(self.overview, "Overview")
-        self.setCentralWidget(self.panes)
+        self.exit_when_ready = (
+            _env_flag("MEDAPP_EXIT_WHEN_READY") if exit_when_ready is None else exit_when_ready
+        )
+        self._desk_user = desk_user if desk_user is not None else os.environ.get("MEDAPP_DESK_USER")
+        self._started_at = started_at if started_at is not None else time.perf_counter()
+        self.online: bool | None = None
+        self.is_ready = False
+        self.panes: list[QWidget] = []
+        self.search_pane: SearchPane | None = None
+        self.schedule_pane: QWidget | None = None
+        self.reminders_pane: QWidget | None = None
+        self.inventory_pane: InventoryPane | None = None
+        self.sign_in_dialog: SignInDialog | None = None
+        self.last_notification: tuple[str, str] | None = None
+        self._tray: QSystemTrayIcon | None = None
+        self._pending_ready: set[int] = set()
+        self._saved_pane = 0
+        self._save_settings = not self.exit_when_ready
+
+        self._build_chrome()
+        self._build_menus()
+        self._restore_geometry()
+        self._update_title()
+
+        self._probe = QTimer(self)
+        self._probe.setInterval(PROBE_ONLINE_MS)
+        self._probe.timeout.connect(self.probe)
+        ctx.hub.connection_changed.connect(self._set_online)
+        ctx.hub.user_changed.connect(lambda *_: self._update_identity_labels())
+        ctx.hub.data_changed.connect(self._on_data_changed)
+        if self.exit_when_ready:
+            QTimer.singleShot(READY_TIMEOUT_MS, self._ready_timeout)
+        QTimer.singleShot(0, self._choose_identity)
+
+    # -- chrome ------------------------------------------------------------------------------
+
+    def _build_chrome(self) -> None:
+        central = QWidget()
+        central.setObjectName("central")
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+
+        self.sidebar = QFrame()
+        self.sidebar.setObjectName("sidebar")
+        side = QVBoxLayout(self.sidebar)
+        side.setContentsMargins(12, 14, 12, 12)
+        side.setSpacing(6)
+        brand = QHBoxLayout()
+        brand.setSpacing(8)
+        logo = QLabel()
+        logo.setObjectName("appLogo")
+        side_px = round(self.fontMetrics().height() * 1.8)
+        logo.setPixmap(render_svg("medapp", side_px, None, self.devicePixelRatioF()))
+        brand.addWidget(logo)
+        title = QLabel("medapp")
+        title.setObjectName("appTitle")
+        brand.addWidget(title)
+        brand.addStretch(1)
+        side.addLayout(brand)
+        self.school_side_label = QLabel()
+        self.school_side_label.setObjectName("sidebarSchool")
+        self.school_side_label.setWordWrap(True)
+        side.addWidget(self.school_side_label)
+        side.addSpacing(10)
+
+        self.nav = QButtonGroup(self)
+        self.nav.setExclusive(True)
+        self.nav_buttons: list[QPushButton] = []
+        side_icon = icon_size(self.fontMetrics().height(), 1.3)
+        for i, (key, label, icon_name, tip) in enumerate(PANES):
+            button = QPushButton(label)
+            button.setObjectName(f"nav{key.title()}")
+            button.setProperty("nav", True)
+            button.setCheckable(True)
+            button.setIcon(icon(icon_name, checked_color=color("accentText")))
+            button.setIconSize(side_icon)
+            button.setToolTip(f"{tip}  (Ctrl+{i + 1})")
+            button.setAccessibleName(f"{label} pane")
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            self.nav.addButton(button, i)
+            self.nav_buttons.append(button)
+            side.addWidget(button)
+        self.nav.idClicked.connect(self.show_pane)
+        side.addStretch(1)
+
+        self.switch_button = QPushButton("Switch user…")
+        self.switch_button.setObjectName("switchUserButton")
+        self.switch_button.setIcon(icon("switch-user"))
+        self.switch_button.setToolTip("Someone else takes the desk (Ctrl+Shift+U)")
+        self.switch_button.clicked.connect(self.sign_in)
+        side.addWidget(self.switch_button)
+        cw = self.fontMetrics().averageCharWidth()
+        self.sidebar.setFixedWidth(cw * 26)
+        row.addWidget(self.sidebar)
+
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("paneStack")
+        self.welcome = QLabel("Choose who is at the desk to begin.")
+        self.welcome.setObjectName("welcomeLabel")
+        self.welcome.setProperty("muted", True)
+        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.welcome)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
 
         bar = self.statusBar()
         bar.setObjectName("statusBar")
-        self.user_picker = QComboBox()
-        self.user_picker.setObjectName("userPicker")
-        self.user_picker.setAccessibleName("Who is at the desk")
-        self.user_picker.setMinimumWidth(180)
-        self.db_label = QLabel(f"Database: {db.display_name}")
-        self.db_label.setObjectName("databaseLabel")
+        bar.setSizeGripEnabled(True)
+        self.user_label = self._status_item("user", "statusUser", "Who is at the desk")
+        self.school_label = self._status_item("school", "statusSchool", "School")
+        self.db_label = self._status_item("database", "databaseLabel", "Database")
+        self.db_label.setText(self.ctx.db.display_name)
+        self.db_label.setToolTip(f"Database: {self.ctx.db.display_name}")
+        self.state_icon = QLabel()
+        self.state_icon.setObjectName("connectionIcon")
         self.state_label = QLabel("Connecting…")
         self.state_label.setObjectName("connectionState")
-        at_desk = QWidget()
-        row = QHBoxLayout(at_desk)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel("At the desk:"))
-        row.addWidget(self.user_picker)
-        bar.addWidget(at_desk)
-        bar.addPermanentWidget(self.db_label)
-        bar.addPermanentWidget(self.state_label)
+        self.state_label.setAccessibleName("Connection state")
+        box = QWidget()
+        lay = QHBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.state_icon)
+        lay.addWidget(self.state_label)
+        bar.addPermanentWidget(box)
+        self.refreshed_label = QLabel("Not loaded yet")
+        self.refreshed_label.setObjectName("statusRefreshed")
+        self.refreshed_label.setAccessibleName("Last refreshed")
+        bar.addPermanentWidget(self.refreshed_label)
+        self._update_identity_labels()
 
-        self._restore_geometry()
-        self.refresh()
-        self._timer = QTimer(self)
-        self._timer.setInterval(60_000)
-        self._timer.timeout.connect(self.refresh)
-        self._timer.start()
+    def _status_item(self, icon_name: str, object_name: str, accessible: str) -> QLabel:
+        box = QWidget()
+        box.setObjectName(f"{object_name}Box")
+        lay = QHBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        pic = QLabel()
+        pic.setObjectName(f"{object_name}Icon")
+        side = self.fontMetrics().height()
+        pic.setPixmap(icon(icon_name).pixmap(QSize(side, side)))
+        text = QLabel()
+        text.setObjectName(object_name)
+        text.setAccessibleName(accessible)
+        lay.addWidget(pic)
+        lay.addWidget(text)
+        self.statusBar().addPermanentWidget(box)
+        return text
 
-    def refresh(self) -> None:
-        sessions = self.db.sessions
+    def _build_menus(self) -> None:
+        menu = self.menuBar()
+        menu.setObjectName("menuBar")
+        desk = menu.addMenu("&Desk")
+        desk.setObjectName("deskMenu")
+        self.switch_action = self._action(
+            desk, "Switch user…", "switchUserAction", self.sign_in, "Ctrl+Shift+U"
+        )
+        self.refresh_action = self._action(
+            desk, "Refresh", "refreshAction", self.refresh_current, QKeySequence.StandardKey.Refresh
+        )
+        self.refresh_action.setShortcuts([QKeySequence("F5"), QKeySequence("Ctrl+R")])
+        desk.addSeparator()
+        self._action(desk, "Quit", "quitAction", self.close, QKeySequence.StandardKey.Quit)
+
+        view = menu.addMenu("&View")
+        view.setObjectName("viewMenu")
+        self.pane_actions: list[QAction] = []
+        for i, (key, label, icon_name, _tip) in enumerate(PANES):
+            action = self._action(
+                view,
+                label,
+                f"show{key.title()}Action",
+                lambda _c=False, i=i: self.show_pane(i),
+                f"Ctrl+{i + 1}",
+            )
+            action.setIcon(icon(icon_name))
+            self.pane_actions.append(action)
+        self.find_action = self._action(
+            view, "Find", "findAction", self.focus_search, QKeySequence.StandardKey.Find
+        )
+        view.addSeparator()
+        theme_menu = view.addMenu("Theme")
+        theme_menu.setObjectName("themeMenu")
+        group = QActionGroup(self)
+        current = str(QSettings().value("ui/theme", "system") or "system")
+        self.theme_actions: dict[str, QAction] = {}
+        for mode in THEME_MODES:
+            action = QAction(mode.title(), self)
+            action.setObjectName(f"theme{mode.title()}Action")
+            action.setCheckable(True)
+            action.setChecked(mode == current)
+            action.triggered.connect(lambda _c=False, m=mode: self.set_theme(m))
+            group.addAction(action)
+            theme_menu.addAction(action)
+            self.theme_actions[mode] = action
+
+        help_menu = menu.addMenu("&Help")
+        help_menu.setObjectName("helpMenu")
+        self._action(help_menu, "Keyboard shortcuts", "shortcutsAction", self._show_shortcuts, "F1")
+
+    def _action(
+        self,
+        menu: QWidget,
+        text: str,
+        name: str,
+        slot: Callable[..., object],
+        shortcut: str | QKeySequence.StandardKey | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)  # type: ignore[attr-defined]
+        self.addAction(action)
+        return action
+
+    # -- who is at the desk ------------------------------------------------------------------
+
+    @Slot()
+    def _choose_identity(self) -> None:
+        ctx = self.ctx
+        if ctx.user_id is not None and ctx.school_id is not None:
+            self._start_desk()
+            return
+        if self._desk_user:
+            sessions, username = ctx.db.sessions, self._desk_user
+
+            def lookup() -> DeskIdentity | None:
+                user = find_user(sessions, username)
+                school = school_for(sessions, user) if user else None
+                return DeskIdentity(user, school) if user and school else None
+
+            run_in_background(self, lookup, self._desk_user_found, self._identity_failed)
+            return
+        remembered = remembered_identity()
+        if remembered is not None:
+            ctx.school_id = uuid.UUID(remembered["school_id"])
+            ctx.school_name = remembered["school_name"]
+            ctx.school_timezone = remembered["school_timezone"] or ctx.school_timezone
+            ctx.set_user(uuid.UUID(remembered["user_id"]), remembered["user_name"])
+            self._start_desk()
+            return
+        self.sign_in()
+
+    def _desk_user_found(self, identity: DeskIdentity | None) -> None:
+        if identity is None:
+            self.statusBar().showMessage(
+                f"No active desk user is called '{self._desk_user}'; choose who is at the desk.",
+                15_000,
+            )
+            self.sign_in()
+            return
+        self._apply_identity(identity, remember=False)
+
+    def _identity_failed(self, exc: BaseException) -> None:
+        self._set_online(not is_connection_error(exc))
+        self.statusBar().showMessage("The database did not answer; choose who is at the desk.")
+        self.sign_in()
+
+    @Slot()
+    def sign_in(self) -> None:
+        """Open the who-is-at-the-desk picker (at start, or to switch user)."""
+        if self.sign_in_dialog is not None and self.sign_in_dialog.isVisible():
+            self.sign_in_dialog.raise_()
+            return
+        dialog = SignInDialog(
+            self.ctx.db, self, school_id=self.ctx.school_id, user_id=self.ctx.user_id
+        )
+        dialog.signed_in.connect(lambda identity: self._apply_identity(identity, remember=True))
+        dialog.rejected.connect(self._sign_in_cancelled)
+        self.sign_in_dialog = dialog
+        dialog.open()
+
+    def _sign_in_cancelled(self) -> None:
+        if self.ctx.user_id is None:  # nobody at the desk: nothing to show
+            self.welcome.setText(
+                "Nobody is signed in. Use Desk → Switch user… (Ctrl+Shift+U) to begin."
+            )
+
+    def _apply_identity(self, identity: DeskIdentity, *, remember: bool) -> None:
+        ctx = self.ctx
+        school_changed = ctx.school_id != identity.school.id
+        ctx.school_id = identity.school.id
+        ctx.school_name = identity.school.name
+        ctx.school_timezone = identity.school.timezone
+        ctx.set_user(identity.user.id, identity.user.display_name)
+        if remember and self._save_settings:
+            remember_identity(identity)
+        if self.panes:
+            if school_changed:
+                self.refresh_all()
+            self._update_identity_labels()
+        else:
+            self._start_desk()
+
+    # -- the desk ----------------------------------------------------------------------------
+
+    def _start_desk(self) -> None:
+        if self.panes:
+            return
+        ctx = self.ctx
+        self.search_pane = SearchPane(ctx)
+        self.schedule_pane = SchedulePane(ctx)
+        self.reminders_pane = RemindersPane(ctx)
+        self.inventory_pane = InventoryPane(ctx)
+        self.panes = [
+            self.search_pane,
+            self.schedule_pane,
+            self.reminders_pane,
+            self.inventory_pane,
+        ]
+        self._pending_ready = set(range(len(self.panes)))
+        for i, pane in enumerate(self.panes):
+            self.stack.addWidget(pane)
+            signal = getattr(pane, "refreshed", None)
+            if signal is not None:
+                signal.connect(lambda i=i: self._pane_refreshed(i))
+            else:
+                self._pending_ready.discard(i)
+        self.stack.removeWidget(self.welcome)
+        self.show_pane(self._saved_pane)
+        self._update_identity_labels()
+        self._update_title()
+        try:
+            ctx.start_listening()
+        except Exception as exc:  # noqa: BLE001 - changes from other PCs are an extra
+            log.warning("change listener not started (%s)", type(exc).__name__)
+        self._warm_up()
+        self.search_pane.prepare_snapshot()
+        self._probe.start()
+        self.probe()
+        self.desk_started.emit()
+
+    def _warm_up(self) -> None:
+        sessions = self.ctx.db.sessions
+
+        def warm() -> None:
+            with sessions() as s:
+                warm_up(s)
+
+        run_in_background(self, warm, lambda _r: None, lambda _e: None)
+
+    def _school_now(self) -> dt.datetime:
+        try:
+            zone = ZoneInfo(self.ctx.school_timezone)
+        except Exception:  # noqa: BLE001 - a bad setting must not stop the desk
+            zone = None
+        return dt.datetime.now(zone)
+
+    def _pane_refreshed(self, index: int) -> None:
+        now = self._school_now()
+        self.refreshed_label.setText(f"Updated {now:%H:%M}")
+        self.refreshed_label.setToolTip(f"Data last loaded at {now:%H:%M:%S} (school time)")
+        if index in self._pending_ready:
+            self._pending_ready.discard(index)
+            if not self._pending_ready and not self.is_ready:
+                self.is_ready = True
+                self.ready.emit()
+                if self.exit_when_ready:
+                    elapsed = (time.perf_counter() - self._started_at) * 1000
+                    print(f"{READY_MARKER} {elapsed:.0f}", flush=True)
+                    QTimer.singleShot(0, self.close)
+
+    def _ready_timeout(self) -> None:
+        if not self.is_ready:
+            print("MEDAPP_NOT_READY timeout", file=sys.stderr, flush=True)
+            app = QApplication.instance()
+            if app is not None:
+                app.exit(3)
+
+    @Slot()
+    def probe(self) -> None:
+        """Is the database answering (and is the person at the desk still an active user)?"""
+        ctx = self.ctx
+        if ctx.user_id is None or ctx.school_id is None:
+            return
+        sessions, user_id, school_id = ctx.db.sessions, ctx.user_id, ctx.school_id
         run_in_background(
-            self, lambda: desk_summary(sessions), self._show_summary, self._show_error
+            self,
+            lambda: desk_identity(sessions, user_id, school_id),
+            lambda identity: self._probed(user_id, identity),
+            lambda exc: self._set_online(False if is_connection_error(exc) else bool(self.online)),
         )
 
-    def _show_summary(self, summary: DeskSummary) -> None:
-        self.overview.show_summary(summary)
-        if self.user_picker.count() == 0:
-            for user_id, name in summary.nurses:
-                self.user_picker.addItem(name, user_id)
-        self.state_label.setText("Online")
-        self.state_label.setProperty("state", "online")
-        self._repolish(self.state_label)
+    def _probed(self, user_id: uuid.UUID, identity: DeskIdentity | None) -> None:
+        self._set_online(True)
+        if identity is None and self.ctx.user_id == user_id:
+            forget_identity()
+            self.statusBar().showMessage(
+                "The person at the desk is no longer an active user; choose who is at the desk.",
+                20_000,
+            )
+            self.sign_in()
 
-    def _show_error(self, exc: BaseException) -> None:
-        self.state_label.setText("Offline")
-        self.state_label.setProperty("state", "offline")
-        self._repolish(self.state_label)
-        self.statusBar().showMessage("The database did not answer; retrying every minute.", 10_000)
+    @Slot(bool)
+    def _set_online(self, online: bool) -> None:
+        was = self.online
+        self.online = online
+        self.state_label.setText("Online" if online else "Offline")
+        self.state_label.setProperty("state", "online" if online else "offline")
+        self.state_label.setToolTip(
+            "The database answers."
+            if online
+            else "The database does not answer: search uses the formulary kept on this PC, "
+            "doses are kept on this PC and sent later. Retrying every 15 seconds."
+        )
+        self.state_label.style().unpolish(self.state_label)
+        self.state_label.style().polish(self.state_label)
+        side = self.fontMetrics().height()
+        self.state_icon.setPixmap(
+            icon(
+                "online" if online else "offline", color("online" if online else "offline")
+            ).pixmap(QSize(side, side))
+        )
+        self._probe.setInterval(PROBE_ONLINE_MS if online else PROBE_OFFLINE_MS)
+        if was is False and online:
+            self.statusBar().showMessage("The database answers again.", 8_000)
+            self.refresh_all()
 
-    @staticmethod
-    def _repolish(widget: QWidget) -> None:
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
+    @Slot(str, str)
+    def _on_data_changed(self, table: str, _school: str) -> None:
+        if table in ("schools", "users") and self.ctx.user_id is not None:
+            self.probe()
+
+    # -- panes -------------------------------------------------------------------------------
+
+    def current_pane(self) -> QWidget | None:
+        widget = self.stack.currentWidget()
+        return widget if widget in self.panes else None
+
+    def current_index(self) -> int:
+        return self.nav.checkedId()
+
+    @Slot(int)
+    def show_pane(self, index: int) -> None:
+        index = max(0, min(int(index), len(PANES) - 1))
+        self.nav_buttons[index].setChecked(True)
+        if 0 <= index < len(self.panes):
+            self.stack.setCurrentWidget(self.panes[index])
+            if index == 0 and self.search_pane is not None:
+                self.search_pane.focus_search()
+        for i, action in enumerate(getattr(self, "pane_actions", [])):
+            action.setCheckable(True)
+            action.setChecked(i == index)
+
+    @Slot()
+    def focus_search(self) -> None:
+        """Ctrl+F: the current pane's search or filter box (the formulary search otherwise)."""
+        pane = self.current_pane()
+        focus = getattr(pane, "focus_search", None)
+        if callable(focus):
+            focus()
+            return
+        self.show_pane(0)
+        if self.search_pane is not None:
+            self.search_pane.focus_search()
+
+    @Slot()
+    def refresh_current(self) -> None:
+        pane = self.current_pane()
+        refresh = getattr(pane, "refresh", None)
+        if callable(refresh):
+            refresh()
+        self.probe()
+
+    def refresh_all(self) -> None:
+        for pane in self.panes:
+            refresh = getattr(pane, "refresh", None)
+            if callable(refresh):
+                refresh()
+
+    # -- notifications (reminder pop-ups are added on top of this) ---------------------------
+
+    def show_notification(self, title: str, text: str) -> None:
+        """A desktop notification when the system has a tray, else a status-bar message."""
+        self.last_notification = (title, text)
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self._tray is None:
+                self._tray = QSystemTrayIcon(self.windowIcon(), self)
+                self._tray.setObjectName("trayIcon")
+                self._tray.setToolTip("medapp")
+                self._tray.activated.connect(lambda _reason: self._bring_to_front())
+                self._tray.messageClicked.connect(self._bring_to_front)
+                self._tray.show()
+            self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 15_000)
+        else:
+            self.statusBar().showMessage(f"{title} — {text}", 30_000)
+
+    def _bring_to_front(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    # -- look --------------------------------------------------------------------------------
+
+    def set_theme(self, mode: str) -> None:
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
+            return
+        apply_theme(app, mode)
+        if self._save_settings:
+            QSettings().setValue("ui/theme", mode)
+        for action_mode, action in self.theme_actions.items():
+            action.setChecked(action_mode == mode)
+        self._refresh_icons()
+
+    def _refresh_icons(self) -> None:
+        for i, (_k, _l, icon_name, _t) in enumerate(PANES):
+            self.nav_buttons[i].setIcon(icon(icon_name, checked_color=color("accentText")))
+            self.pane_actions[i].setIcon(icon(icon_name))
+        self.switch_button.setIcon(icon("switch-user"))
+        if self.online is not None:
+            self._set_online(self.online)
+        for pane in self.panes:
+            for chip_bar in pane.findChildren(QWidget, "inventoryChips"):
+                refresh = getattr(chip_bar, "refresh_icons", None)
+                if callable(refresh):
+                    refresh()
+            pane.update()
+
+    def _update_title(self) -> None:
+        school = f" — {self.ctx.school_name}" if self.ctx.school_name else ""
+        self.setWindowTitle(f"medapp{school}" + ("  (demo data)" if self.demo else ""))
+
+    def _update_identity_labels(self) -> None:
+        ctx = self.ctx
+        self.user_label.setText(ctx.user_name or "Nobody signed in")
+        self.user_label.setToolTip("Who is at the desk (Ctrl+Shift+U to switch)")
+        self.school_label.setText(ctx.school_name or "No school chosen")
+        self.school_side_label.setText(ctx.school_name)
+        self._update_title()
+
+    def _show_shortcuts(self) -> None:
+        QMessageBox.information(
+            self,
+            "Keyboard shortcuts",
+            "Ctrl+1 … Ctrl+4  Search, Schedule, Reminders, Inventory\n"
+            "Ctrl+F  the current pane's search box\n"
+            "Enter  open the selected row      Esc  close a dialog\n"
+            "F5  refresh      Ctrl+Shift+U  switch user      Ctrl+Q  quit\n"
+            "In Search: type or scan a barcode (digits + Enter); ↓ moves into the results.",
+        )
+
+    # -- geometry ----------------------------------------------------------------------------
 
     def _restore_geometry(self) -> None:
         settings = QSettings()
         geometry = settings.value("mainWindow/geometry")
-        if geometry is not None:
+        if geometry is not None and not self.exit_when_ready:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1100, 720)
-        self.panes.setCurrentIndex(int(settings.value("mainWindow/pane", 0)))
+            self.resize(1280, 800)
+        try:
+            self._saved_pane = int(settings.value("mainWindow/pane", 0) or 0)
+        except (TypeError, ValueError):
+            self._saved_pane = 0
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        settings = QSettings()
-        settings.setValue("mainWindow/geometry", self.saveGeometry())
-        settings.setValue("mainWindow/pane", self.panes.currentIndex())
+        if self._save_settings:
+            settings = QSettings()
+            settings.setValue("mainWindow/geometry", self.saveGeometry())
+            settings.setValue("mainWindow/pane", max(0, self.nav.checkedId()))
+        self._probe.stop()
+        if self._tray is not None:
+            self._tray.hide()
         super().closeEvent(event)
 
 
@@ -151,4 +701,11 @@ def show_fatal(message: str) -> None:
     QMessageBox.critical(None, "medapp", message)
 
 
-__all__ = ["MainWindow", "show_fatal", "Qt"]
+def app_icon() -> QIcon:
+    result = QIcon()
+    for side in (16, 24, 32, 48, 64, 128, 256):
+        result.addPixmap(render_svg("medapp", side))
+    return result
+
+
+__all__ = ["MainWindow", "app_icon", "show_fatal"]

@@ -1,0 +1,299 @@
+"""The formulary kept on this PC, so the search box still answers when the server does not.
+
+A compact snapshot — per product ``(id, name, generic, strength, form, manufacturer, ndc,
+is_controlled)`` — lives in the disk cache under :data:`SNAPSHOT_KEY` for 24 hours
+(``TTL.FORMULARY``, tag ``FORMULARY_TAG``: a formulary change notified by the server drops it).
+The desk builds it off the GUI thread at start when it is missing (:func:`ensure_snapshot`), and
+searches it in memory when the database cannot be reached (:meth:`FormularySnapshot.search`):
+every typed word must start a word of the name, generic name, strength, form or manufacturer
+(or the whole entry appear inside the name); an NDC or scanned barcode is read as online
+(:func:`medapp.formulary.ndc.interpret_ndc`) and matched on the product NDC. Results are
+:class:`MedicationHit` rows, grouped by name, strength and form like the online search, so the
+same table shows both.
+
+The search box calls :func:`search_formulary` / :func:`lookup_code`: the database's answer,
+or — when the database cannot be reached (:func:`is_connection_error`) or the desk already
+knows it is offline — the snapshot's, marked ``offline``. :class:`SnapshotHolder` keeps one
+in-memory copy per desk, shared by worker threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+import psycopg
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from medapp.cache.store import FORMULARY_TAG, TTL, Cache
+from medapp.db.errors import DatabaseUnavailable
+from medapp.db.models import Medication
+from medapp.formulary.ndc import NdcError, interpret_ndc
+from medapp.formulary.search import MedicationHit, lookup_ndc, search_medications
+from medapp.formulary.text import query_tokens, search_key
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_KEY = "formulary:snapshot"
+SNAPSHOT_VERSION = 1
+
+# (id, name, generic, strength, form, manufacturer, ndc, is_controlled)
+SnapshotRow = tuple[str, str, str | None, str, str, str | None, str | None, bool]
+
+
+@dataclass
+class FormularySnapshot:
+    rows: list[SnapshotRow]
+    built_at: dt.datetime
+    _index: list[tuple[str, str, str, str]] | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def to_record(self) -> dict[str, object]:
+        return {"version": SNAPSHOT_VERSION, "built_at": self.built_at, "rows": self.rows}
+
+    @classmethod
+    def from_record(cls, record: object) -> FormularySnapshot | None:
+        if not isinstance(record, dict) or record.get("version") != SNAPSHOT_VERSION:
+            return None
+        rows = record.get("rows")
+        built = record.get("built_at")
+        if not isinstance(rows, list) or not isinstance(built, dt.datetime):
+            return None
+        return cls(rows, built)
+
+    def prepare(self) -> FormularySnapshot:
+        """Build the in-memory match index now (call it off the GUI thread)."""
+        self._keys()
+        return self
+
+    def _keys(self) -> list[tuple[str, str, str, str]]:
+        """Per row: name key, " words " of every field, NDC digits, group key (built once)."""
+        if self._index is None:
+            index = []
+            for _id, name, generic, strength, form, maker, ndc, _c in self.rows:
+                name_key = search_key(name)
+                words = " ".join(search_key(x) for x in (name, generic, strength, form, maker) if x)
+                index.append(
+                    (
+                        name_key,
+                        f" {words} ",
+                        (ndc or "").replace("-", ""),
+                        f"{name_key}|{strength}|{form}",
+                    )
+                )
+            self._index = index
+        return self._index
+
+    def search(self, query: str, limit: int = 50) -> tuple[list[MedicationHit], int]:
+        """Matching products (grouped) and how many groups matched in all."""
+        raw = (query or "").strip()[:500]
+        keys = self._keys()
+        scored: list[tuple[int, int]] = []  # (rank, row)
+        try:
+            ndc_query = interpret_ndc(raw)
+        except NdcError:
+            return [], 0
+        if ndc_query is not None:
+            exact = set(ndc_query.product_digits)
+            prefix = ndc_query.digits_prefix
+            for i, (_n, _w, ndc, _g) in enumerate(keys):
+                if ndc and (ndc in exact or (prefix is not None and ndc.startswith(prefix))):
+                    scored.append((0, i))
+        else:
+            tokens = query_tokens(raw)
+            if not tokens or len("".join(tokens)) < 2:
+                return [], 0
+            phrase = " ".join(tokens)
+            needles = [f" {t}" for t in tokens]
+            for i, (name_key, words, _ndc, _g) in enumerate(keys):
+                if not all(n in words for n in needles):
+                    if phrase not in name_key:
+                        continue
+                    scored.append((5, i))
+                    continue
+                if name_key == phrase:
+                    rank = 0
+                elif name_key.startswith(phrase):
+                    rank = 1
+                elif f" {phrase}" in f" {name_key}":
+                    rank = 2
+                else:
+                    rank = 3
+                scored.append((rank, i))
+        scored.sort(key=lambda r: (r[0], keys[r[1]][0], self.rows[r[1]][3], r[1]))
+        groups: dict[str, list[int]] = {}
+        for _rank, i in scored:
+            groups.setdefault(keys[i][3], []).append(i)
+        hits = [self._hit(members[0], len(members)) for members in groups.values()]
+        return hits[:limit], len(hits)
+
+    def _hit(self, i: int, group_size: int) -> MedicationHit:
+        rid, name, generic, strength, form, maker, ndc, controlled = self.rows[i]
+        return MedicationHit(
+            id=uuid.UUID(rid),
+            name=name,
+            generic_name=generic,
+            strength=strength,
+            dosage_form=form,
+            route=None,
+            manufacturer=maker,
+            ndc=ndc,
+            is_controlled=controlled,
+            dea_schedule=None,
+            is_otc=False,
+            is_active=True,
+            group_size=group_size,
+        )
+
+
+def build_snapshot(sessions: sessionmaker[Session]) -> FormularySnapshot:
+    """Read the formulary's compact columns (one query, no ORM objects kept)."""
+    query = select(
+        Medication.id,
+        Medication.name,
+        Medication.generic_name,
+        Medication.strength,
+        Medication.dosage_form,
+        Medication.manufacturer,
+        Medication.ndc,
+        Medication.is_controlled,
+    ).order_by(Medication.name_key, Medication.strength, Medication.ndc)
+    with sessions() as s:
+        rows: list[SnapshotRow] = [
+            (str(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in s.execute(query)
+        ]
+    return FormularySnapshot(rows, dt.datetime.now(dt.UTC))
+
+
+def load_snapshot(cache: Cache) -> FormularySnapshot | None:
+    """The snapshot on this PC, or None (never built, expired, dropped, or unreadable)."""
+    return FormularySnapshot.from_record(cache.get(SNAPSHOT_KEY))
+
+
+def store_snapshot(cache: Cache, snapshot: FormularySnapshot) -> None:
+    cache.set(SNAPSHOT_KEY, snapshot.to_record(), TTL.FORMULARY, tag=FORMULARY_TAG)
+
+
+def ensure_snapshot(
+    sessions: sessionmaker[Session], cache: Cache, *, refresh: bool = False
+) -> FormularySnapshot:
+    """The cached snapshot, built from the database and stored when missing (or ``refresh``)."""
+    if not refresh:
+        snapshot = load_snapshot(cache)
+        if snapshot is not None:
+            return snapshot
+    snapshot = build_snapshot(sessions)
+    store_snapshot(cache, snapshot)
+    log.info("formulary snapshot stored (%d products)", len(snapshot))
+    return snapshot
+
+
+class SnapshotHolder:
+    """The snapshot in memory for one desk (thread-safe): loaded from the disk cache on first
+    use, replaced when rebuilt, forgotten when the formulary changes."""
+
+    def __init__(self, cache: Cache) -> None:
+        self._cache = cache
+        self._lock = threading.Lock()
+        self._snapshot: FormularySnapshot | None = None
+
+    def get(self) -> FormularySnapshot | None:
+        with self._lock:
+            if self._snapshot is None:
+                loaded = load_snapshot(self._cache)
+                self._snapshot = loaded.prepare() if loaded is not None else None
+            return self._snapshot
+
+    def ensure(
+        self, sessions: sessionmaker[Session], *, refresh: bool = False
+    ) -> FormularySnapshot:
+        """Make sure a snapshot is on disk and in memory (indexed); returns it."""
+        snapshot = ensure_snapshot(sessions, self._cache, refresh=refresh).prepare()
+        with self._lock:
+            self._snapshot = snapshot
+        return snapshot
+
+    def forget(self) -> None:
+        with self._lock:
+            self._snapshot = None
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """What the search box shows: the database's answer, or the snapshot's when offline."""
+
+    query: str
+    hits: tuple[MedicationHit, ...]
+    total: int
+    kind: str  # "ndc" | "text" | "fuzzy" | "empty" | "offline"
+    corrected: str | None = None
+    message: str | None = None
+    offline: bool = False
+    snapshot_size: int | None = None  # offline: products in the snapshot (None: no snapshot)
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """The database could not be reached (as opposed to a refused or wrong request)."""
+    if isinstance(exc, IntegrityError):
+        return False
+    return isinstance(
+        exc, OperationalError | InterfaceError | DatabaseUnavailable | psycopg.OperationalError
+    )
+
+
+def _offline(holder: SnapshotHolder, query: str, limit: int) -> SearchOutcome:
+    snapshot = holder.get()
+    if snapshot is None:
+        return SearchOutcome(query, (), 0, "offline", offline=True)
+    hits, total = snapshot.search(query, limit)
+    return SearchOutcome(
+        query, tuple(hits), total, "offline", offline=True, snapshot_size=len(snapshot)
+    )
+
+
+def search_formulary(
+    sessions: sessionmaker[Session],
+    holder: SnapshotHolder,
+    query: str,
+    *,
+    limit: int = 100,
+    offline: bool = False,
+) -> SearchOutcome:
+    """Search the database; when it cannot be reached (or ``offline``), the snapshot."""
+    if offline:
+        return _offline(holder, query, limit)
+    try:
+        with sessions() as s:
+            page = search_medications(s, query, limit=limit)
+    except Exception as exc:
+        if not is_connection_error(exc):
+            raise
+        log.info("search falls back to the cached formulary (%s)", type(exc).__name__)
+        return _offline(holder, query, limit)
+    return SearchOutcome(
+        query, page.items, page.total, page.query_kind, page.corrected, page.message
+    )
+
+
+def lookup_code(
+    sessions: sessionmaker[Session], holder: SnapshotHolder, code: str, *, offline: bool = False
+) -> SearchOutcome:
+    """A scanned or typed barcode / NDC: the one product it names (snapshot when offline)."""
+    if not offline:
+        try:
+            with sessions() as s:
+                hit = lookup_ndc(s, code)
+        except Exception as exc:
+            if not is_connection_error(exc):
+                raise
+        else:
+            return SearchOutcome(code, (hit,) if hit else (), 1 if hit else 0, "ndc")
+    outcome = _offline(holder, code, 5)
+    return outcome
