@@ -634,7 +634,9 @@ class DoseDialog(QDialog):
 
     def _fill_inputs(self, sheet: DoseSheet) -> None:
         now_local = desk_now(self.ctx).astimezone(self._tz)
+        self.time_edit.blockSignals(True)  # the sheet's preview is already for "now"
         self._set_time_given(now_local)
+        self.time_edit.blockSignals(False)
         self.dosage_edit.setText(sheet.prescription.dosage)
         self._fill_lots(sheet.lots)
 
