@@ -14,7 +14,7 @@ How it stays safe:
   connection puts the dose in the outbox ("Saved on this PC …").
 
 Also here, because every pane and dialog of this part uses them: ``desk_now`` (the clock; tests
-set ``ctx.clock``), ``BusyIndicator`` (appears after 200 ms) and ``Banner`` (inline messages).
+set ``ctx.clock``), ``soon`` (deliver results on the next loop turn) and ``set_tone``.
 """
 
 from __future__ import annotations
@@ -48,17 +48,14 @@ from PySide6.QtWidgets import (
     QDateTimeEdit,
     QDialog,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QRadioButton,
-    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -80,11 +77,11 @@ from medapp.services.students import (
 )
 from medapp.ui.context import AppContext
 from medapp.ui.models.reminders_model import tone, warning_icon
+from medapp.ui.widgets import Banner, BusyIndicator
 from medapp.ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
 
-BUSY_DELAY_MS = 200
 OFFLINE_MESSAGE = "Saved on this PC; it will be sent when the server is back."
 # Tables whose changes can alter what this dialog shows or what the rules say.
 WATCHED_TABLES = frozenset({"medication_logs", "allergies", "student_medications", "*"})
@@ -132,104 +129,16 @@ def repolish(widget: QWidget) -> None:
 
 
 def set_tone(label: QLabel, name: str | None) -> None:
-    """Colour a label's text by meaning (``tone``), palette-aware; ``None`` restores the default."""
+    """Colour a label's text by meaning (``tone``: "error", "warning", "muted", …).
+
+    Sets the dynamic property ``tone`` (the stylesheet may style ``QLabel[tone="error"]`` so a
+    theme switch recolours it) and the label's palette (the colour when no rule does)."""
+    label.setProperty("tone", name or "")
     palette = label.palette()
     base = QGuiApplication.palette().color(QPalette.ColorRole.WindowText)
     palette.setColor(QPalette.ColorRole.WindowText, tone(name) if name else base)
     label.setPalette(palette)
-
-
-class BusyIndicator(QWidget):
-    """A thin "working…" bar that appears only if the work takes longer than 200 ms."""
-
-    def __init__(self, text: str, object_name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(object_name)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        self._bar = QProgressBar()
-        self._bar.setRange(0, 0)
-        self._bar.setTextVisible(False)
-        self._bar.setMaximumHeight(self.fontMetrics().height() // 2 + 2)
-        self._bar.setMaximumWidth(self.fontMetrics().averageCharWidth() * 24)
-        self._label = QLabel(text)
-        row.addWidget(self._label)
-        row.addWidget(self._bar)
-        row.addStretch(1)
-        self.setAccessibleName(text)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(BUSY_DELAY_MS)
-        self._timer.timeout.connect(self.show)
-        self.hide()
-
-    @property
-    def busy(self) -> bool:
-        return self._timer.isActive() or self.isVisible()
-
-    def start(self) -> None:
-        if not self.isVisible():
-            self._timer.start()
-
-    def stop(self) -> None:
-        self._timer.stop()
-        self.hide()
-
-
-class Banner(QFrame):
-    """An inline message: ``kind`` is "error", "warning", "info" or "success" (a dynamic property
-    the stylesheet may use); an icon shape accompanies the colour."""
-
-    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(object_name)
-        self.setProperty("banner", True)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(8, 6, 8, 6)
-        self._icon = QLabel()
-        self._icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.label = QLabel()
-        self.label.setObjectName(f"{object_name}Text")
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        row.addWidget(self._icon)
-        row.addWidget(self.label, 1)
-        self.action = QPushButton()
-        self.action.setObjectName(f"{object_name}Action")
-        self.action.hide()
-        row.addWidget(self.action)
-        self.hide()
-
-    def show_message(self, kind: str, text: str, action: str | None = None) -> None:
-        self.setProperty("kind", kind)
-        repolish(self)
-        icon_kind = {"error": "error", "warning": "warning"}.get(kind)
-        if icon_kind:
-            size = self.fontMetrics().height()
-            self._icon.setPixmap(warning_icon(icon_kind).pixmap(size, size))
-            self._icon.show()
-        else:
-            self._icon.hide()
-        self.label.setText(text)
-        set_tone(
-            self.label,
-            {"error": "error", "warning": "warning", "info": "info", "success": "done"}.get(kind),
-        )
-        self.setAccessibleName(text)
-        self.action.setVisible(action is not None)
-        if action:
-            self.action.setText(action)
-        self.show()
-
-    def clear(self) -> None:
-        self.label.clear()
-        self.hide()
-
-    @property
-    def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
+    repolish(label)
 
 
 def initials_pixmap(card: StudentCard, size: int, dpr: float = 1.0) -> QPixmap:
@@ -583,7 +492,7 @@ class DoseDialog(QDialog):
     def _show_sheet(self, generation: int, sheet: DoseSheet, keep_inputs: bool) -> None:
         if generation != self._sheet_generation:
             return
-        self.busy.stop()
+        self.busy.reset()
         self.sheet = sheet
         self._tz = ZoneInfo(sheet.school_timezone)
         card, rx = sheet.student, sheet.prescription
@@ -687,7 +596,7 @@ class DoseDialog(QDialog):
     def _load_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._sheet_generation:
             return
-        self.busy.stop()
+        self.busy.reset()
         self.banner.show_message("error", f"Could not open this dose: {friendly_error(exc)}")
         if self.sheet is None:
             self.student_name.setText("Not available")
@@ -921,7 +830,7 @@ class DoseDialog(QDialog):
 
     def _recorded(self, result: DoseResult, cmd: DoseCommand) -> None:
         self._in_flight = False
-        self.busy.stop()
+        self.busy.reset()
         self.result_ = result
         self._finished_ok = True
         self._update_record_button()
@@ -944,7 +853,7 @@ class DoseDialog(QDialog):
 
     def _record_failed(self, exc: BaseException) -> None:
         self._in_flight = False
-        self.busy.stop()
+        self.busy.reset()
         if isinstance(exc, DoseRefused):
             self.warning_list.set_warnings(exc.warnings)
             if exc.warnings and all(w.overridable for w in exc.warnings):

@@ -35,14 +35,13 @@ from medapp.services.reactions import (
 from medapp.services.students import ReactionSheet, friendly_error, reaction_sheet
 from medapp.ui.context import AppContext
 from medapp.ui.dialogs.dose_dialog import (
-    Banner,
-    BusyIndicator,
     desk_now,
     initials_pixmap,
     school_tz,
     set_tone,
     soon,
 )
+from medapp.ui.widgets import Banner, BusyIndicator
 from medapp.ui.workers import run_in_background
 
 SEVERITY_LABELS = {
@@ -205,7 +204,7 @@ class ReactionDialog(QDialog):
         )
 
     def _show_sheet(self, sheet: ReactionSheet) -> None:
-        self.busy.stop()
+        self.busy.reset()
         self.sheet = sheet
         self._tz = ZoneInfo(sheet.school_timezone)
         card = sheet.student
@@ -221,7 +220,7 @@ class ReactionDialog(QDialog):
         soon(self, lambda: self.loaded.emit(True))
 
     def _load_failed(self, exc: BaseException) -> None:
-        self.busy.stop()
+        self.busy.reset()
         self.student_label.setText("Not available")
         self.banner.show_message("error", f"Could not open this report: {friendly_error(exc)}")
         self._update_submit()
@@ -311,7 +310,7 @@ class ReactionDialog(QDialog):
 
     def _submitted(self, result: ReactionResult) -> None:
         self._in_flight = False
-        self.busy.stop()
+        self.busy.reset()
         self.result_ = result
         self.banner.show_message("success", self.confirmation(result))
         for widget in (self.severity, self.reaction, self.occurred, self.action, self.notes):
@@ -348,7 +347,7 @@ class ReactionDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self._in_flight = False
-        self.busy.stop()
+        self.busy.reset()
         if isinstance(exc, ReactionInputError):
             self.banner.show_message("error", f"Not saved: {exc}")
         else:

@@ -28,11 +28,9 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
-    QGuiApplication,
     QIcon,
     QPainter,
     QPainterPath,
-    QPalette,
     QPen,
     QPixmap,
     QPolygonF,
@@ -40,6 +38,7 @@ from PySide6.QtGui import (
 
 from medapp.db.repositories.reminders import DayReminders, ReminderItem
 from medapp.domain.doses import DoseStatus, NotGivenReason
+from medapp.ui.widgets import theme
 
 _ROOT = QModelIndex()  # the invalid index: the default parent
 ItemRole = Qt.ItemDataRole.UserRole + 1  # the ReminderItem of a dose row (None on a section)
@@ -56,17 +55,18 @@ STATUS_LABELS = {
     DoseStatus.NOT_GIVEN: "Not given",
 }
 
-# (light palette, dark palette): strong enough on white, light enough on near-black.
-_TONES = {
-    "due": ("#b45309", "#fbbf24"),
-    "upcoming": ("#1d4ed8", "#93c5fd"),
-    "missed": ("#b91c1c", "#fca5a5"),
-    "done": ("#15803d", "#86efac"),
-    "late": ("#a16207", "#fde047"),
-    "muted": ("#4b5563", "#d1d5db"),
-    "error": ("#b91c1c", "#fca5a5"),
-    "warning": ("#92400e", "#fcd34d"),
-    "info": ("#1e40af", "#bfdbfe"),
+# Text colours by meaning → the shared theme's tokens (medapp.ui.widgets.theme), so the light
+# and dark palettes and the stylesheet's chips and banners all agree.
+_TOKENS = {
+    "due": "nearFg",
+    "upcoming": "infoFg",
+    "missed": "expiredFg",
+    "done": "okFg",
+    "late": "warnFg",
+    "muted": "muted",
+    "error": "expiredFg",
+    "warning": "nearFg",
+    "info": "infoFg",
 }
 # Icon fills: mid-tones that carry a white glyph on both palettes.
 _FILLS = {
@@ -89,17 +89,9 @@ _STATUS_TONE = {
 }
 
 
-def palette_is_dark() -> bool:
-    app = QGuiApplication.instance()
-    if app is None:
-        return False
-    return QGuiApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
-
-
 def tone(name: str) -> QColor:
-    """A text colour by meaning ("error", "due", …) readable on the current palette."""
-    light, dark = _TONES[name]
-    return QColor(dark if palette_is_dark() else light)
+    """A text colour by meaning ("error", "due", …) for the current light or dark palette."""
+    return theme.color(_TOKENS[name])
 
 
 def status_tone(status: DoseStatus) -> str:

@@ -34,8 +34,6 @@ from medapp.services.reminders import reminders_for_school
 from medapp.services.students import friendly_error
 from medapp.ui.context import AppContext
 from medapp.ui.dialogs.dose_dialog import (
-    Banner,
-    BusyIndicator,
     DoseDialog,
     desk_now,
     repolish,
@@ -55,6 +53,7 @@ from medapp.ui.models.reminders_model import (
     status_icon,
     warning_icon,
 )
+from medapp.ui.widgets import Banner, BusyIndicator
 from medapp.ui.workers import run_in_background
 
 REFRESH_MS = 60_000
@@ -248,7 +247,7 @@ class RemindersPane(QWidget):
     def _loaded(self, generation: int, reminders: DayReminders) -> None:
         if generation != self._generation:
             return  # an older answer: a newer request is on its way
-        self.busy.stop()
+        self.busy.reset()
         self.banner.clear()
         keep = self.selected_item()
         self.reminders = reminders
@@ -267,7 +266,7 @@ class RemindersPane(QWidget):
     def _failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
             return
-        self.busy.stop()
+        self.busy.reset()
         stale = " The list below may be out of date." if self.reminders is not None else ""
         self.banner.show_message(
             "error", f"Could not load today's doses: {friendly_error(exc)}{stale}", action="Retry"

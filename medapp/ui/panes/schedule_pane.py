@@ -28,8 +28,6 @@ from PySide6.QtWidgets import (
 from medapp.services.students import ScheduleView, friendly_error, school_schedule
 from medapp.ui.context import AppContext
 from medapp.ui.dialogs.dose_dialog import (
-    Banner,
-    BusyIndicator,
     DoseDialog,
     desk_now,
     school_tz,
@@ -49,6 +47,7 @@ from medapp.ui.models.schedule_model import (
     ScheduleModel,
     SortRole,
 )
+from medapp.ui.widgets import Banner, BusyIndicator
 from medapp.ui.workers import run_in_background
 
 RANGES = (("Day", 1), ("Week", 7), ("30 days", 30))
@@ -221,7 +220,7 @@ class SchedulePane(QWidget):
     def _loaded(self, generation: int, view: ScheduleView) -> None:
         if generation != self._generation:
             return  # a newer search or date is on its way
-        self.busy.stop()
+        self.busy.reset()
         self.banner.clear()
         self.view_data = view
         self.model.set_entries(view.entries, self.ctx.school_timezone)
@@ -249,7 +248,7 @@ class SchedulePane(QWidget):
     def _failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
             return
-        self.busy.stop()
+        self.busy.reset()
         self.banner.show_message(
             "error", f"Could not load the schedule: {friendly_error(exc)}", action="Retry"
         )
