@@ -201,6 +201,7 @@ class WarningList(QWidget):
         while self._layout.count():
             child = self._layout.takeAt(0)
             if child.widget() is not None:
+                child.widget().hide()  # gone from the screen now; deleted on the next turn
                 child.widget().deleteLater()
         self._warnings = tuple(warnings)
         size = self.fontMetrics().height()
@@ -290,7 +291,8 @@ class DoseDialog(QDialog):
         self.photo = QLabel()
         self.photo.setObjectName("studentPhoto")
         self._photo_size = int(em * 3.4)
-        self.photo.setFixedSize(self._photo_size, self._photo_size)
+        self.photo.setFixedSize(self._photo_size + 4, self._photo_size + 4)  # room to not clip
+        self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.photo.setAccessibleName("Student photo placeholder")
         header.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignTop)
         who = QVBoxLayout()
@@ -636,7 +638,9 @@ class DoseDialog(QDialog):
             if needs:
                 self._reveal_override()
         else:
-            self.warning_list.set_warnings(())
+            # Nothing stops a "not given" record, but the nurse should still see why a dose
+            # may be a problem (an expired authorization, a dose already given): as notices.
+            self.warning_list.set_warnings([replace(w, blocking=False) for w in preview.warnings])
         self._update_record_button()
 
     def _update_time_label(self) -> None:

@@ -308,11 +308,11 @@ class RemindersPane(QWidget):
         caps = {COL_STUDENT: 30, COL_MED: 46, COL_DOSE: 20, COL_ROUTE: 16}
         for column, cap in caps.items():
             self.view.setColumnWidth(column, min(self.view.columnWidth(column), em * cap))
-        # The time sits under the section's expander: room for the indentation and "12:30".
-        time_width = (
-            self.view.indentation() + self.fontMetrics().horizontalAdvance("00:00") + em * 3
-        )
-        self.view.setColumnWidth(COL_TIME, time_width)
+        # The time sits under the section's expander: room for the indentation, "12:30" and
+        # the cell padding the stylesheet adds.
+        fm = self.view.fontMetrics()
+        time_width = self.view.indentation() + fm.horizontalAdvance("00:00") + em * 6
+        self.view.setColumnWidth(COL_TIME, max(time_width, self.view.columnWidth(COL_TIME)))
 
     def _update_counts(self) -> None:
         counts = self.model.counts

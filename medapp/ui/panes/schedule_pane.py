@@ -35,14 +35,11 @@ from medapp.ui.dialogs.dose_dialog import (
     soon,
 )
 from medapp.ui.models.schedule_model import (
-    COL_AUTH,
     COL_DOSE,
     COL_LOGS,
     COL_MED,
-    COL_PRN,
     COL_ROUTE,
     COL_STUDENT,
-    COL_TIMES,
     EntryRole,
     ScheduleModel,
     SortRole,
@@ -259,8 +256,8 @@ class SchedulePane(QWidget):
         self._sized = True
         self.table.resizeColumnsToContents()
         em = self.fontMetrics().averageCharWidth()
-        caps = {COL_STUDENT: 26, COL_MED: 40, COL_DOSE: 18, COL_ROUTE: 22, COL_TIMES: 14}
-        caps |= {COL_PRN: 16, COL_AUTH: 28, COL_LOGS: 40}
+        # Long free text is capped (the tooltip has all of it); short columns fit their content.
+        caps = {COL_STUDENT: 30, COL_MED: 40, COL_DOSE: 18, COL_ROUTE: 22, COL_LOGS: 40}
         for column, cap in caps.items():
             self.table.setColumnWidth(column, min(self.table.columnWidth(column), em * cap))
 
