@@ -180,6 +180,13 @@ def test_every_minute_due_doses_become_missed(qtbot, ctx: AppContext) -> None:  
         pane._timer.timeout.emit()  # what the minute timer does
     assert statuses_of(pane, "Mansour, Aleksander") == [DoseStatus.MISSED.value]
     assert pane.updated_label.text() == f"updated {local(ctx, later).strftime('%H:%M')}"
+    missed = pane.model.index(pane.model.section_keys().index("MISSED"), 0)
+    pane.view.collapse(missed)  # the nurse folds a section away…
+    with qtbot.waitSignal(pane.refreshed, timeout=10_000):
+        pane._timer.timeout.emit()
+    missed = pane.model.index(pane.model.section_keys().index("MISSED"), 0)
+    assert not pane.view.isExpanded(missed)  # …and the minute's reload leaves it folded
+    assert pane.view.isExpanded(pane.model.index(pane.model.section_keys().index("DUE"), 0))
 
 
 def test_a_database_that_does_not_answer_is_a_banner_with_retry(qtbot, ctx: AppContext) -> None:  # noqa: ANN001

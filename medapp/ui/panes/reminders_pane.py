@@ -50,6 +50,7 @@ from medapp.ui.models.reminders_model import (
     SECTIONS,
     RemindersModel,
     SectionRole,
+    StatusRole,
     status_icon,
     warning_icon,
 )
@@ -87,6 +88,7 @@ class RemindersPane(QWidget):
         self.dose_dialog: DoseDialog | None = None
         self._generation = 0
         self._sized = False
+        self._collapsed: set[str] = set()  # section keys the nurse collapsed
         self._build()
 
         self._timer = QTimer(self)
@@ -203,6 +205,8 @@ class RemindersPane(QWidget):
         self.view.clicked.connect(self._row_clicked)
         self.view.activated.connect(self._row_clicked)  # Enter (and double-click on some styles)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.view.collapsed.connect(lambda i: self._collapsed.add(i.data(StatusRole)))
+        self.view.expanded.connect(lambda i: self._collapsed.discard(i.data(StatusRole)))
         header = self.view.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -273,9 +277,11 @@ class RemindersPane(QWidget):
         )
 
     def _after_reset(self, keep: ReminderItem | None) -> None:
-        self.view.expandAll()
         for row in range(self.model.rowCount()):
+            section = self.model.index(row, 0)
             self.view.setFirstColumnSpanned(row, QModelIndex(), True)
+            # Sections stay as the nurse left them (a collapsed "Given" stays collapsed).
+            self.view.setExpanded(section, section.data(StatusRole) not in self._collapsed)
         if keep is not None:
             found = self.model.index_of(
                 lambda i: (
