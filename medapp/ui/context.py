@@ -4,8 +4,10 @@ on the GUI thread."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
@@ -40,7 +42,12 @@ class AppContext:
     user_id: uuid.UUID | None = None
     user_name: str = ""
     hub: Hub = field(default_factory=Hub)
+    #: "now" for rules and lists; None is the wall clock. Tests stand on a school day with it.
+    clock: Callable[[], dt.datetime] | None = None
     _listener: ChangeListener | None = None
+
+    def now(self) -> dt.datetime:
+        return self.clock() if self.clock is not None else dt.datetime.now(dt.UTC)
 
     def set_user(self, user_id: uuid.UUID, name: str) -> None:
         self.user_id, self.user_name = user_id, name

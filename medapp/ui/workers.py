@@ -5,50 +5,78 @@
 ``op`` runs on a QThreadPool thread and must not touch widgets; ``on_success`` / ``on_error``
 run on the GUI thread. If ``parent`` is destroyed first, the result is dropped. Pass plain
 dataclasses across, never live ORM objects (they would lazy-load on the GUI thread).
+
+Each parent gets one long-lived relay object (a hidden child) that carries every result back
+with a token naming its callbacks. Relays are never deleted per task: under PySide 6.12,
+deleting a per-task relay after its slot had quit a nested event loop (a dialog's ``exec()``,
+pytest-qt's ``waitSignal``) crashed the process.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
 
+_RELAY_NAME = "medappWorkerRelay"
+_tokens = itertools.count(1)
+
+Callbacks = tuple[Callable[[Any], None], Callable[[BaseException], None] | None]
+
 
 class _Relay(QObject):
-    """Lives on the GUI thread; queued signals carry the result back to it."""
+    """Lives on the GUI thread as a child of the caller; queued signals bring results to it."""
 
-    succeeded = Signal(object)
-    failed = Signal(object)
+    finished = Signal(int, bool, object)  # token, succeeded, result or exception
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.setObjectName(_RELAY_NAME)
+        self.pending: dict[int, Callbacks] = {}
+        self.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    def _deliver(self, token: int, ok: bool, value: object) -> None:
+        callbacks = self.pending.pop(token, None)
+        if callbacks is None:
+            return
+        on_success, on_error = callbacks
+        if ok:
+            on_success(value)
+        elif on_error is not None:
+            on_error(value)  # type: ignore[arg-type]
+
+
+def _relay_for(parent: QObject) -> _Relay:
+    relay = parent.findChild(_Relay, _RELAY_NAME, Qt.FindChildOption.FindDirectChildrenOnly)
+    return relay if isinstance(relay, _Relay) else _Relay(parent)
 
 
 class _Task(QRunnable):
-    def __init__(self, op: Callable[[], Any], relay: _Relay) -> None:
+    def __init__(self, op: Callable[[], Any], relay: _Relay, token: int) -> None:
         super().__init__()
         self._op = op
         self._relay = relay
+        self._token = token
 
     def run(self) -> None:
         try:
             result = self._op()
-        except Exception as exc:  # noqa: BLE001 - every failure goes back to the GUI as a message
-            log.warning("background task failed: %s", type(exc).__name__)
-            self._emit(self._relay.failed, exc)
+        except Exception as exc:  # noqa: BLE001 - every failure goes back to the GUI as a value
+            log.debug("background task ended with %s", type(exc).__name__)
+            self._emit(False, exc)
         else:
-            self._emit(self._relay.succeeded, result)
+            self._emit(True, result)
 
-    @staticmethod
-    def _emit(signal: Any, value: object) -> None:
+    def _emit(self, ok: bool, value: object) -> None:
         try:
-            signal.emit(value)
+            self._relay.finished.emit(self._token, ok, value)
         except RuntimeError:  # the receiving window was closed meanwhile: drop the result
             log.debug("background result dropped: receiver gone")
-
-
-_live_relays: set[_Relay] = set()
 
 
 def run_in_background(
@@ -58,22 +86,7 @@ def run_in_background(
     on_error: Callable[[BaseException], None] | None = None,
     pool: QThreadPool | None = None,
 ) -> None:
-    relay = _Relay(parent)
-    _live_relays.add(relay)
-
-    @Slot(object)
-    def _done(result: Any) -> None:
-        _live_relays.discard(relay)
-        relay.deleteLater()
-        on_success(result)
-
-    @Slot(object)
-    def _failed(exc: BaseException) -> None:
-        _live_relays.discard(relay)
-        relay.deleteLater()
-        if on_error is not None:
-            on_error(exc)
-
-    relay.succeeded.connect(_done)
-    relay.failed.connect(_failed)
-    (pool or QThreadPool.globalInstance()).start(_Task(op, relay))
+    relay = _relay_for(parent)
+    token = next(_tokens)
+    relay.pending[token] = (on_success, on_error)
+    (pool or QThreadPool.globalInstance()).start(_Task(op, relay, token))
