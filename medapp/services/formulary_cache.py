@@ -11,7 +11,8 @@ every typed word must start a word of the name, generic name, strength, form or 
 :class:`MedicationHit` rows, grouped by name, strength and form like the online search, so the
 same table shows both.
 
-The search box calls :func:`search_formulary` / :func:`lookup_code`: the database's answer,
+The search box calls :func:`search_formulary` / :func:`lookup_code`: the database's answer
+(kept in the disk cache for an hour, ``TTL.SEARCH``, dropped with the formulary tag),
 or — when the database cannot be reached (:func:`is_connection_error`) or the desk already
 knows it is offline — the snapshot's, marked ``offline``. :class:`SnapshotHolder` keeps one
 in-memory copy per desk, shared by worker threads.
@@ -19,6 +20,7 @@ in-memory copy per desk, shared by worker threads.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -200,14 +202,14 @@ class SnapshotHolder:
     use, replaced when rebuilt, forgotten when the formulary changes."""
 
     def __init__(self, cache: Cache) -> None:
-        self._cache = cache
+        self.cache = cache
         self._lock = threading.Lock()
         self._snapshot: FormularySnapshot | None = None
 
     def get(self) -> FormularySnapshot | None:
         with self._lock:
             if self._snapshot is None:
-                loaded = load_snapshot(self._cache)
+                loaded = load_snapshot(self.cache)
                 self._snapshot = loaded.prepare() if loaded is not None else None
             return self._snapshot
 
@@ -215,7 +217,7 @@ class SnapshotHolder:
         self, sessions: sessionmaker[Session], *, refresh: bool = False
     ) -> FormularySnapshot:
         """Make sure a snapshot is on disk and in memory (indexed); returns it."""
-        snapshot = ensure_snapshot(sessions, self._cache, refresh=refresh).prepare()
+        snapshot = ensure_snapshot(sessions, self.cache, refresh=refresh).prepare()
         with self._lock:
             self._snapshot = snapshot
         return snapshot
@@ -266,9 +268,14 @@ def search_formulary(
     limit: int = 100,
     offline: bool = False,
 ) -> SearchOutcome:
-    """Search the database; when it cannot be reached (or ``offline``), the snapshot."""
+    """Search the database (answers kept an hour in the disk cache, dropped with any formulary
+    change); when it cannot be reached (or ``offline``), the snapshot."""
     if offline:
         return _offline(holder, query, limit)
+    key = _search_key(query, limit)
+    cached = holder.cache.get(key)
+    if isinstance(cached, SearchOutcome):
+        return dataclasses.replace(cached, query=query)
     try:
         with sessions() as s:
             page = search_medications(s, query, limit=limit)
@@ -277,9 +284,17 @@ def search_formulary(
             raise
         log.info("search falls back to the cached formulary (%s)", type(exc).__name__)
         return _offline(holder, query, limit)
-    return SearchOutcome(
+    outcome = SearchOutcome(
         query, page.items, page.total, page.query_kind, page.corrected, page.message
     )
+    if outcome.kind != "empty":
+        holder.cache.set(key, outcome, TTL.SEARCH, tag=FORMULARY_TAG)
+    return outcome
+
+
+def _search_key(query: str, limit: int) -> str:
+    """Cache key of a search: the same words (any case or spacing) share one entry."""
+    return f"search:{limit}:{' '.join(query.lower().split())[:200]}"
 
 
 def lookup_code(

@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -55,9 +55,9 @@ from medapp.ui.panes.inventory_pane import InventoryPane
 from medapp.ui.panes.reminders_pane import RemindersPane
 from medapp.ui.panes.schedule_pane import SchedulePane
 from medapp.ui.panes.search_pane import SearchPane
-from medapp.ui.widgets import icon, render_svg
-from medapp.ui.widgets.icons import icon_size
-from medapp.ui.widgets.theme import THEME_MODES, apply_theme, color
+from medapp.ui.widgets import render_svg
+from medapp.ui.widgets.icons import icon_size, retint_all, set_icon, set_pixmap
+from medapp.ui.widgets.theme import THEME_MODES, apply_theme
 from medapp.ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
             button.setObjectName(f"nav{key.title()}")
             button.setProperty("nav", True)
             button.setCheckable(True)
-            button.setIcon(icon(icon_name, checked_color=color("accentText")))
+            set_icon(button, icon_name, "", "accentText")
             button.setIconSize(side_icon)
             button.setToolTip(f"{tip}  (Ctrl+{i + 1})")
             button.setAccessibleName(f"{label} pane")
@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
 
         self.switch_button = QPushButton("Switch user…")
         self.switch_button.setObjectName("switchUserButton")
-        self.switch_button.setIcon(icon("switch-user"))
+        set_icon(self.switch_button, "switch-user")
         self.switch_button.setToolTip("Someone else takes the desk (Ctrl+Shift+U)")
         self.switch_button.clicked.connect(self.sign_in)
         side.addWidget(self.switch_button)
@@ -267,7 +267,7 @@ class MainWindow(QMainWindow):
         pic = QLabel()
         pic.setObjectName(f"{object_name}Icon")
         side = self.fontMetrics().height()
-        pic.setPixmap(icon(icon_name).pixmap(QSize(side, side)))
+        set_pixmap(pic, icon_name, side, "muted")
         text = QLabel()
         text.setObjectName(object_name)
         text.setAccessibleName(accessible)
@@ -302,7 +302,7 @@ class MainWindow(QMainWindow):
                 lambda _c=False, i=i: self.show_pane(i),
                 f"Ctrl+{i + 1}",
             )
-            action.setIcon(icon(icon_name))
+            set_icon(action, icon_name)
             self.pane_actions.append(action)
         self.find_action = self._action(
             view, "Find", "findAction", self.focus_search, QKeySequence.StandardKey.Find
@@ -538,10 +538,11 @@ class MainWindow(QMainWindow):
         self.state_label.style().unpolish(self.state_label)
         self.state_label.style().polish(self.state_label)
         side = self.fontMetrics().height()
-        self.state_icon.setPixmap(
-            icon(
-                "online" if online else "offline", color("online" if online else "offline")
-            ).pixmap(QSize(side, side))
+        set_pixmap(
+            self.state_icon,
+            "online" if online else "offline",
+            side,
+            "online" if online else "offline",
         )
         self._probe.setInterval(PROBE_ONLINE_MS if online else PROBE_OFFLINE_MS)
         if was is False and online:
@@ -636,17 +637,11 @@ class MainWindow(QMainWindow):
         self._refresh_icons()
 
     def _refresh_icons(self) -> None:
-        for i, (_k, _l, icon_name, _t) in enumerate(PANES):
-            self.nav_buttons[i].setIcon(icon(icon_name, checked_color=color("accentText")))
-            self.pane_actions[i].setIcon(icon(icon_name))
-        self.switch_button.setIcon(icon("switch-user"))
+        """Icons follow the palette (``retint_all``); drawn icons of the panes repaint."""
+        retint_all()
         if self.online is not None:
             self._set_online(self.online)
         for pane in self.panes:
-            for chip_bar in pane.findChildren(QWidget, "inventoryChips"):
-                refresh = getattr(chip_bar, "refresh_icons", None)
-                if callable(refresh):
-                    refresh()
             pane.update()
 
     def _update_title(self) -> None:

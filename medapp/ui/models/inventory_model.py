@@ -4,7 +4,7 @@ proxy that filters them by alert chip and typed text and sorts on ``SortRole``."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -73,12 +73,14 @@ def status_text(lot: LotRow) -> str:
 
 def expires_text(lot: LotRow) -> str:
     date = lot.expiration_date.strftime("%d %b %Y")
+    nb = "\u00a0"  # the date and its "(in 7 d)" never split over two lines
+    date = date.replace(" ", nb)
     if lot.days_left < 0:
-        return f"{date}  ({-lot.days_left} d ago)"
+        return f"{date}{nb}{nb}({-lot.days_left}{nb}d{nb}ago)"
     if lot.days_left == 0:
-        return f"{date}  (today)"
+        return f"{date}{nb}{nb}(today)"
     if lot.days_left <= 60:
-        return f"{date}  (in {lot.days_left} d)"
+        return f"{date}{nb}{nb}(in{nb}{lot.days_left}{nb}d)"
     return date
 
 
@@ -207,17 +209,24 @@ class LotsFilterProxy(QSortFilterProxyModel):
         self._words: list[str] = []
         self._show_empty = True
 
+    def _refilter(self, change: Callable[[], None]) -> None:
+        begin = getattr(self, "beginFilterChange", None)  # Qt >= 6.10
+        if begin is None:
+            change()
+            self.invalidateFilter()
+            return
+        begin()
+        change()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
     def set_alert(self, chip: str) -> None:
-        self._alert = CHIP_TO_ALERT.get(chip, "")
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_alert", CHIP_TO_ALERT.get(chip, "")))
 
     def set_text(self, text: str) -> None:
-        self._words = search_key(text).split()
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_words", search_key(text).split()))
 
     def set_show_empty(self, show: bool) -> None:
-        self._show_empty = show
-        self.invalidateFilter()
+        self._refilter(lambda: setattr(self, "_show_empty", show))
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
         model = self.sourceModel()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -44,8 +44,8 @@ from medapp.ui.models.inventory_model import (
     LotsFilterProxy,
     LotsModel,
 )
-from medapp.ui.widgets import Banner, BusyIndicator, ChipBar, StatusChip, icon
-from medapp.ui.widgets.icons import icon_size
+from medapp.ui.widgets import Banner, BusyIndicator, ChipBar, StatusChip
+from medapp.ui.widgets.icons import icon_size, set_icon
 from medapp.ui.workers import run_in_background
 
 REFRESH_MS = 5 * 60_000
@@ -107,13 +107,17 @@ class InventoryPane(QWidget):
         self.filter_edit.setPlaceholderText("Filter by medication, lot or student")
         self.filter_edit.setAccessibleName("Filter the lots")
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        set_icon(
+            self.filter_edit.addAction(QIcon(), QLineEdit.ActionPosition.LeadingPosition),
+            "search",
+            "muted",
+        )
         self.filter_edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 34)
         self.filter_edit.textChanged.connect(self._filter_changed)
         top.addWidget(self.filter_edit)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setObjectName("inventoryRefresh")
-        self.refresh_button.setIcon(icon("refresh"))
+        set_icon(self.refresh_button, "refresh")
         self.refresh_button.setToolTip("Load the lots again (F5)")
         self.refresh_button.clicked.connect(self.refresh)
         top.addWidget(self.refresh_button)
@@ -164,25 +168,26 @@ class InventoryPane(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         cw = self.fontMetrics().averageCharWidth()
         fm = self.view.fontMetrics()
+        expires_sample = "31\u00a0Oct\u00a02026\u00a0\u00a0(29\u00a0d\u00a0ago)"
         bold_font = QFont(self.view.font())
         bold_font.setBold(True)
         bold = QFontMetrics(bold_font)
-        icon_w = self.view.iconSize().width() + 8
-        for col, sample, extra in (
-            (COL_FORM, "Aerosol, metered", 0),
-            (COL_BATCH, "ZT5707290", 0),
-            (COL_OWNER, "Villanueva, Kwame", 0),
-            (COL_QUANTITY, "10,000", 0),
-            (COL_REORDER, "1,000", 0),
-            (COL_EXPIRES, "31 Oct 2026  (29 d ago)", 0),
-            (COL_STATUS, "Near expiry", icon_w),
+        for col, sample, strong in (
+            (COL_FORM, "Aerosol, metered", False),
+            (COL_BATCH, "ZT5707290", False),
+            (COL_OWNER, "Kuznetsov, Sofiya", False),
+            (COL_QUANTITY, "10,000", True),
+            (COL_REORDER, "1,000", False),
+            (COL_EXPIRES, expires_sample, False),
+            (COL_STATUS, "Near expiry", True),
         ):
             title = str(self.model.headerData(col, Qt.Orientation.Horizontal))
-            width = max(
-                bold.horizontalAdvance(sample) + extra + cw * 3,
-                bold.horizontalAdvance(title) + fm.height() + cw * 3,
+            text_w = (bold if strong else fm).horizontalAdvance(sample)
+            if col == COL_STATUS:
+                text_w += self.view.iconSize().width() + cw * 2
+            self.view.setColumnWidth(
+                col, max(text_w + cw * 4, bold.horizontalAdvance(title) + cw * 4)
             )
-            self.view.setColumnWidth(col, width)
         header.setSectionResizeMode(COL_MEDICATION, QHeaderView.ResizeMode.Stretch)
         self.view.activated.connect(self._activated)
         self.view.selectionModel().currentRowChanged.connect(self._selection_changed)
@@ -205,13 +210,13 @@ class InventoryPane(QWidget):
         bottom.addWidget(self.count_label, 1)
         self.receive_button = QPushButton("Receive stock…")
         self.receive_button.setObjectName("inventoryReceive")
-        self.receive_button.setIcon(icon("receive"))
+        set_icon(self.receive_button, "receive")
         self.receive_button.setToolTip("Put a new lot of the selected medication on the shelf")
         self.receive_button.clicked.connect(self.receive_stock)
         bottom.addWidget(self.receive_button)
         self.adjust_button = QPushButton("Adjust quantity…")
         self.adjust_button.setObjectName("inventoryAdjust")
-        self.adjust_button.setIcon(icon("adjust"))
+        set_icon(self.adjust_button, "adjust", "accentText")
         self.adjust_button.setProperty("primary", True)
         self.adjust_button.setToolTip("Correct the selected lot's count, with a reason (Enter)")
         self.adjust_button.clicked.connect(self.adjust_selected)
@@ -267,6 +272,8 @@ class InventoryPane(QWidget):
         )
         if keep is not None:
             self.select_lot(keep)
+        elif self.proxy.rowCount() and not self.view.currentIndex().isValid():
+            self.view.selectRow(0)  # Enter works at once: the most urgent lot
         self._update_counts()
         self.ctx.hub.connection_changed.emit(True)
         self.refreshed.emit()

@@ -26,7 +26,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent
+from PySide6.QtGui import QFont, QFontMetrics, QIcon, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -81,8 +81,8 @@ from medapp.ui.models.search_model import (
 from medapp.ui.models.search_model import (
     COL_FORM as RES_FORM,
 )
-from medapp.ui.widgets import Banner, BusyIndicator, StatusBadge, icon
-from medapp.ui.widgets.icons import icon_size
+from medapp.ui.widgets import Banner, BusyIndicator, StatusBadge
+from medapp.ui.widgets.icons import icon_size, set_icon
 from medapp.ui.workers import run_in_background
 
 DEBOUNCE_MS = 150
@@ -242,7 +242,7 @@ class DetailsPanel(QFrame):
         header = self.lots_view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.Stretch)
-        self.lots_view.setMinimumHeight(self.fontMetrics().height() * 6)
+        self.lots_view.setMinimumHeight(self.fontMetrics().height() * 5)
         body.addWidget(self.lots_view, 100)
         body.addStretch(1)  # keeps the summary at the top while there is no table
         self.lots_view.hide()
@@ -405,14 +405,18 @@ class SearchPane(QWidget):
         )
         self.search_box.setAccessibleName("Search the formulary")
         self.search_box.setClearButtonEnabled(True)
-        self.search_box.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        set_icon(
+            self.search_box.addAction(QIcon(), QLineEdit.ActionPosition.LeadingPosition),
+            "search",
+            "muted",
+        )
         self.search_box.textEdited.connect(self._text_edited)
         self.search_box.returnPressed.connect(self._return_pressed)
         self.search_box.move_down.connect(self._focus_results)
         top.addWidget(self.search_box, 1)
         self.add_button = QPushButton("Add medication…")
         self.add_button.setObjectName("addMedicationButton")
-        self.add_button.setIcon(icon("add-medication"))
+        set_icon(self.add_button, "add-medication")
         self.add_button.setToolTip("Add a medication the formulary lacks (e.g. an OTC item)")
         self.add_button.clicked.connect(self.add_medication)
         top.addWidget(self.add_button)
@@ -512,7 +516,7 @@ class SearchPane(QWidget):
         self.splitter.addWidget(scroll)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([420, 300])
+        self.splitter.setSizes([390, 330])
         outer.addWidget(self.splitter, 1)
         self.details.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton
 
-from medapp.ui.widgets.icons import icon, render_svg
-from medapp.ui.widgets.theme import color
+from medapp.ui.widgets.icons import set_icon, set_pixmap
 
 KINDS = {
     "error": ("error", "expiredFg"),
@@ -41,6 +40,7 @@ class Banner(QFrame):
         self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.action = QPushButton()
         self.action.setObjectName(f"{object_name}Action")
+        self.action.setAutoDefault(False)  # Enter in a dialog must not press "Retry"
         self.action.clicked.connect(self.action_clicked)
         self.action.hide()
         self.close_button = QToolButton()
@@ -64,8 +64,8 @@ class Banner(QFrame):
         self.style().polish(self)
         icon_name, token = KINDS[kind]
         side = self.fontMetrics().height()
-        self._icon.setPixmap(render_svg(icon_name, side, color(token), self.devicePixelRatioF()))
-        self.close_button.setIcon(icon("close", color(token)))
+        set_pixmap(self._icon, icon_name, side, token)
+        set_icon(self.close_button, "close", token)
         self.close_button.setIconSize(QSize(side * 3 // 4, side * 3 // 4))
         self.label.setText(text)
         self.setAccessibleName(text)

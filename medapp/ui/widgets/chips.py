@@ -7,8 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
-from medapp.ui.widgets.icons import icon
-from medapp.ui.widgets.theme import color
+from medapp.ui.widgets.icons import set_icon
 
 #: chip kind → (icon, colour token of its text and icon)
 CHIP_KINDS = {
@@ -63,13 +62,16 @@ class StatusChip(QPushButton):
         self.setProperty("kind", kind)
         self.setCheckable(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+        bold = self.font()
+        bold.setBold(True)
+        self.setFont(bold)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.refresh_icon()
         self.set_count(0)
 
     def refresh_icon(self) -> None:
         name, token = CHIP_KINDS.get(self.kind, ("info", "infoFg"))
-        self.setIcon(icon(name, color(token)))
+        set_icon(self, name, token)
         side = _icon_side(self)
         self.setIconSize(QSize(side, side))
 

@@ -4,6 +4,7 @@ tinted for the current palette and rendered sharp at every size the screen asks 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
@@ -86,3 +87,57 @@ def icon_size(widget_font_height: int, scale: float = 1.25) -> QSize:
     """An icon size that follows the text size (and so the screen scaling)."""
     side = max(16, round(widget_font_height * scale))
     return QSize(side, side)
+
+
+# --- icons that follow the palette ---------------------------------------------------------
+# A widget or action given its icon through set_icon / set_pixmap remembers what it shows
+# (a dynamic property), so retint_all() can redraw every icon when the palette changes.
+
+ICON_PROPERTY = "medappIcon"
+PIXMAP_PROPERTY = "medappPixmap"
+
+
+def _token_color(token: str) -> QColor | None:
+    if not token:
+        return None
+    from medapp.ui.widgets.theme import color
+
+    return color(token)
+
+
+def _from_spec(spec: str) -> QIcon:
+    name, token, checked = (spec.split("|") + ["", ""])[:3]
+    return icon(name, _token_color(token), _token_color(checked))
+
+
+def set_icon(target: Any, name: str, token: str = "", checked_token: str = "") -> None:
+    """``target.setIcon`` (button, action…) with icon ``name`` tinted by theme ``token``."""
+    spec = f"{name}|{token}|{checked_token}"
+    target.setProperty(ICON_PROPERTY, spec)
+    target.setIcon(_from_spec(spec))
+
+
+def set_pixmap(label: Any, name: str, size: int, token: str = "") -> None:
+    """A label showing icon ``name`` at ``size`` logical pixels, tinted by ``token``."""
+    spec = f"{name}|{token}|{size}"
+    label.setProperty(PIXMAP_PROPERTY, spec)
+    label.setPixmap(render_svg(name, size, _token_color(token), label.devicePixelRatioF()))
+
+
+def retint_all() -> None:
+    """Redraw every icon given through set_icon / set_pixmap (after a palette change)."""
+    from PySide6.QtWidgets import QApplication
+
+    for widget in QApplication.allWidgets():
+        spec = widget.property(ICON_PROPERTY)
+        if isinstance(spec, str) and hasattr(widget, "setIcon"):
+            widget.setIcon(_from_spec(spec))
+        spec = widget.property(PIXMAP_PROPERTY)
+        if isinstance(spec, str):
+            name, token, size = spec.split("|")
+            set_pixmap(widget, name, int(size), token)
+        for action in widget.actions():
+            spec = action.property(ICON_PROPERTY)
+            if isinstance(spec, str):
+                action.setIcon(_from_spec(spec))
+        widget.update()

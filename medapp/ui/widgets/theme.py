@@ -200,7 +200,8 @@ def apply_theme(app: QApplication, mode: str | None = None) -> str:
     app.setStyle("Fusion")
     app.setPalette(palette_for(name))
     app.setStyleSheet(render_stylesheet(name))
-    from medapp.ui.widgets.icons import clear_icon_cache
+    from medapp.ui.widgets.icons import clear_icon_cache, retint_all
 
     clear_icon_cache()
+    retint_all()
     return name

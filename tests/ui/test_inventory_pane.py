@@ -1,0 +1,199 @@
+"""The inventory pane on the committed school demo: every lot on screen with its alert class,
+chips that count and filter, typed filter, and "Adjust quantity…" recording a count change
+with its reason (witnessed for controlled lots, refused when the count moved meanwhile)."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from medapp.db.models import InventoryAdjustment, MedicationInventory
+from medapp.services.inventory_admin import LotAdjustment, LotRow, adjust_lot, school_lots
+from medapp.ui.context import AppContext
+from medapp.ui.dialogs.adjust_stock import OTHER, AddLotDialog, AdjustStockDialog
+from medapp.ui.models.inventory_model import COL_MEDICATION, COL_QUANTITY, COL_STATUS, LotRole
+from medapp.ui.panes.inventory_pane import InventoryPane
+
+
+def make_pane(qtbot, ctx: AppContext) -> InventoryPane:  # noqa: ANN001
+    pane = InventoryPane(ctx)
+    qtbot.addWidget(pane)
+    pane.resize(1200, 760)
+    pane.show()
+    qtbot.waitUntil(lambda: pane.overview is not None, timeout=10_000)
+    return pane
+
+
+def rows_on_screen(pane: InventoryPane) -> list[LotRow]:
+    proxy = pane.proxy
+    return [proxy.index(r, 0).data(LotRole) for r in range(proxy.rowCount())]
+
+
+def choose(pane: InventoryPane, lot_id: uuid.UUID) -> None:
+    assert pane.select_lot(lot_id)
+    assert pane.selected_lot() is not None and pane.selected_lot().id == lot_id
+
+
+def test_lots_chips_and_filters(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
+    pane = make_pane(qtbot, desk_ctx)
+    expected = school_lots(desk_ctx.db.sessions, desk_ctx.school_id)
+    on_shelf = [lot for lot in expected.lots if not lot.empty]
+    assert {lot.id for lot in rows_on_screen(pane)} == {lot.id for lot in on_shelf}
+    chips = pane.chips.chips
+    assert chips["expired"].count == expected.counts["EXPIRED"] > 0
+    assert chips["near"].count == expected.counts["NEAR_EXPIRY"]
+    assert chips["low"].count == expected.counts["LOW_STOCK"]
+    assert chips["warning"].count == expected.counts["WARNING"]
+    assert chips["all"].count == len(on_shelf)
+    # the table opens most urgent first
+    assert pane.proxy.index(0, COL_STATUS).data().startswith("Expired")
+
+    qtbot.mouseClick(chips["expired"], Qt.MouseButton.LeftButton)
+    shown = rows_on_screen(pane)
+    assert len(shown) == expected.counts["EXPIRED"]
+    assert all("EXPIRED" in lot.alerts for lot in shown)
+    assert "Showing" in pane.count_label.text()
+    qtbot.mouseClick(chips["expired"], Qt.MouseButton.LeftButton)  # again: everything
+    assert len(rows_on_screen(pane)) == len(on_shelf)
+
+    qtbot.mouseClick(chips["low"], Qt.MouseButton.LeftButton)
+    assert all("LOW_STOCK" in lot.alerts for lot in rows_on_screen(pane))
+    qtbot.mouseClick(chips["all"], Qt.MouseButton.LeftButton)
+
+    name = on_shelf[0].medication_name.split()[0]
+    qtbot.keyClicks(pane.filter_edit, name.lower())
+    shown = rows_on_screen(pane)
+    assert shown and all(name.lower() in lot.label.lower() for lot in shown)
+    qtbot.keyClicks(pane.filter_edit, " zzzz")
+    assert pane.table_stack.currentWidget() is pane.empty_label
+    assert pane.empty_label.text() == "No lots match this filter."
+    pane.filter_edit.clear()
+
+    pane.empty_check.setChecked(True)
+    assert len(rows_on_screen(pane)) == len(expected.lots)
+
+
+def quantity(ctx: AppContext, lot_id: uuid.UUID) -> int:
+    with Session(ctx.db.engine) as s:
+        lot = s.get(MedicationInventory, lot_id)
+        assert lot is not None
+        return lot.quantity
+
+
+def pick_lot(ctx: AppContext, controlled: bool) -> LotRow:
+    lots = school_lots(ctx.db.sessions, ctx.school_id).lots
+    return next(
+        lot
+        for lot in lots
+        if lot.is_controlled == controlled and lot.quantity >= 3 and lot.alerts == ()
+    )
+
+
+def test_adjust_quantity_records_the_reason(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
+    pane = make_pane(qtbot, desk_ctx)
+    lot = pick_lot(desk_ctx, controlled=False)
+    choose(pane, lot.id)
+    with qtbot.waitSignal(pane.dialog_opened, timeout=5000) as opened:
+        qtbot.keyClick(pane.view, Qt.Key.Key_Return)  # Enter opens the dialog
+    dialog = opened.args[0]
+    assert isinstance(dialog, AdjustStockDialog) and dialog.isVisible()
+    assert not dialog.witness_combo.isVisible()  # not controlled: no witness needed
+    dialog.count_spin.setValue(lot.quantity - 2)
+    assert dialog.change_label.text().startswith("-2")
+    dialog.reason_combo.setCurrentText(OTHER)
+    dialog.save()
+    assert "needs details" in dialog.errors.message("reason")
+    qtbot.keyClicks(dialog.details_edit, "spilled bottle")
+    with qtbot.waitSignal(pane.refreshed, timeout=10_000):
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert quantity(desk_ctx, lot.id) == lot.quantity - 2
+    with Session(desk_ctx.db.engine) as s:
+        row = s.scalars(
+            select(InventoryAdjustment)
+            .where(InventoryAdjustment.inventory_id == lot.id)
+            .order_by(InventoryAdjustment.created_at.desc())
+        ).first()
+    assert row is not None and (row.delta, row.reason) == (-2, "spilled bottle")
+    assert row.user_id == desk_ctx.user_id
+    # the table shows the new count, and the same lot stays selected
+    qtbot.waitUntil(lambda: pane.selected_lot() is not None, timeout=5000)
+    assert pane.selected_lot().quantity == lot.quantity - 2
+    index = pane.proxy.mapFromSource(pane.model.index(pane.model.row_of(lot.id), COL_QUANTITY))
+    assert index.data() == f"{lot.quantity - 2:,}"
+
+
+def test_a_controlled_lot_needs_a_witness(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
+    pane = make_pane(qtbot, desk_ctx)
+    lot = pick_lot(desk_ctx, controlled=True)
+    choose(pane, lot.id)
+    pane.adjust_selected()
+    dialog = pane.dialog
+    assert isinstance(dialog, AdjustStockDialog)
+    assert dialog.witness_combo.isVisible()
+    qtbot.waitUntil(lambda: dialog.witness_combo.isEnabled(), timeout=10_000)
+    witnesses = [dialog.witness_combo.itemText(i) for i in range(dialog.witness_combo.count())]
+    assert desk_ctx.user_name not in " ".join(witnesses)  # never yourself
+    dialog.count_spin.setValue(lot.quantity - 1)
+    dialog.save()
+    assert "witness" in dialog.errors.message("witness")
+    dialog.witness_combo.setCurrentIndex(1)
+    witness_id = dialog.witness_combo.currentData()
+    with qtbot.waitSignal(dialog.adjusted, timeout=10_000):
+        dialog.save()
+    assert quantity(desk_ctx, lot.id) == lot.quantity - 1
+    with Session(desk_ctx.db.engine) as s:
+        row = s.scalars(
+            select(InventoryAdjustment)
+            .where(InventoryAdjustment.inventory_id == lot.id)
+            .order_by(InventoryAdjustment.created_at.desc())
+        ).first()
+    assert row is not None and row.witness_id == witness_id
+
+
+def test_a_count_changed_elsewhere_is_shown_not_overwritten(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
+    pane = make_pane(qtbot, desk_ctx)
+    lot = pick_lot(desk_ctx, controlled=False)
+    choose(pane, lot.id)
+    pane.adjust_selected()
+    dialog = pane.dialog
+    assert isinstance(dialog, AdjustStockDialog)
+    dialog.count_spin.setValue(lot.quantity + 10)
+    # meanwhile another PC takes one from this lot
+    other = adjust_lot(
+        desk_ctx.db.sessions,
+        LotAdjustment(uuid.uuid4(), lot.id, desk_ctx.user_id, "dose given", delta=-1),
+    )
+    dialog.save()
+    qtbot.waitUntil(lambda: bool(dialog.errors.message("quantity")), timeout=10_000)
+    assert f"now shows {other.quantity_after}" in dialog.errors.message("quantity")
+    assert dialog.isVisible() and quantity(desk_ctx, lot.id) == other.quantity_after
+    assert dialog.current_label.text().startswith(f"{other.quantity_after}")
+    with qtbot.waitSignal(dialog.adjusted, timeout=10_000):  # saving again, knowingly
+        dialog.save()
+    assert quantity(desk_ctx, lot.id) == lot.quantity + 10
+
+
+def test_receive_stock_adds_a_lot(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
+    pane = make_pane(qtbot, desk_ctx)
+    lot = pick_lot(desk_ctx, controlled=False)
+    choose(pane, lot.id)
+    before = pane.model.rowCount()
+    pane.receive_stock()
+    dialog = pane.dialog
+    assert isinstance(dialog, AddLotDialog)
+    dialog.save()
+    assert "required" in dialog.errors.message("batch")
+    batch = f"T{uuid.uuid4().hex[:6].upper()}"
+    qtbot.keyClicks(dialog.batch_edit, batch)
+    dialog.quantity_spin.setValue(48)
+    with qtbot.waitSignal(pane.refreshed, timeout=10_000):
+        dialog.save()
+    qtbot.waitUntil(lambda: pane.model.rowCount() == before + 1, timeout=10_000)
+    new = next(row for row in pane.model.lots if row.batch_number == batch)
+    assert (new.quantity, new.medication_id, new.student_id) == (48, lot.medication_id, None)
+    assert pane.selected_lot() is not None and pane.selected_lot().id == new.id
+    assert pane.proxy.index(0, COL_MEDICATION).data()  # the table is still populated
