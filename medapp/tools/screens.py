@@ -205,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         add = search.dialog
         assert add is not None
         add.name_edit.setText("Children's Cetirizine Syrup")  # type: ignore[attr-defined]
+        add.form_combo.setEditText("Syrup")  # type: ignore[attr-defined]
+        add.strength_edit.setText("5 mg/5 mL")  # type: ignore[attr-defined]
         add.ndc_edit.setText("12345678")  # type: ignore[attr-defined]
         add.save()  # type: ignore[attr-defined]
         _wait(lambda: add.errors.any_shown())  # type: ignore[attr-defined]

@@ -87,6 +87,10 @@ class AddMedicationDialog(QDialog):
 
         outer = QVBoxLayout(self)
         outer.setSpacing(10)
+        heading = QLabel("Add a medication")
+        heading.setObjectName("addMedicationTitle")
+        heading.setProperty("heading", True)
+        outer.addWidget(heading)
         intro = QLabel(
             "For items the FDA list lacks — over-the-counter medicines, school stock. "
             "Fields marked * are required."

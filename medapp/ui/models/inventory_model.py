@@ -159,8 +159,12 @@ class LotsModel(QAbstractTableModel):
             return self._bold
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_MEDICATION:
-                extra = f" — controlled ({lot.dea_schedule})" if lot.is_controlled else ""
-                return f"{lot.generic_name or lot.medication_name}{extra}"
+                parts = [lot.generic_name or lot.medication_name, title_case_form(lot.dosage_form)]
+                if lot.is_controlled:
+                    parts.append(
+                        f"controlled ({lot.dea_schedule})" if lot.dea_schedule else "controlled"
+                    )
+                return " — ".join(parts)
             if col == COL_STATUS:
                 return status_text(lot)
         return None

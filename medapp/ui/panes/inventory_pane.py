@@ -189,6 +189,8 @@ class InventoryPane(QWidget):
                 col, max(text_w + cw * 4, bold.horizontalAdvance(title) + cw * 4)
             )
         header.setSectionResizeMode(COL_MEDICATION, QHeaderView.ResizeMode.Stretch)
+        # The form is in the medication's tooltip: the name gets the room (1280 px wide).
+        self.view.setColumnHidden(COL_FORM, True)
         self.view.activated.connect(self._activated)
         self.view.selectionModel().currentRowChanged.connect(self._selection_changed)
 

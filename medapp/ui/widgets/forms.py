@@ -3,7 +3,7 @@ border, so the nurse sees what to fix where it is (no message box for a typo).""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 
@@ -29,6 +29,7 @@ class FieldErrors:
         label.setProperty("fieldError", True)
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         label.hide()
         col.addWidget(label)
         self._fields[field] = (widget, label)
@@ -42,6 +43,15 @@ class FieldErrors:
         widget, label = entry
         label.setText(message)
         label.show()
+        # a wrapped sentence needs its height for the field's width (form layouts do not ask)
+        fm = label.fontMetrics()
+        width = max(widget.width(), fm.averageCharWidth() * 40) - fm.averageCharWidth() * 2
+        flags = int(Qt.AlignmentFlag.AlignLeft) | int(Qt.TextFlag.TextWordWrap)
+        needed = fm.boundingRect(QRect(0, 0, width, 10_000), flags, message).height()
+        label.setMinimumHeight(needed + fm.lineSpacing() // 2)
+        box = label.parentWidget()
+        if box is not None:  # QFormLayout gives a row only its first guess: insist
+            box.setMinimumHeight(widget.sizeHint().height() + 2 + label.minimumHeight())
         widget.setProperty("invalid", True)
         repolish(widget)
         widget.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -51,6 +61,9 @@ class FieldErrors:
         for name, (widget, label) in self._fields.items():
             if field is None or name == field:
                 label.clear()
+                label.setMinimumHeight(0)
+                if label.parentWidget() is not None:
+                    label.parentWidget().setMinimumHeight(0)
                 label.hide()
                 if widget.property("invalid"):
                     widget.setProperty("invalid", False)
