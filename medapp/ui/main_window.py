@@ -157,8 +157,8 @@ class MainWindow(QMainWindow):
         ctx.hub.user_changed.connect(lambda *_: self._update_identity_labels())
         ctx.hub.data_changed.connect(self._on_data_changed)
         if self.exit_when_ready:
-            QTimer.singleShot(READY_TIMEOUT_MS, self._ready_timeout)
-        QTimer.singleShot(0, self._choose_identity)
+            QTimer.singleShot(READY_TIMEOUT_MS, self, self._ready_timeout)
+        QTimer.singleShot(0, self, self._choose_identity)
 
     # -- chrome ------------------------------------------------------------------------------
 
@@ -475,8 +475,8 @@ class MainWindow(QMainWindow):
         try:
             zone = ZoneInfo(self.ctx.school_timezone)
         except Exception:  # noqa: BLE001 - a bad setting must not stop the desk
-            zone = None
-        return dt.datetime.now(zone)
+            zone = ZoneInfo("America/New_York")
+        return self.ctx.now().astimezone(zone)
 
     def _pane_refreshed(self, index: int) -> None:
         now = self._school_now()
@@ -490,7 +490,7 @@ class MainWindow(QMainWindow):
                 if self.exit_when_ready:
                     elapsed = (time.perf_counter() - self._started_at) * 1000
                     print(f"{READY_MARKER} {elapsed:.0f}", flush=True)
-                    QTimer.singleShot(0, self.close)
+                    QTimer.singleShot(0, self, self.close)
 
     def _ready_timeout(self) -> None:
         if not self.is_ready:

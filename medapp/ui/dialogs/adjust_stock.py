@@ -399,7 +399,8 @@ class AddLotDialog(_StockDialog):
         self.reorder_spin.setRange(0, MAX_QUANTITY)
         self.reorder_spin.setValue(5)
         self.reorder_spin.setToolTip("Warn when the lot holds this many or fewer")
-        today = school_today(ctx.school_timezone)
+        today = school_today(ctx.school_timezone, ctx.now())
+        self.today = today
         self.expiry_edit = QDateEdit()
         self.expiry_edit.setObjectName("lotExpiry")
         self.expiry_edit.setAccessibleName("Expiry date")
@@ -448,7 +449,10 @@ class AddLotDialog(_StockDialog):
             reason=_reason_text(self.reason_combo, self.details_edit),
         )
         sessions = self.ctx.db.sessions
-        run_in_background(self, lambda: add_lot(sessions, cmd), self._saved, self._show_failure)
+        today = self.today
+        run_in_background(
+            self, lambda: add_lot(sessions, cmd, today=today), self._saved, self._show_failure
+        )
 
     def _saved(self, lot: LotRow) -> None:
         self._end_save()

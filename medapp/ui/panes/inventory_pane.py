@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from medapp.services.formulary_cache import is_connection_error
-from medapp.services.inventory_admin import InventoryOverview, LotRow, school_lots
+from medapp.services.inventory_admin import InventoryOverview, LotRow, school_lots, school_today
 from medapp.services.students import friendly_error
 from medapp.ui.context import AppContext
 from medapp.ui.models.inventory_model import (
@@ -242,11 +242,12 @@ class InventoryPane(QWidget):
         self._generation += 1
         generation = self._generation
         sessions, school_id = ctx.db.sessions, ctx.school_id
+        today = school_today(ctx.school_timezone, ctx.now())
         self.busy.start()
         self.refresh_button.setEnabled(False)
         run_in_background(
             self,
-            lambda: school_lots(sessions, school_id),
+            lambda: school_lots(sessions, school_id, today=today),
             lambda overview: self._loaded(generation, overview),
             lambda exc: self._failed(generation, exc),
         )

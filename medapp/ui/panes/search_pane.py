@@ -53,7 +53,7 @@ from medapp.services.formulary_cache import (
     lookup_code,
     search_formulary,
 )
-from medapp.services.inventory_admin import InventoryOverview, school_lots
+from medapp.services.inventory_admin import InventoryOverview, school_lots, school_today
 from medapp.services.students import friendly_error
 from medapp.ui.context import AppContext
 from medapp.ui.models.inventory_model import (
@@ -388,7 +388,7 @@ class SearchPane(QWidget):
         self._snapshot_timer.timeout.connect(lambda: self.prepare_snapshot(refresh=True))
         ctx.hub.data_changed.connect(self._on_data_changed)
         ctx.hub.connection_changed.connect(self._on_connection_changed)
-        QTimer.singleShot(0, self.refreshed.emit)
+        QTimer.singleShot(0, self, self.refreshed.emit)
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -727,6 +727,7 @@ class SearchPane(QWidget):
         self._detail_generation += 1
         generation = self._detail_generation
         sessions, school_id, offline = self.ctx.db.sessions, self.ctx.school_id, self.offline
+        today = school_today(self.ctx.school_timezone, self.ctx.now())
 
         def load() -> ProductDetails:
             if offline:
@@ -735,7 +736,7 @@ class SearchPane(QWidget):
                 members = tuple(group_members(s, hit)) if hit.group_size > 1 else (hit,)
             ids = [m.id for m in members] or [hit.id]
             stock = (
-                school_lots(sessions, school_id, medication_ids=ids)
+                school_lots(sessions, school_id, medication_ids=ids, today=today)
                 if school_id is not None
                 else None
             )
