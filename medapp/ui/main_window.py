@@ -54,7 +54,7 @@ from medapp.ui.dialogs.sign_in import SignInDialog
 from medapp.ui.panes.inventory_pane import InventoryPane
 from medapp.ui.panes.reminders_pane import RemindersPane
 from medapp.ui.panes.schedule_pane import SchedulePane
-from medapp.ui.panes.search_pane import SearchPane
+from medapp.ui.panes.search_pane import SearchPane, background_pool
 from medapp.ui.widgets import render_svg
 from medapp.ui.widgets.icons import icon_size, retint_all, set_icon, set_pixmap
 from medapp.ui.widgets.theme import THEME_MODES, apply_theme
@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 PROBE_ONLINE_MS = 60_000
 PROBE_OFFLINE_MS = 15_000
 READY_TIMEOUT_MS = 60_000
+HOUSEKEEPING_AFTER_MS = 10_000  # at the latest, if a pane's first load is slow
 READY_MARKER = "MEDAPP_READY"
 PANES = (
     ("search", "Search", "search", "Find a medication by name, NDC or barcode"),
@@ -144,6 +145,7 @@ class MainWindow(QMainWindow):
         self._pending_ready: set[int] = set()
         self._saved_pane = 0
         self._save_settings = not self.exit_when_ready
+        self._housekeeping_started = False
 
         self._build_chrome()
         self._build_menus()
@@ -456,20 +458,28 @@ class MainWindow(QMainWindow):
             ctx.start_listening()
         except Exception as exc:  # noqa: BLE001 - changes from other PCs are an extra
             log.warning("change listener not started (%s)", type(exc).__name__)
-        self._warm_up()
-        self.search_pane.prepare_snapshot()
+        # Housekeeping waits until the panes' first data is on screen, and then runs on its own
+        # thread: on a slow or busy server it must not delay what the nurse is waiting for.
+        self.ready.connect(self._housekeeping)
+        QTimer.singleShot(HOUSEKEEPING_AFTER_MS, self, self._housekeeping)
         self._probe.start()
         self.probe()
         self.desk_started.emit()
 
-    def _warm_up(self) -> None:
+    @Slot()
+    def _housekeeping(self) -> None:
+        """Once: the typo vocabulary for search and the formulary snapshot for offline use."""
+        if self._housekeeping_started or self.search_pane is None:
+            return
+        self._housekeeping_started = True
         sessions = self.ctx.db.sessions
 
         def warm() -> None:
             with sessions() as s:
                 warm_up(s)
 
-        run_in_background(self, warm, lambda _r: None, lambda _e: None)
+        run_in_background(self, warm, lambda _r: None, lambda _e: None, pool=background_pool())
+        self.search_pane.prepare_snapshot()
 
     def _school_now(self) -> dt.datetime:
         try:

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QSortFilterProxyModel,
     Qt,
+    QThreadPool,
     QTimer,
     Signal,
     Slot,
@@ -98,6 +99,20 @@ class ProductDetails:
     members: tuple[MedicationHit, ...]
     stock: InventoryOverview | None  # None: offline (stock unknown)
     offline: bool = False
+
+
+_background: QThreadPool | None = None
+
+
+def background_pool() -> QThreadPool:
+    """One thread for housekeeping (formulary snapshot, typo vocabulary): the global pool's
+    threads stay free for the loads and searches the nurse is waiting for."""
+    global _background
+    if _background is None:
+        _background = QThreadPool()
+        _background.setObjectName("medappBackgroundPool")
+        _background.setMaxThreadCount(1)
+    return _background
 
 
 def _strip_code(text: str) -> str:
@@ -824,12 +839,14 @@ class SearchPane(QWidget):
             if self.search_box.text().strip():
                 self.refresh()
 
-    def prepare_snapshot(self, *, refresh: bool = False) -> None:
-        """Make sure this PC holds a formulary snapshot (built off the GUI thread)."""
+    def prepare_snapshot(self, *, refresh: bool = False, pool: QThreadPool | None = None) -> None:
+        """Make sure this PC holds a formulary snapshot (built off the GUI thread; ``pool``:
+        a low-priority pool, so it never delays what the nurse is waiting for)."""
         sessions, holder = self.ctx.db.sessions, self.snapshot
         run_in_background(
             self,
             lambda: holder.ensure(sessions, refresh=refresh),
             lambda _snapshot: None,
             lambda _exc: None,  # offline at start: the old snapshot (if any) stays in use
+            pool=pool or background_pool(),
         )
