@@ -237,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         _save(window, out / f"inventory-dark{sfx}.png")
         window.show_pane(0)
         _save(window, out / f"search-dark{sfx}.png")
+        window.show_pane(2)
+        _save(window, out / f"main-window-dark{sfx}.png")
         apply_theme(app, "light")
     finally:
         window.close()
