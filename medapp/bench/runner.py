@@ -9,6 +9,7 @@ column runs the seed plan's algorithms (``medapp.bench.before``) on the same dat
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import random
 import statistics
 import tempfile
@@ -192,6 +193,10 @@ class Bench:
                 )
             ).scalar()
         self.day = last.date() if last is not None else _last_school_day(self.today)
+        # As the desk does after start-up: long-lived objects leave the collector's generations,
+        # so a full collection does not walk them in the middle of a timed call.
+        gc.collect()
+        gc.freeze()
 
     # -- query mixes ------------------------------------------------------------------------
     def search_queries(self) -> list[str]:

@@ -3,6 +3,7 @@ dark), the application icon; then the desk context (database, cache, outbox) and
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 
@@ -76,6 +77,10 @@ def run_gui(db: Database, *, demo: bool = False, started_at: float | None = None
     ctx = AppContext(db=db, cache=Cache(), outbox=Outbox())
     window = MainWindow(ctx, demo=demo, started_at=started_at)
     window.show()
+    # Start-up objects (Qt wrappers, formulary vocabulary, caches) live as long as the app:
+    # move them out of the collector's generations so full collections stay short.
+    gc.collect()
+    gc.freeze()
     try:
         return app.exec()
     finally:
