@@ -94,7 +94,7 @@ class DeskJobs:
         self.scheduler = DeskScheduler(
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
         )
-        self.watcher = DoseWatcher(ZoneInfo(ctx.school_timezone))
+        self.watcher: DoseWatcher | None = None  # made at the first check: the school is known then
         self._primed = False
         self.scheduler.add_job(
             self.check_doses,
@@ -127,6 +127,8 @@ class DeskJobs:
             log.warning("dose check failed", exc_info=False)
             self.signals.job_failed.emit("doses")
             return
+        if self.watcher is None or self.watcher.tz != tz:
+            self.watcher, self._primed = DoseWatcher(tz), False
         if not self._primed:
             self.watcher.prime(reminders)
             self._primed = True

@@ -10,6 +10,7 @@ import time
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
+from medapp import paths
 from medapp.db.engine import Database
 
 MIN_POINT_SIZE = 10.0
@@ -65,6 +66,24 @@ def make_app(argv: list[str] | None = None, *, theme: str | None = None) -> QApp
     return app
 
 
+def _start_jobs(ctx, window):  # noqa: ANN001, ANN202
+    """Due/missed-dose pop-ups, offline outbox sync and the alert-view refresh."""
+    from medapp.jobs.scheduler import DeskJobs
+
+    jobs = DeskJobs(ctx)
+    jobs.signals.notice.connect(lambda _kind, title, text: window.show_notification(title, text))
+    jobs.signals.outbox_synced.connect(
+        lambda sent, refused, waiting: window.show_notification(
+            "Offline doses sent",
+            f"{sent} recorded on the server"
+            + (f"; {refused} refused — kept for review" if refused else "")
+            + (f"; {waiting} still waiting" if waiting else ""),
+        )
+    )
+    jobs.start()
+    return jobs
+
+
 def run_gui(db: Database, *, demo: bool = False, started_at: float | None = None) -> int:
     """Open the desk on ``db`` and run until the window closes (the ``medapp`` command)."""
     started_at = started_at if started_at is not None else time.perf_counter()
@@ -74,9 +93,16 @@ def run_gui(db: Database, *, demo: bool = False, started_at: float | None = None
     from medapp.ui.main_window import MainWindow
 
     app = make_app()
-    ctx = AppContext(db=db, cache=Cache(), outbox=Outbox())
+    # The demo keeps its own cache and outbox: a demo dose must never be sent to the real server.
+    suffix = "-demo" if demo else ""
+    ctx = AppContext(
+        db=db,
+        cache=Cache(paths.cache_dir() / f"diskcache{suffix}"),
+        outbox=Outbox(paths.data_dir() / f"outbox{suffix}"),
+    )
     window = MainWindow(ctx, demo=demo, started_at=started_at)
     window.show()
+    jobs = _start_jobs(ctx, window)
     # Start-up objects (Qt wrappers, formulary vocabulary, caches) live as long as the app:
     # move them out of the collector's generations so full collections stay short.
     gc.collect()
@@ -84,6 +110,7 @@ def run_gui(db: Database, *, demo: bool = False, started_at: float | None = None
     try:
         return app.exec()
     finally:
+        jobs.stop()
         ctx.stop()
         ctx.cache.close()
         db.dispose()
