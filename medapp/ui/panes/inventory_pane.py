@@ -14,7 +14,6 @@ import uuid
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont, QFontMetrics, QIcon
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
@@ -46,6 +45,7 @@ from medapp.ui.models.inventory_model import (
 )
 from medapp.ui.widgets import Banner, BusyIndicator, ChipBar, StatusChip
 from medapp.ui.widgets.icons import icon_size, set_icon
+from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import run_in_background
 
 REFRESH_MS = 5 * 60_000
@@ -149,14 +149,13 @@ class InventoryPane(QWidget):
         self.proxy.setSourceModel(self.model)
         self.proxy.set_show_empty(False)
         self.view = QTableView()
-        self.view.setObjectName("inventoryTable")
-        self.view.setAccessibleName("Stock lots")
-        self.view.setModel(self.proxy)
-        self.view.setSortingEnabled(True)
-        self.view.sortByColumn(COL_STATUS, Qt.SortOrder.AscendingOrder)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        setup_row_view(
+            self.view,
+            self.proxy,
+            object_name="inventoryTable",
+            accessible_name="Stock lots",
+            sort_column=COL_STATUS,
+        )
         self.view.setAlternatingRowColors(True)
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)

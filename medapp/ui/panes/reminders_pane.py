@@ -13,7 +13,6 @@ import uuid
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -55,6 +54,7 @@ from medapp.ui.models.reminders_model import (
     warning_icon,
 )
 from medapp.ui.widgets import Banner, BusyIndicator
+from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import run_in_background
 
 REFRESH_MS = 60_000
@@ -188,14 +188,13 @@ class RemindersPane(QWidget):
 
         self.model = RemindersModel(self)
         self.view = QTreeView()
-        self.view.setObjectName("remindersView")
-        self.view.setAccessibleName("Today's doses by status")
-        self.view.setModel(self.model)
-        self.view.setSortingEnabled(True)
-        self.view.sortByColumn(COL_TIME, Qt.SortOrder.AscendingOrder)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        setup_row_view(
+            self.view,
+            self.model,
+            object_name="remindersView",
+            accessible_name="Today's doses by status",
+            sort_column=COL_TIME,
+        )
         self.view.setUniformRowHeights(True)
         self.view.setAlternatingRowColors(True)
         self.view.setAllColumnsShowFocus(True)

@@ -12,7 +12,6 @@ import uuid
 
 from PySide6.QtCore import QDate, QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QHBoxLayout,
@@ -45,6 +44,7 @@ from medapp.ui.models.schedule_model import (
     SortRole,
 )
 from medapp.ui.widgets import Banner, BusyIndicator
+from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import run_in_background
 
 RANGES = (("Day", 1), ("Week", 7), ("30 days", 30))
@@ -137,14 +137,13 @@ class SchedulePane(QWidget):
         self.proxy.setSortRole(SortRole)
         self.proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.table = QTableView()
-        self.table.setObjectName("scheduleView")
-        self.table.setAccessibleName("Prescriptions in the range")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(COL_STUDENT, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        setup_row_view(
+            self.table,
+            self.proxy,
+            object_name="scheduleView",
+            accessible_name="Prescriptions in the range",
+            sort_column=COL_STUDENT,
+        )
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()

@@ -84,6 +84,7 @@ from medapp.ui.models.search_model import (
 )
 from medapp.ui.widgets import Banner, BusyIndicator, StatusBadge
 from medapp.ui.widgets.icons import icon_size, set_icon
+from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import run_in_background
 
 DEBOUNCE_MS = 150
@@ -475,14 +476,13 @@ class SearchPane(QWidget):
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SortRole)
         self.view = QTableView()
-        self.view.setObjectName("searchResults")
-        self.view.setAccessibleName("Search results")
-        self.view.setModel(self.proxy)
-        self.view.setSortingEnabled(True)
-        self.view.sortByColumn(COL_NAME, Qt.SortOrder.AscendingOrder)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        setup_row_view(
+            self.view,
+            self.proxy,
+            object_name="searchResults",
+            accessible_name="Search results",
+            sort_column=COL_NAME,
+        )
         self.view.setAlternatingRowColors(True)
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)
