@@ -16,6 +16,7 @@ from medapp.cache.outbox import Outbox
 from medapp.cache.store import FORMULARY_TAG, INVENTORY_TAG, Cache, school_tag
 from medapp.db.engine import Database
 from medapp.db.notify import ANY_SCHOOL, Change, ChangeListener
+from medapp.services.desk import AccessDenied, Actor, Desk, Role
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +45,28 @@ class AppContext:
     hub: Hub = field(default_factory=Hub)
     #: "now" for rules and lists; None is the wall clock. Tests stand on a school day with it.
     clock: Callable[[], dt.datetime] | None = None
+    #: the signed-in user as the server knows her (set by sign-in)
+    actor: Actor | None = None
     _listener: ChangeListener | None = None
+
+    @property
+    def desk(self) -> Desk:
+        """The service layer's calling convention for whoever is signed in at this desk."""
+        actor = self.actor
+        if actor is None and self.user_id is not None:
+            # The name-picker sign-in knows only an id and a name: a nurse of the desk's school.
+            first, _, last = self.user_name.partition(" ")
+            schools = frozenset({self.school_id}) if self.school_id is not None else frozenset()
+            actor = Actor(self.user_id, "", first, last, Role.NURSE, schools)
+        if actor is None:
+            raise AccessDenied("Nobody is signed in at this desk.")
+        return Desk(self.db.sessions, actor, self.now, self.cache, self.outbox)
 
     def now(self) -> dt.datetime:
         return self.clock() if self.clock is not None else dt.datetime.now(dt.UTC)
 
-    def set_user(self, user_id: uuid.UUID, name: str) -> None:
-        self.user_id, self.user_name = user_id, name
+    def set_user(self, user_id: uuid.UUID, name: str, actor: Actor | None = None) -> None:
+        self.user_id, self.user_name, self.actor = user_id, name, actor
         self.hub.user_changed.emit(str(user_id), name)
 
     def announce_change(self, table: str, school_id: str = ANY_SCHOOL) -> None:
