@@ -38,6 +38,16 @@ def _parser() -> argparse.ArgumentParser:
         help="open the app on school demo data (kept in a separate private database)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log to the terminal too")
+    p.add_argument(
+        "--user",
+        metavar="USERNAME",
+        help="open the desk signed in as USERNAME (with --password-stdin; for scripted starts)",
+    )
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password for --user from standard input (never from the command line)",
+    )
     sub = p.add_subparsers(dest="command")
 
     db = sub.add_parser("db", help="schema migrations")
@@ -423,4 +433,13 @@ def _cmd_gui(args: argparse.Namespace, settings: Settings) -> int:
             _load_demo(db, "school", 1)
     from medapp.ui.app import run_gui
 
-    return run_gui(db, demo=args.demo)
+    sign_in_as = None
+    if args.user:
+        if not args.password_stdin:
+            print(
+                "--user needs --password-stdin (a password is never given on the command line).",
+                file=sys.stderr,
+            )
+            return 2
+        sign_in_as = (args.user, sys.stdin.readline().rstrip("\r\n"))
+    return run_gui(db, demo=args.demo, sign_in_as=sign_in_as)

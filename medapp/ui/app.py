@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from medapp import paths
 from medapp.db.engine import Database
+from medapp.ui.gate import Gatekeeper
 
 MIN_POINT_SIZE = 10.0
 NONE_FLOOR = 2_000_000
@@ -84,8 +85,37 @@ def _start_jobs(ctx, window):  # noqa: ANN001, ANN202
     return jobs
 
 
-def run_gui(db: Database, *, demo: bool = False, started_at: float | None = None) -> int:
-    """Open the desk on ``db`` and run until the window closes (the ``medapp`` command)."""
+def make_gate(db: Database, *, demo: bool = False) -> Gatekeeper:
+    """The accounts service for the window: sign-in, unlock and the first account."""
+    from medapp.services import accounts
+
+    hint = None
+    if demo:
+        from medapp.demo.accounts import demo_sign_in_hint
+
+        hint = demo_sign_in_hint()
+    return Gatekeeper(
+        sign_in=lambda username, password: accounts.sign_in(db, username, password),
+        verify=lambda username, password: accounts.verify_password(db, username, password),
+        needs_first_admin=lambda: accounts.needs_first_admin(db),
+        create_first_admin=lambda username, first, last, password: accounts.create_first_admin(
+            db, username, password, first_name=first, last_name=last
+        ),
+        demo_hint=hint,
+    )
+
+
+def run_gui(
+    db: Database,
+    *,
+    demo: bool = False,
+    started_at: float | None = None,
+    sign_in_as: tuple[str, str] | None = None,
+) -> int:
+    """Open the desk on ``db`` and run until the window closes (the ``medapp`` command).
+
+    ``db`` is the database the app opened (the private server's, or the district server's
+    address); every nurse then works on her own connection, made by the sign-in."""
     started_at = started_at if started_at is not None else time.perf_counter()
     from medapp.cache.outbox import Outbox
     from medapp.cache.store import Cache
@@ -100,7 +130,9 @@ def run_gui(db: Database, *, demo: bool = False, started_at: float | None = None
         cache=Cache(paths.cache_dir() / f"diskcache{suffix}"),
         outbox=Outbox(paths.data_dir() / f"outbox{suffix}"),
     )
-    window = MainWindow(ctx, demo=demo, started_at=started_at)
+    window = MainWindow(
+        ctx, demo=demo, started_at=started_at, gate=make_gate(db, demo=demo), sign_in_as=sign_in_as
+    )
     window.show()
     jobs = _start_jobs(ctx, window)
     # Start-up objects (Qt wrappers, formulary vocabulary, caches) live as long as the app:
@@ -113,4 +145,6 @@ def run_gui(db: Database, *, demo: bool = False, started_at: float | None = None
         jobs.stop()
         ctx.stop()
         ctx.cache.close()
+        if ctx.db is not db:
+            ctx.db.dispose()
         db.dispose()

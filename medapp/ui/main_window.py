@@ -4,9 +4,13 @@ answers, and when the data was last refreshed.
 
 Start-up, without ever waiting on the database on the GUI thread:
 
-1. Who is at the desk: the ``ctx`` given (tests), ``MEDAPP_DESK_USER=<username>`` (benchmarks,
-   kiosks), the person remembered in QSettings (checked again in the background), or else the
-   sign-in picker.
+1. Who is at the desk: the ``ctx`` given (tests), or a real sign-in through the
+   :class:`~medapp.ui.gate.Gatekeeper` — the first-run dialog on a private database with no
+   account yet, else the sign-in dialog (user name and password; only the last user name is
+   remembered). ``sign_in_as=(username, password)`` signs in without the dialog (the cold-start
+   benchmark passes the demo password on standard input); nothing ever signs in by itself.
+   After 10 idle minutes the desk locks: records are hidden until the same nurse types her
+   password again or someone else signs in.
 2. The panes are built and each loads its data on a worker; ``ctx.start_listening()`` follows
    changes from other PCs; the search vocabulary and the formulary snapshot are prepared.
 3. A probe every minute (every 15 s while offline) tells online from offline; panes report
@@ -34,6 +38,7 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequenc
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -47,16 +52,20 @@ from PySide6.QtWidgets import (
 )
 
 from medapp.formulary.search import warm_up
+from medapp.services.desk import Actor, Role
 from medapp.services.formulary_cache import is_connection_error
-from medapp.services.people import DeskIdentity, desk_identity, find_user, school_for
+from medapp.services.people import SchoolInfo, desk_identity, list_schools
 from medapp.ui.context import AppContext
-from medapp.ui.dialogs.sign_in import SignInDialog
+from medapp.ui.dialogs.first_run import FirstRunDialog
+from medapp.ui.dialogs.sign_in import SignInDialog, sign_in_error
+from medapp.ui.gate import Gatekeeper, IdleWatcher, lock_minutes
 from medapp.ui.panes.inventory_pane import InventoryPane
 from medapp.ui.panes.reminders_pane import RemindersPane
 from medapp.ui.panes.schedule_pane import SchedulePane
 from medapp.ui.panes.search_pane import SearchPane, background_pool
 from medapp.ui.widgets import render_svg
 from medapp.ui.widgets.icons import icon_size, retint_all, set_icon, set_pixmap
+from medapp.ui.widgets.lock_page import LockPage
 from medapp.ui.widgets.theme import THEME_MODES, apply_theme
 from medapp.ui.workers import run_in_background
 
@@ -80,32 +89,21 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def remembered_identity() -> dict[str, str] | None:
-    """The person and school this PC remembers (QSettings), or None."""
-    s = QSettings()
-    values = {
-        key: str(s.value(f"{SETTINGS_DESK}/{key}", "") or "")
-        for key in ("user_id", "user_name", "school_id", "school_name", "school_timezone")
-    }
-    try:
-        uuid.UUID(values["user_id"])
-        uuid.UUID(values["school_id"])
-    except ValueError:
-        return None
-    return values
+def last_username() -> str:
+    """The user name last signed in at this PC (never a password)."""
+    return str(QSettings().value(f"{SETTINGS_DESK}/last_username", "") or "")
 
 
-def remember_identity(identity: DeskIdentity) -> None:
-    s = QSettings()
-    s.setValue(f"{SETTINGS_DESK}/user_id", str(identity.user.id))
-    s.setValue(f"{SETTINGS_DESK}/user_name", identity.user.display_name)
-    s.setValue(f"{SETTINGS_DESK}/school_id", str(identity.school.id))
-    s.setValue(f"{SETTINGS_DESK}/school_name", identity.school.name)
-    s.setValue(f"{SETTINGS_DESK}/school_timezone", identity.school.timezone)
+def remember_username(username: str) -> None:
+    QSettings().setValue(f"{SETTINGS_DESK}/last_username", username)
 
 
-def forget_identity() -> None:
-    QSettings().remove(SETTINGS_DESK)
+def remembered_school() -> str:
+    return str(QSettings().value(f"{SETTINGS_DESK}/school_id", "") or "")
+
+
+def remember_school(school_id: uuid.UUID) -> None:
+    QSettings().setValue(f"{SETTINGS_DESK}/school_id", str(school_id))
 
 
 class MainWindow(QMainWindow):
@@ -120,7 +118,8 @@ class MainWindow(QMainWindow):
         *,
         demo: bool = False,
         exit_when_ready: bool | None = None,
-        desk_user: str | None = None,
+        gate: Gatekeeper | None = None,
+        sign_in_as: tuple[str, str] | None = None,
         started_at: float | None = None,
     ) -> None:
         super().__init__()
@@ -130,7 +129,12 @@ class MainWindow(QMainWindow):
         self.exit_when_ready = (
             _env_flag("MEDAPP_EXIT_WHEN_READY") if exit_when_ready is None else exit_when_ready
         )
-        self._desk_user = desk_user if desk_user is not None else os.environ.get("MEDAPP_DESK_USER")
+        self.gate = gate
+        self._sign_in_as = sign_in_as
+        #: the database the app opened (the private server's or the district's), kept so that
+        #: each sign-in replaces only the signed-in user's own connection
+        self._base_db = ctx.db
+        self.idle: IdleWatcher | None = None
         self._started_at = started_at if started_at is not None else time.perf_counter()
         self.online: bool | None = None
         self.is_ready = False
@@ -139,7 +143,8 @@ class MainWindow(QMainWindow):
         self.schedule_pane: QWidget | None = None
         self.reminders_pane: QWidget | None = None
         self.inventory_pane: InventoryPane | None = None
-        self.sign_in_dialog: SignInDialog | None = None
+        self.sign_in_dialog: QDialog | None = None
+        self.schools: tuple[SchoolInfo, ...] = ()
         self.last_notification: tuple[str, str] | None = None
         self._tray: QSystemTrayIcon | None = None
         self._pending_ready: set[int] = set()
@@ -226,11 +231,11 @@ class MainWindow(QMainWindow):
 
         self.stack = QStackedWidget()
         self.stack.setObjectName("paneStack")
-        self.welcome = QLabel("Choose who is at the desk to begin.")
-        self.welcome.setObjectName("welcomeLabel")
-        self.welcome.setProperty("muted", True)
-        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack.addWidget(self.welcome)
+        self.lock_page = LockPage()
+        self.lock_page.switch_requested.connect(self.sign_in)
+        self.lock_page.unlock_requested.connect(self._unlock)
+        self.stack.addWidget(self.lock_page)
+        self.welcome = self.lock_page.text
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
@@ -290,6 +295,10 @@ class MainWindow(QMainWindow):
             desk, "Refresh", "refreshAction", self.refresh_current, QKeySequence.StandardKey.Refresh
         )
         self.refresh_action.setShortcuts([QKeySequence("F5"), QKeySequence("Ctrl+R")])
+        self.school_menu = desk.addMenu("School")
+        self.school_menu.setObjectName("schoolMenu")
+        self.school_menu.setEnabled(False)
+        self.lock_action = self._action(desk, "Lock the desk", "lockAction", self.lock, "Ctrl+L")
         desk.addSeparator()
         self._action(desk, "Quit", "quitAction", self.close, QKeySequence.StandardKey.Quit)
 
@@ -352,79 +361,211 @@ class MainWindow(QMainWindow):
     @Slot()
     def _choose_identity(self) -> None:
         ctx = self.ctx
-        if ctx.user_id is not None and ctx.school_id is not None:
+        if ctx.user_id is not None and ctx.school_id is not None:  # given by the caller (tests)
             self._start_desk()
             return
-        if self._desk_user:
-            sessions, username = ctx.db.sessions, self._desk_user
-
-            def lookup() -> DeskIdentity | None:
-                user = find_user(sessions, username)
-                school = school_for(sessions, user) if user else None
-                return DeskIdentity(user, school) if user and school else None
-
-            run_in_background(self, lookup, self._desk_user_found, self._identity_failed)
+        gate = self.gate
+        if gate is None:
+            self.lock_page.show_signed_out("This desk has no way to sign in; restart medapp.")
             return
-        remembered = remembered_identity()
-        if remembered is not None:
-            ctx.school_id = uuid.UUID(remembered["school_id"])
-            ctx.school_name = remembered["school_name"]
-            ctx.school_timezone = remembered["school_timezone"] or ctx.school_timezone
-            ctx.set_user(uuid.UUID(remembered["user_id"]), remembered["user_name"])
-            self._start_desk()
+        if self._sign_in_as is not None:
+            username, password = self._sign_in_as
+            self._sign_in_as = None
+            run_in_background(
+                self,
+                lambda: gate.sign_in(username, password),
+                self._signed_in,
+                self._auto_sign_in_failed,
+            )
             return
+        run_in_background(self, gate.needs_first_admin, self._first_run_known, self._first_failed)
+
+    def _first_run_known(self, needed: bool) -> None:
+        if needed and self.gate is not None:
+            dialog = FirstRunDialog(self.gate, self)
+            dialog.signed_in.connect(self._signed_in)
+            dialog.rejected.connect(self._sign_in_cancelled)
+            self.sign_in_dialog = dialog
+            dialog.open()
+        else:
+            self.sign_in()
+
+    def _first_failed(self, exc: BaseException) -> None:
+        self._set_online(not is_connection_error(exc))
         self.sign_in()
 
-    def _desk_user_found(self, identity: DeskIdentity | None) -> None:
-        if identity is None:
-            self.statusBar().showMessage(
-                f"No active desk user is called '{self._desk_user}'; choose who is at the desk.",
-                15_000,
-            )
-            self.sign_in()
+    def _auto_sign_in_failed(self, exc: BaseException) -> None:
+        self.statusBar().showMessage(sign_in_error(exc), 20_000)
+        if self.exit_when_ready:
+            print("MEDAPP_NOT_READY sign-in", file=sys.stderr, flush=True)
+            app = QApplication.instance()
+            if app is not None:
+                app.exit(3)
             return
-        self._apply_identity(identity, remember=False)
-
-    def _identity_failed(self, exc: BaseException) -> None:
-        self._set_online(not is_connection_error(exc))
-        self.statusBar().showMessage("The database did not answer; choose who is at the desk.")
         self.sign_in()
 
     @Slot()
     def sign_in(self) -> None:
-        """Open the who-is-at-the-desk picker (at start, or to switch user)."""
+        """Someone takes the desk (at start, "Switch user", or from the lock page): hide every
+        record first, then ask for a user name and password."""
         if self.sign_in_dialog is not None and self.sign_in_dialog.isVisible():
             self.sign_in_dialog.raise_()
             return
-        dialog = SignInDialog(
-            self.ctx.db, self, school_id=self.ctx.school_id, user_id=self.ctx.user_id
-        )
-        dialog.signed_in.connect(lambda identity: self._apply_identity(identity, remember=True))
+        if self.ctx.user_id is not None:
+            self._gate_desk(locked=False, message="Sign in with your own user name and password.")
+        if self.gate is None:
+            return
+        dialog = SignInDialog(self.gate, self, username=last_username())
+        dialog.signed_in.connect(self._signed_in)
         dialog.rejected.connect(self._sign_in_cancelled)
         self.sign_in_dialog = dialog
         dialog.open()
 
     def _sign_in_cancelled(self) -> None:
         if self.ctx.user_id is None:  # nobody at the desk: nothing to show
-            self.welcome.setText(
+            self.lock_page.show_signed_out(
                 "Nobody is signed in. Use Desk → Switch user… (Ctrl+Shift+U) to begin."
             )
 
-    def _apply_identity(self, identity: DeskIdentity, *, remember: bool) -> None:
+    def _signed_in(self, signed: object) -> None:
+        """A sign-in succeeded: her own connection and identity replace the previous ones."""
+        db = signed.db  # type: ignore[attr-defined]
+        actor: Actor = signed.actor  # type: ignore[attr-defined]
         ctx = self.ctx
-        school_changed = ctx.school_id != identity.school.id
-        ctx.school_id = identity.school.id
-        ctx.school_name = identity.school.name
-        ctx.school_timezone = identity.school.timezone
-        ctx.set_user(identity.user.id, identity.user.display_name)
-        if remember and self._save_settings:
-            remember_identity(identity)
+        previous = ctx.db
+        ctx.stop()  # the change listener follows the new connection
+        ctx.db = db
+        if previous is not db and previous is not self._base_db:
+            previous.dispose()
+        ctx.set_user(actor.user_id, actor.display_name, actor)
+        ctx.cache.clear()  # what the previous user was allowed to see is not hers to see
+        if self._save_settings and actor.username:
+            remember_username(actor.username)
+        sessions = db.sessions
+        run_in_background(
+            self, lambda: list_schools(sessions), self._schools_loaded, self._identity_failed
+        )
+
+    def _schools_loaded(self, schools: tuple[SchoolInfo, ...]) -> None:
+        actor = self.ctx.actor
+        if actor is None:
+            return
+        if actor.role is not Role.AUDITOR:
+            schools = tuple(sc for sc in schools if sc.id in actor.school_ids)
+        self.schools = schools
+        self._rebuild_school_menu()
+        if not schools:
+            self._gate_desk(
+                locked=False,
+                message=f"{actor.display_name} has no school at this desk "
+                f"({actor.role.label.lower()}); ask district IT.",
+            )
+            self.ctx.set_user(None, "", None)  # type: ignore[arg-type]
+            return
+        wanted = remembered_school()
+        school = next((sc for sc in schools if str(sc.id) == wanted), schools[0])
+        self._apply_school(school)
+
+    def _apply_school(self, school: SchoolInfo) -> None:
+        ctx = self.ctx
+        ctx.school_id, ctx.school_name, ctx.school_timezone = (
+            school.id,
+            school.name,
+            school.timezone,
+        )
+        if self._save_settings:
+            remember_school(school.id)
+        self._ungate_desk()
         if self.panes:
-            if school_changed:
-                self.refresh_all()
+            try:
+                ctx.start_listening()
+            except Exception as exc:  # noqa: BLE001 - changes from other PCs are an extra
+                log.warning("change listener not started (%s)", type(exc).__name__)
+            self.refresh_all()
             self._update_identity_labels()
         else:
             self._start_desk()
+
+    def _identity_failed(self, exc: BaseException) -> None:
+        self._set_online(not is_connection_error(exc))
+        self.statusBar().showMessage(sign_in_error(exc), 20_000)
+        self.sign_in()
+
+    def _rebuild_school_menu(self) -> None:
+        menu = self.school_menu
+        menu.clear()
+        group = QActionGroup(menu)
+        for sc in self.schools:
+            action = QAction(sc.name, menu)
+            action.setCheckable(True)
+            action.setChecked(sc.id == self.ctx.school_id)
+            action.triggered.connect(lambda _c=False, sc=sc: self._apply_school(sc))
+            group.addAction(action)
+            menu.addAction(action)
+        menu.setEnabled(len(self.schools) > 1)
+
+    # -- lock --------------------------------------------------------------------------------
+
+    def _gate_desk(self, *, locked: bool, message: str | None = None) -> None:
+        """Hide every record: close open dialogs, show the lock page, disable the sidebar."""
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible() and dialog is not self.sign_in_dialog:
+                dialog.reject()
+        actor = self.ctx.actor
+        if locked and actor is not None:
+            self.lock_page.show_locked(actor.username, actor.display_name)
+        else:
+            self.lock_page.show_signed_out(message)
+        self.stack.setCurrentWidget(self.lock_page)
+        self.sidebar.setEnabled(False)
+        for action in getattr(self, "pane_actions", []):
+            action.setEnabled(False)
+        if self.idle is not None:
+            self.idle.pause()
+
+    def _ungate_desk(self) -> None:
+        self.sidebar.setEnabled(True)
+        for action in getattr(self, "pane_actions", []):
+            action.setEnabled(True)
+        self.lock_page.show_signed_out()
+        if self.panes:
+            self.show_pane(max(0, self.nav.checkedId()))
+        if self.gate is not None:
+            if self.idle is None:
+                self.idle = IdleWatcher(lock_minutes(), self)
+                self.idle.idle.connect(self.lock)
+            self.idle.resume()
+
+    @property
+    def locked(self) -> bool:
+        return self.stack.currentWidget() is self.lock_page
+
+    @Slot()
+    def lock(self) -> None:
+        """Idle too long: records hidden until the same nurse's password or another sign-in."""
+        if self.ctx.actor is None:
+            return
+        self._gate_desk(locked=True)
+        self.statusBar().clearMessage()
+
+    @Slot(str, str)
+    def _unlock(self, username: str, password: str) -> None:
+        gate, expected = self.gate, self.ctx.actor
+        if gate is None or expected is None:
+            return
+        run_in_background(
+            self,
+            lambda: gate.verify(username, password),
+            lambda actor: self._unlocked(expected, actor),
+            lambda exc: self.lock_page.failed(sign_in_error(exc)),
+        )
+
+    def _unlocked(self, expected: Actor, actor: Actor) -> None:
+        self.lock_page.set_busy(False)
+        if actor.user_id != expected.user_id or self.ctx.actor is not expected:
+            self.lock_page.failed("That is not the password of the person who was signed in.")
+            return
+        self._ungate_desk()
 
     # -- the desk ----------------------------------------------------------------------------
 
@@ -450,8 +591,11 @@ class MainWindow(QMainWindow):
                 signal.connect(lambda i=i: self._pane_refreshed(i))
             else:
                 self._pending_ready.discard(i)
-        self.stack.removeWidget(self.welcome)
         self.show_pane(self._saved_pane)
+        if self.gate is not None and self.idle is None:
+            self.idle = IdleWatcher(lock_minutes(), self)
+            self.idle.idle.connect(self.lock)
+            self.idle.resume()
         self._update_identity_labels()
         self._update_title()
         try:
@@ -523,10 +667,9 @@ class MainWindow(QMainWindow):
             lambda exc: self._set_online(False if is_connection_error(exc) else bool(self.online)),
         )
 
-    def _probed(self, user_id: uuid.UUID, identity: DeskIdentity | None) -> None:
+    def _probed(self, user_id: uuid.UUID, identity: object | None) -> None:
         self._set_online(True)
         if identity is None and self.ctx.user_id == user_id:
-            forget_identity()
             self.statusBar().showMessage(
                 "The person at the desk is no longer an active user; choose who is at the desk.",
                 20_000,
@@ -575,6 +718,8 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def show_pane(self, index: int) -> None:
+        if not self.sidebar.isEnabled():  # locked or signed out: no records on screen
+            return
         index = max(0, min(int(index), len(PANES) - 1))
         self.nav_buttons[index].setChecked(True)
         if 0 <= index < len(self.panes):
