@@ -49,6 +49,7 @@ from medapp.domain.checks import DoseRefused, RuleWarning, check_can_give
 from medapp.domain.doses import NotGivenReason
 from medapp.domain.schedule import Prescription, authorization_status
 from medapp.domain.school import SchoolCalendar
+from medapp.services.desk import AccessDenied
 
 __all__ = [
     "AllergyInfo",
@@ -674,7 +675,7 @@ def friendly_error(exc: BaseException) -> str:
     """One sentence for the nurse: what went wrong and what to do, never a traceback."""
     if isinstance(exc, DoseRefused):
         return " ".join(w.message for w in exc.warnings) or str(exc)
-    if isinstance(exc, DatabaseUnavailable | StudentNotFound):
+    if isinstance(exc, DatabaseUnavailable | StudentNotFound | AccessDenied | LookupError):
         return str(exc)
     if isinstance(exc, OperationalError | InterfaceError):
         return "The database did not answer. Check the network connection; medapp keeps retrying."

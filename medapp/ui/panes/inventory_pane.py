@@ -27,9 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from medapp.services.formulary_cache import is_connection_error
+from medapp.services.history import HistorySubject
 from medapp.services.inventory_admin import InventoryOverview, LotRow, school_lots, school_today
 from medapp.services.students import friendly_error
 from medapp.ui.context import AppContext
+from medapp.ui.dialogs.history_dialog import HistoryDialog, may_read_history
 from medapp.ui.models.inventory_model import (
     COL_BATCH,
     COL_EXPIRES,
@@ -222,6 +224,13 @@ class InventoryPane(QWidget):
         self.adjust_button.setToolTip("Correct the selected lot's count, with a reason (Enter)")
         self.adjust_button.clicked.connect(self.adjust_selected)
         bottom.addWidget(self.adjust_button)
+        self.history_button = QPushButton("History…")
+        self.history_button.setObjectName("inventoryHistory")
+        self.history_button.setToolTip("Who changed this lot and when (lead nurses and auditors)")
+        self.history_button.clicked.connect(self.show_history)
+        self.history_button.setVisible(may_read_history(self.ctx))
+        self.history_button.setEnabled(False)
+        bottom.addWidget(self.history_button)
         outer.addLayout(bottom)
         self._selection_changed(QModelIndex(), QModelIndex())
 
@@ -368,6 +377,8 @@ class InventoryPane(QWidget):
         has = current.isValid()
         self.adjust_button.setEnabled(has)
         self.receive_button.setEnabled(has)
+        self.history_button.setEnabled(has)
+        self.history_button.setVisible(may_read_history(self.ctx))
 
     @Slot(QModelIndex)
     def _activated(self, index: QModelIndex) -> None:
@@ -394,6 +405,16 @@ class InventoryPane(QWidget):
 
         dialog = AddLotDialog(self.ctx, MedicationChoice.from_lot(lot), self)
         dialog.added.connect(lambda new: self._after_change(new.id))
+        self._open(dialog)
+
+    @Slot()
+    def show_history(self) -> None:
+        lot = self.selected_lot()
+        if lot is None or not may_read_history(self.ctx):
+            return
+        dialog = HistoryDialog(
+            self.ctx, HistorySubject.LOT, lot.id, f"lot {lot.batch_number} ({lot.medication_name})", self
+        )
         self._open(dialog)
 
     def _open(self, dialog: QWidget) -> None:
