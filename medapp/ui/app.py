@@ -87,7 +87,7 @@ def _start_jobs(ctx, window):  # noqa: ANN001, ANN202
 
 def make_gate(db: Database, *, demo: bool = False) -> Gatekeeper:
     """The accounts service for the window: sign-in, unlock and the first account."""
-    from medapp.services import accounts
+    from medapp.services import accounts, signin
 
     hint = None
     if demo:
@@ -95,11 +95,13 @@ def make_gate(db: Database, *, demo: bool = False) -> Gatekeeper:
 
         hint = demo_sign_in_hint()
     return Gatekeeper(
-        sign_in=lambda username, password: accounts.sign_in(db, username, password),
-        verify=lambda username, password: accounts.verify_password(db, username, password),
+        sign_in=lambda username, password: signin.sign_in(db, username, password),
+        verify=lambda username, password: signin.verify_password(db, username, password),
         needs_first_admin=lambda: accounts.needs_first_admin(db),
-        create_first_admin=lambda username, first, last, password: accounts.create_first_admin(
-            db, username, password, first_name=first, last_name=last
+        create_first_admin=lambda username, first, last, password, school: (
+            accounts.create_first_admin(
+                db, username, password, first_name=first, last_name=last, school_name=school
+            )
         ),
         demo_hint=hint,
     )

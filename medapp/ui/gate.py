@@ -53,14 +53,14 @@ class Gatekeeper:
     * ``sign_in(username, password)`` → her Database and Actor, or raises with one sentence;
     * ``verify(username, password)`` → the Actor (unlock, witness), or raises;
     * ``needs_first_admin()`` → True on a private database that has no account yet;
-    * ``create_first_admin(username, first_name, last_name, password)``;
+    * ``create_first_admin(username, first_name, last_name, password, school_name)``;
     * ``demo_hint``: shown on the sign-in screen of the demo (its accounts and password).
     """
 
     sign_in: Callable[[str, str], Any]
     verify: Callable[[str, str], Actor]
     needs_first_admin: Callable[[], bool] = lambda: False
-    create_first_admin: Callable[[str, str, str, str], Any] | None = None
+    create_first_admin: Callable[[str, str, str, str, str], Any] | None = None
     demo_hint: str | None = None
 
 

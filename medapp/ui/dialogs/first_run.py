@@ -54,6 +54,8 @@ class FirstRunDialog(QDialog):
         self.banner = Banner("firstRunBanner")
         outer.addWidget(self.banner)
         form = QFormLayout()
+        self.school_edit = self._field(form, "School", "firstRunSchool")
+        self.school_edit.setPlaceholderText("Your school's name (if this PC has no school yet)")
         self.first_edit = self._field(form, "First name", "firstRunFirstName")
         self.last_edit = self._field(form, "Last name", "firstRunLastName")
         self.user_edit = self._field(form, "User name", "firstRunUser")
@@ -117,6 +119,7 @@ class FirstRunDialog(QDialog):
             return
         username = self.user_edit.text().strip().lower()
         first, last = self.first_edit.text().strip(), self.last_edit.text().strip()
+        school = self.school_edit.text().strip()
         password = self.password_edit.text()
         self.password_edit.clear()
         self.repeat_edit.clear()
@@ -124,7 +127,7 @@ class FirstRunDialog(QDialog):
         self.busy.start()
 
         def op() -> object:
-            create(username, first, last, password)
+            create(username, first, last, password, school)
             return gate.sign_in(username, password)
 
         run_in_background(self, op, self._done, self._failed)

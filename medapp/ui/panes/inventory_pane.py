@@ -413,7 +413,11 @@ class InventoryPane(QWidget):
         if lot is None or not may_read_history(self.ctx):
             return
         dialog = HistoryDialog(
-            self.ctx, HistorySubject.LOT, lot.id, f"lot {lot.batch_number} ({lot.medication_name})", self
+            self.ctx,
+            HistorySubject.LOT,
+            lot.id,
+            f"lot {lot.batch_number} ({lot.medication_name})",
+            self,
         )
         self._open(dialog)
 
