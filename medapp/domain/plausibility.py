@@ -223,7 +223,7 @@ def quantity_over_order(
         return None
     return (
         f"{quantity_used} taken from stock for a dose of {order_dose.strip()} (expected "
-        f"{per_dose}); a written reason is required."
+        f"{per_dose})."
     )
 
 
@@ -251,6 +251,5 @@ def dose_text_differs(order_dose: str, dosage_given: str | None) -> str | None:
     ):
         return None
     return (
-        f"The dose given ({dosage_given.strip()}) differs from the order ({order_dose.strip()}); "
-        "a written reason is required."
+        f"The dose given ({dosage_given.strip()}) differs from the order ({order_dose.strip()})."
     )
