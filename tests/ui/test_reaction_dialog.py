@@ -124,11 +124,10 @@ def test_opened_from_the_dose_dialog_with_todays_dose(qtbot, lunch_ctx: AppConte
     due = scheduled(ctx, rx)
     log_id = uuid.uuid4()
     record_dose(
-        ctx.db.sessions,
+        ctx.desk,
         DoseCommand(
             log_id, rx.id, ctx.user_id, "GIVEN", due + dt.timedelta(minutes=3), scheduled_for=due
         ),
-        now=ctx.clock(),  # type: ignore[attr-defined]
     )
     dose = open_dialog(qtbot, ctx, rx, due)
     qtbot.mouseClick(dose.reaction_button, Qt.MouseButton.LeftButton)
