@@ -297,9 +297,12 @@ def check_can_give(
     current = current_logs(logs)
     target = scheduled_for
     supersedes: Hashable | None = None
-    not_in_force = any(w.code in _ORDER_NOT_IN_FORCE for w in warnings)
+    not_in_force = any(
+        w.code in _ORDER_NOT_IN_FORCE or w.code is WarningCode.LATER_DAY for w in warnings
+    )
     if not_in_force:
-        # No order to give under: schedule and PRN findings would only add noise.
+        # No order to give under (or a dose of a later day): schedule and PRN findings would
+        # only add noise.
         warnings.extend(extras)
         return _with_allergies(warnings, prescription, medication_names, allergens, target)
     window = calendar.dose_window
