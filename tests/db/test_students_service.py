@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from medapp.db.models import Allergy
 from medapp.domain.checks import DoseRefused, WarningCode
+from medapp.services.desk import AccessDenied
 from medapp.services.doses import DoseCommand, record_dose
 from medapp.services.students import (
     StudentNotFound,
@@ -27,11 +28,16 @@ from medapp.services.students import (
     student_card,
 )
 from tests.db import factories as f
+from tests.db.desks import desk_for
 
 NY = ZoneInfo("America/New_York")
 DAY = dt.date(2026, 11, 2)  # a Monday
 NOON = dt.datetime(2026, 11, 2, 12, 0, tzinfo=NY)
 NOW = dt.datetime(2026, 11, 2, 12, 20, tzinfo=NY)
+
+
+def rec(db, cmd: DoseCommand, now: dt.datetime = NOW):  # noqa: ANN001, ANN201
+    return record_dose(desk_for(db.sessions, cmd.nurse_id, now=now), cmd)
 
 
 @pytest.fixture
@@ -148,17 +154,19 @@ def test_student_card_names_initials_and_active_allergies_most_severe_first(worl
 
 
 def test_unknown_ids_are_a_readable_error(world) -> None:  # noqa: ANN001
-    db, _ids = world
+    db, ids = world
     with pytest.raises(StudentNotFound, match="student"):
         student_card(db.sessions, uuid.uuid4())
     with pytest.raises(StudentNotFound, match="prescription"):
-        dose_sheet(db.sessions, uuid.uuid4(), now=NOW)
+        dose_sheet(desk_for(db.sessions, ids["n1"], now=NOW), uuid.uuid4(), now=NOW)
 
 
 def test_dose_sheet_has_the_order_the_days_logs_and_usable_lots(world) -> None:  # noqa: ANN001
     db, ids = world
-    record_dose(db.sessions, given(ids), now=NOW)
-    sheet = dose_sheet(db.sessions, ids["rx"], now=NOW, scheduled_for=NOON)
+    rec(db, given(ids), now=NOW)
+    sheet = dose_sheet(
+        desk_for(db.sessions, ids["n1"], now=NOW), ids["rx"], now=NOW, scheduled_for=NOON
+    )
     rx = sheet.prescription
     assert (rx.dosage, rx.route, rx.times_label) == ("250 mg (5 mL)", "PO", "12:00")
     assert rx.medication_name.startswith("Amoxicillin") and not rx.is_controlled
@@ -202,7 +210,7 @@ def test_a_dose_from_a_lot_lowers_what_stock_lots_reports(world) -> None:  # noq
         return next(lot.quantity for lot in lots if lot.batch_number == "SOON")
 
     before = soon()
-    record_dose(db.sessions, given(ids, inventory_id=ids["lot_soon"], quantity_used=2), now=NOW)
+    rec(db, given(ids, inventory_id=ids["lot_soon"], quantity_used=2), now=NOW)
     assert soon() == before - 2
 
 
@@ -222,27 +230,31 @@ def test_preview_says_what_record_dose_then_does(world, case: str, codes) -> Non
     db, ids = world
     rx_key, at, scheduled = "rx", NOON + dt.timedelta(minutes=10), NOON
     if case == "already":
-        record_dose(db.sessions, given(ids, nurse_id=ids["n2"]), now=NOW)
+        rec(db, given(ids, nurse_id=ids["n2"]), now=NOW)
     elif case == "future":
         at = NOW + dt.timedelta(minutes=30)
     elif case == "expired":
         rx_key = "expired"
     elif case == "prn_interval":
         rx_key, scheduled = "prn", None
-        record_dose(
-            db.sessions, given(ids, "prn", time_given=NOON - dt.timedelta(hours=1)), now=NOW
-        )
+        rec(db, given(ids, "prn", time_given=NOON - dt.timedelta(hours=1)), now=NOW)
     elif case == "allergy":
         with Session(db.engine) as s:
             s.add(Allergy(student_id=ids["student"], allergen="Penicillin", severity="SEVERE"))
             s.commit()
-    preview = preview_dose(db.sessions, ids[rx_key], at=at, now=NOW, scheduled_for=scheduled)
+    preview = preview_dose(
+        desk_for(db.sessions, ids["n1"], now=NOW),
+        ids[rx_key],
+        at=at,
+        now=NOW,
+        scheduled_for=scheduled,
+    )
     blocking = [w.code for w in preview.warnings if w.blocking]
     assert blocking == codes
     cmd = given(ids, rx_key, time_given=at, scheduled_for=scheduled)
     if codes:
         with pytest.raises(DoseRefused) as refused:
-            record_dose(db.sessions, cmd, now=NOW)
+            rec(db, cmd, now=NOW)
         assert [w.code for w in refused.value.warnings] == codes
         if case == "already":
             assert "by Paul Second" in preview.blockers[0].message
@@ -250,12 +262,12 @@ def test_preview_says_what_record_dose_then_does(world, case: str, codes) -> Non
         if case == "allergy":
             assert preview.needs_override and not preview.blockers
     else:
-        assert record_dose(db.sessions, cmd, now=NOW).outcome == "RECORDED"
+        assert rec(db, cmd, now=NOW).outcome == "RECORDED"
 
 
 def test_reaction_sheet_and_schedule_with_authorization_warnings(world) -> None:  # noqa: ANN001
     db, ids = world
-    sheet = reaction_sheet(db.sessions, ids["student"], ids["med"])
+    sheet = reaction_sheet(desk_for(db.sessions, ids["n1"]), ids["student"], ids["med"])
     assert sheet.student.initials == "AL" and sheet.medication.name.startswith("Amoxicillin")
     view = school_schedule(db.sessions, ids["school"], DAY, DAY, today=DAY)
     codes = {(e.row.student_name, e.row.frequency): e.authorization_code for e in view.entries}
@@ -279,3 +291,80 @@ def test_friendly_error_is_one_sentence_never_a_traceback() -> None:
         "That"
     )
     assert "KeyError" in friendly_error(KeyError("x"))
+
+
+@pytest.mark.parametrize(
+    ("case", "codes"),
+    [
+        ("tag_off_by_a_second", [WarningCode.ALREADY_GIVEN]),
+        ("later_day", [WarningCode.LATER_DAY]),
+        ("not_given_after_given", [WarningCode.GIVEN_ON_FILE]),
+        ("prn_with_a_tag", [WarningCode.PRN_MIN_INTERVAL]),
+    ],
+)
+def test_preview_agrees_with_record_dose_on_issue_9_rules(world, case: str, codes) -> None:  # noqa: ANN001
+    db, ids = world
+    rx_key, at, scheduled, status = "rx", NOON + dt.timedelta(minutes=10), NOON, "GIVEN"
+    reason = None
+    if case == "tag_off_by_a_second":
+        first = rec(db, given(ids, nurse_id=ids["n2"]))
+        scheduled = NOON + dt.timedelta(seconds=1)
+    elif case == "later_day":
+        scheduled = NOON + dt.timedelta(days=1)
+    elif case == "not_given_after_given":
+        first = rec(db, given(ids, nurse_id=ids["n2"]))
+        status, reason = "NOT_GIVEN", "REFUSED"
+    elif case == "prn_with_a_tag":
+        rx_key = "prn"
+        rec(db, given(ids, "prn", time_given=NOON - dt.timedelta(hours=1)))
+    desk = desk_for(db.sessions, ids["n1"], now=NOW)
+    preview = preview_dose(desk, ids[rx_key], at=at, scheduled_for=scheduled, status=status)
+    assert [w.code for w in preview.warnings if w.blocking] == codes
+    with pytest.raises(DoseRefused) as refused:
+        record_dose(
+            desk,
+            given(
+                ids, rx_key, time_given=at, scheduled_for=scheduled, status=status, reason=reason
+            ),
+        )
+    assert [w.code for w in refused.value.warnings] == codes
+    if case in ("tag_off_by_a_second", "not_given_after_given"):
+        assert preview.existing_log_id == refused.value.existing_log_id == first.log_id
+
+
+def test_an_order_that_disagrees_with_its_product_is_flagged(world) -> None:  # noqa: ANN001
+    db, ids = world
+    with Session(db.engine) as s:
+        from medapp.db.models import Medication, Student
+
+        ritalin = f.medication(s, name=f"Ritalin 10 mg {uuid.uuid4().hex[:4]}", ndc=None)
+        order = f.prescription(
+            s,
+            s.get(Student, ids["student"]),
+            s.get(Medication, ritalin.id),
+            dosage="15 mg",
+            frequency="1 tab PO daily at 11:30",
+            administration_times=[dt.time(11, 30)],
+        )
+        s.commit()
+        order_id = order.id
+    desk = desk_for(db.sessions, ids["n1"], now=NOW)
+    sheet = dose_sheet(desk, order_id, now=NOW)
+    assert sheet.dose_conflict == sheet.prescription.dose_conflict
+    assert "1 tab (10 mg each) but its dose is 15 mg" in (sheet.dose_conflict or "")
+    assert dose_sheet(desk, ids["rx"], now=NOW).dose_conflict is None
+    view = school_schedule(db.sessions, ids["school"], DAY, DAY, today=DAY)
+    flagged = {e.row.prescription_id for e in view.entries if e.dose_conflict}
+    assert flagged == {order_id}
+
+
+def test_reading_needs_the_students_school(world) -> None:  # noqa: ANN001
+    db, ids = world
+    outsider = desk_for(db.sessions, ids["n1"], now=NOW, schools=[uuid.uuid4()])
+    with pytest.raises(AccessDenied):
+        dose_sheet(outsider, ids["rx"], now=NOW)
+    with pytest.raises(AccessDenied):
+        preview_dose(outsider, ids["rx"], at=NOW)
+    with pytest.raises(AccessDenied) as denied:
+        reaction_sheet(outsider, ids["student"], ids["med"])
+    assert friendly_error(denied.value) == str(denied.value)

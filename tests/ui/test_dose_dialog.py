@@ -35,6 +35,7 @@ from medapp.services.students import stock_lots
 from medapp.ui.context import AppContext
 from medapp.ui.dialogs.dose_dialog import OFFLINE_MESSAGE, DoseDialog
 from medapp.ui.models.reminders_model import tone
+from tests.db.desks import desk_for
 
 # --------------------------------------------------------------------------------------------
 # Helpers shared by the GUI tests of this part (imported by the pane and e2e tests)
@@ -257,9 +258,8 @@ def test_given_on_another_pc_meanwhile_is_refused_with_who_and_when(qtbot, ctx: 
     nurse_id, nurse_name = other_nurse(ctx)
     at = due + dt.timedelta(minutes=20)
     record_dose(
-        ctx.db.sessions,
+        desk_for(ctx.db.sessions, nurse_id, now=ctx.clock()),  # type: ignore[attr-defined]
         DoseCommand(uuid.uuid4(), rx.id, nurse_id, "GIVEN", at, scheduled_for=due),
-        now=ctx.clock(),  # type: ignore[attr-defined]
     )
     qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Not recorded" in dialog.banner.text, timeout=10_000)
@@ -283,7 +283,7 @@ def test_pressing_twice_or_retrying_makes_one_row(qtbot, ctx: AppContext) -> Non
     qtbot.wait(200)
     assert results[0].outcome == "RECORDED" and len(results) == 1
     # A retry of the same command (say after a timeout) lands on the same row.
-    again = record_dose(ctx.db.sessions, command, now=ctx.clock())  # type: ignore[attr-defined]
+    again = record_dose(ctx.desk, command)
     assert again.outcome == "ALREADY_RECORDED"
     assert [row.id for row in logs_of(ctx, rx.id)] == [command.id]
 
@@ -304,11 +304,7 @@ def test_prn_interval_shows_the_earliest_time_and_offers_an_override(
 ) -> None:  # noqa: ANN001
     rx = find_rx(ctx, "Jung", "Ventolin")
     earlier = ctx.clock() - dt.timedelta(hours=1)  # type: ignore[attr-defined]
-    record_dose(
-        ctx.db.sessions,
-        DoseCommand(uuid.uuid4(), rx.id, ctx.user_id, "GIVEN", earlier),
-        now=ctx.clock(),  # type: ignore[attr-defined]
-    )
+    record_dose(ctx.desk, DoseCommand(uuid.uuid4(), rx.id, ctx.user_id, "GIVEN", earlier))
     dialog = open_dialog(qtbot, ctx, rx, None)
     assert warning_codes(dialog) == [WarningCode.PRN_MIN_INTERVAL.value]
     earliest = local(ctx, earlier + dt.timedelta(hours=4)).strftime("%H:%M")

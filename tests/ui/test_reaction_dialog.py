@@ -85,7 +85,7 @@ def test_severe_reaction_files_incident_and_allergy_once(qtbot, desk_ctx: AppCon
     assert not dialog.isVisible()
 
 
-def test_mild_reaction_adds_no_allergy(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
+def test_mild_reaction_adds_a_suspected_allergy(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
     ctx = desk_ctx
     rx = find_rx(ctx, "Russell", "Oxybutynin")
     dialog = open_reaction(qtbot, ctx, rx)
@@ -94,9 +94,10 @@ def test_mild_reaction_adds_no_allergy(qtbot, desk_ctx: AppContext) -> None:  # 
     before = counts(ctx, rx.student_id)
     with qtbot.waitSignal(dialog.submitted, timeout=10_000) as signal:
         qtbot.mouseClick(dialog.submit_button, Qt.MouseButton.LeftButton)
-    assert signal.args[0].allergy_id is None
-    assert "Allergy" not in dialog.banner.text and dialog.banner.text.startswith("Report saved.")
-    assert counts(ctx, rx.student_id) == (before[0] + 1, before[1] + 1, before[2])
+    # issue 9: every reaction records a suspected (unverified) allergy to the ingredients
+    assert signal.args[0].allergy_id is not None and signal.args[0].allergy_created
+    assert dialog.banner.text.startswith("Report saved.") and "Allergy" in dialog.banner.text
+    assert counts(ctx, rx.student_id) == (before[0] + 1, before[1] + 1, before[2] + 1)
 
 
 def test_a_report_in_the_future_is_refused_in_words(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
@@ -124,11 +125,10 @@ def test_opened_from_the_dose_dialog_with_todays_dose(qtbot, lunch_ctx: AppConte
     due = scheduled(ctx, rx)
     log_id = uuid.uuid4()
     record_dose(
-        ctx.db.sessions,
+        ctx.desk,
         DoseCommand(
             log_id, rx.id, ctx.user_id, "GIVEN", due + dt.timedelta(minutes=3), scheduled_for=due
         ),
-        now=ctx.clock(),  # type: ignore[attr-defined]
     )
     dose = open_dialog(qtbot, ctx, rx, due)
     qtbot.mouseClick(dose.reaction_button, Qt.MouseButton.LeftButton)

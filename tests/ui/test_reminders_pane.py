@@ -26,6 +26,7 @@ from medapp.ui.models.reminders_model import (
     RemindersModel,
 )
 from medapp.ui.panes.reminders_pane import REFRESH_MS, RemindersPane
+from tests.db.desks import desk_for
 from tests.ui.test_dose_dialog import find_rx, local, lunchtime_on_a_school_day, other_nurse
 
 
@@ -154,7 +155,7 @@ def test_dose_logged_on_another_pc_arrives_by_notify(qtbot, ctx: AppContext) -> 
     due = row_index(pane, "Yamamoto, Logan", "11:30").data(ItemRole).scheduled_for
     qtbot.wait(300)  # the listener's LISTEN is in place
     record_dose(  # another PC: its own connection, its own cache
-        ctx.db.sessions,
+        desk_for(ctx.db.sessions, nurse_id, now=ctx.clock()),  # type: ignore[attr-defined]
         DoseCommand(
             uuid.uuid4(),
             rx.id,
@@ -163,7 +164,6 @@ def test_dose_logged_on_another_pc_arrives_by_notify(qtbot, ctx: AppContext) -> 
             due + dt.timedelta(minutes=30),
             scheduled_for=due,
         ),
-        now=ctx.clock(),  # type: ignore[attr-defined]
     )
     qtbot.waitUntil(lambda: statuses_of(pane, "Yamamoto, Logan") == ["COMPLETED"], timeout=15_000)
     given = [row for row in shown(pane.model)["Given"] if row[1] == "Yamamoto, Logan"]

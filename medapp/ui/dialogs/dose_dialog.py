@@ -470,17 +470,17 @@ class DoseDialog(QDialog):
     def _load(self, *, keep_inputs: bool = False) -> None:
         self._sheet_generation += 1
         generation = self._sheet_generation
-        sessions = self.ctx.db.sessions
+        desk = self.ctx.desk
         now = desk_now(self.ctx)
         at = self._time_given() if keep_inputs else None
         rx_id, scheduled = self.prescription_id, self.scheduled_for
         self.busy.start()
 
         def op() -> DoseSheet:
-            sheet = dose_sheet(sessions, rx_id, now=now, scheduled_for=scheduled)
+            sheet = dose_sheet(desk, rx_id, now=now, scheduled_for=scheduled)
             if at is not None and abs((at - now).total_seconds()) > 1:
                 sheet = _with_preview(
-                    sheet, preview_dose(sessions, rx_id, at=at, now=now, scheduled_for=scheduled)
+                    sheet, preview_dose(desk, rx_id, at=at, now=now, scheduled_for=scheduled)
                 )
             return sheet
 
@@ -612,11 +612,11 @@ class DoseDialog(QDialog):
             return
         self._preview_generation += 1
         generation = self._preview_generation
-        sessions, rx_id, scheduled = self.ctx.db.sessions, self.prescription_id, self.scheduled_for
+        desk, rx_id, scheduled = self.ctx.desk, self.prescription_id, self.scheduled_for
         at, now = self._time_given(), desk_now(self.ctx)
         run_in_background(
             self,
-            lambda: preview_dose(sessions, rx_id, at=at, now=now, scheduled_for=scheduled),
+            lambda: preview_dose(desk, rx_id, at=at, now=now, scheduled_for=scheduled),
             lambda preview: self._preview_ready(generation, preview),
             lambda exc: self._preview_failed(generation, exc),
         )
@@ -824,10 +824,10 @@ class DoseDialog(QDialog):
         self.banner.clear()
         self.busy.start()
         ctx = self.ctx
-        sessions, cache, outbox, now = ctx.db.sessions, ctx.cache, ctx.outbox, desk_now(ctx)
+        desk = ctx.desk
         run_in_background(
             self,
-            lambda: record_dose(sessions, cmd, now=now, cache=cache, outbox=outbox),
+            lambda: record_dose(desk, cmd),
             lambda result: self._recorded(result, cmd),
             self._record_failed,
         )

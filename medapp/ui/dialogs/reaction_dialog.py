@@ -194,12 +194,12 @@ class ReactionDialog(QDialog):
     # -- loading ---------------------------------------------------------------------------
 
     def _load(self) -> None:
-        sessions = self.ctx.db.sessions
+        desk = self.ctx.desk
         student_id, medication_id = self.student_id, self.medication_id
         self.busy.start()
         run_in_background(
             self,
-            lambda: reaction_sheet(sessions, student_id, medication_id),
+            lambda: reaction_sheet(desk, student_id, medication_id),
             self._show_sheet,
             self._load_failed,
         )
@@ -301,10 +301,10 @@ class ReactionDialog(QDialog):
         self._update_submit()
         self.banner.clear()
         self.busy.start()
-        sessions, cache = self.ctx.db.sessions, self.ctx.cache
+        desk = self.ctx.desk
         run_in_background(
             self,
-            lambda: report_adverse_reaction(sessions, cmd, cache=cache),
+            lambda: report_adverse_reaction(desk, cmd),
             self._submitted,
             self._failed,
         )
