@@ -321,16 +321,16 @@ TRIGGER_FUNCTIONS = (
 HELPER_FUNCTIONS = ("medapp_audit_row(jsonb)", "medapp_audit_key(jsonb)")
 
 
-def _create_group_roles() -> None:
-    # Race-safe: a concurrent session creating the same role makes ours fail with
-    # duplicate_object or unique_violation (pg_authid's name index) — both mean "it exists".
-    roles = ", ".join(f"'{r}'" for r in GROUPS)
-    op.execute(
-        f"""
+def create_roles_sql(names: Sequence[str]) -> str:
+    """Create NOLOGIN roles that do not exist yet, race-safe: a concurrent session creating the
+    same role makes ours fail with duplicate_object or unique_violation (pg_authid's name
+    index) once it commits — both mean "it exists now"."""
+    roles = ", ".join(f"'{r}'" for r in names)
+    return f"""
         DO $$
         DECLARE r text;
         BEGIN
-          FOREACH r IN ARRAY ARRAY[{roles}] LOOP
+          FOREACH r IN ARRAY ARRAY[{roles}]::text[] LOOP
             IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
               BEGIN
                 EXECUTE format('CREATE ROLE %I NOLOGIN', r);
@@ -341,7 +341,6 @@ def _create_group_roles() -> None:
           END LOOP;
         END $$;
         """
-    )
 
 
 def _role_case(column: str, pairs: Sequence[tuple[str, str]]) -> str:
@@ -350,7 +349,7 @@ def _role_case(column: str, pairs: Sequence[tuple[str, str]]) -> str:
 
 
 def upgrade() -> None:
-    _create_group_roles()
+    op.execute(create_roles_sql(GROUPS))
 
     # users: new role values, password hash, memberships.
     op.drop_constraint(op.f("ck_users_role_known"), "users", type_="check")
