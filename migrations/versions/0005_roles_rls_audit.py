@@ -86,15 +86,18 @@ USER_COLUMNS_READABLE = (
 # taken with SET ROLE (private database: the embedded superuser connection takes the signed-in
 # user's role), else the session user (owner, superuser, scripts).
 IDENTITY_FUNCTIONS = """
+-- plpgsql (not sql) for the two functions every policy calls: their query plans are cached
+-- for the session instead of being planned again at every call site of every query.
 CREATE FUNCTION medapp_actor() RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-  SELECT CASE
-    WHEN EXISTS (SELECT 1 FROM public.users u WHERE u.username = session_user::text)
-      THEN session_user::text
-    WHEN current_setting('role') <> 'none' THEN current_setting('role')
-    ELSE session_user::text
-  END
-$$;
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM public.users u WHERE u.username = session_user::text) THEN
+    RETURN session_user::text;
+  ELSIF current_setting('role') <> 'none' THEN
+    RETURN current_setting('role');
+  END IF;
+  RETURN session_user::text;
+END $$;
 
 CREATE FUNCTION medapp_my_user_id() RETURNS uuid
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
@@ -107,11 +110,16 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 $$;
 
 CREATE FUNCTION medapp_my_schools() RETURNS uuid[]
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-  SELECT coalesce(array_agg(us.school_id ORDER BY us.school_id), '{}'::uuid[])
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+  who text := public.medapp_actor();
+  found uuid[];
+BEGIN
+  SELECT coalesce(array_agg(us.school_id ORDER BY us.school_id), '{}'::uuid[]) INTO found
   FROM public.user_schools us JOIN public.users u ON u.id = us.user_id
-  WHERE u.username = public.medapp_actor() AND u.is_active
-$$;
+  WHERE u.username = who AND u.is_active;
+  RETURN found;
+END $$;
 
 -- True for roles row-level security does not apply to (superuser, BYPASSRLS, the tables'
 -- owner) and for auditors: they see every lot in the alert view. Not SECURITY DEFINER:
