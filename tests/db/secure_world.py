@@ -90,6 +90,70 @@ def sqlstate(exc: pytest.ExceptionInfo[DBAPIError]) -> str:
     return getattr(exc.value.orig, "sqlstate", "") or ""
 
 
+# table -> the seeded row key suffix
+STUDENT_DATA = {
+    "students": "student",
+    "student_medications": "order",
+    "medication_logs": "log",
+    "allergies": "allergy",
+    "incident_reports": "incident",
+    "adverse_reactions": "reaction",
+    "medication_inventory": "lot",
+    "inventory_adjustments": "adjustment",
+}
+
+UPDATES = {
+    "students": "UPDATE students SET grade = '4' WHERE id = :id",
+    "student_medications": "UPDATE student_medications SET dosage = '99 mg' WHERE id = :id",
+    "allergies": "UPDATE allergies SET severity = 'MILD' WHERE id = :id",
+    "incident_reports": "UPDATE incident_reports SET description = 'nothing' WHERE id = :id",
+    "medication_inventory": "UPDATE medication_inventory SET reorder_level = 0 WHERE id = :id",
+}
+
+INSERTS = {
+    "students": (
+        "INSERT INTO students (student_number, first_name, last_name, grade, date_of_birth, "
+        "school_id) VALUES ('SX' || left(md5(random()::text), 8), 'X', 'Y', '1', '2019-01-01', "
+        ":school)"
+    ),
+    "allergies": (
+        "INSERT INTO allergies (student_id, allergen, severity) VALUES (:student, 'latex', 'MILD')"
+    ),
+    "student_medications": (
+        "INSERT INTO student_medications (student_id, medication_id, dosage, frequency, route, "
+        "start_date, prescribed_by) VALUES (:student, :med, '1', 'daily', 'PO', '2026-09-01', 'X')"
+    ),
+    "medication_logs": (
+        "INSERT INTO medication_logs (id, student_medication_id, nurse_id, time_given, status) "
+        "VALUES (gen_random_uuid(), :order, :nurse, now(), 'GIVEN')"
+    ),
+    "incident_reports": (
+        "INSERT INTO incident_reports (student_id, reported_by_id, type, severity, description, "
+        "occurred_at) VALUES (:student, :nurse, 'OTHER', 'MILD', 'x', now())"
+    ),
+    "medication_inventory": (
+        "INSERT INTO medication_inventory (medication_id, school_id, batch_number, quantity, "
+        "expiration_date) VALUES (:med, :school, 'N', 1, '2030-01-01')"
+    ),
+    "inventory_adjustments": (
+        "INSERT INTO inventory_adjustments (inventory_id, delta, quantity_after, reason, user_id) "
+        "VALUES (:lot, 1, 21, 'count', :nurse)"
+    ),
+}
+
+
+def params(world: SecureWorld, school: str) -> dict[str, object]:
+    """Bind parameters of INSERTS for that school's rows (written by nurse_a)."""
+    return {
+        "school": world.ids[f"school_{school.upper()}"],
+        "student": world.ids[f"{school}_student"],
+        "order": world.ids[f"{school}_order"],
+        "lot": world.ids[f"{school}_lot"],
+        "med": world.ids["med"],
+        "nurse": world.users["nurse_a"],
+    }
+
+
 PEOPLE = {
     "nurse_a": ("NURSE", ("A",)),
     "nurse_b": ("NURSE", ("B",)),

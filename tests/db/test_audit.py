@@ -10,7 +10,15 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.db.secure_world import SecureWorld, sqlstate, world  # noqa: F401
+from tests.db.secure_world import (
+    INSERTS,
+    STUDENT_DATA,
+    UPDATES,
+    SecureWorld,
+    params,
+    sqlstate,
+    world,  # noqa: F401
+)
 
 
 def _last(conn: Connection, table: str, row_id: object) -> list[dict[str, object]]:
@@ -281,3 +289,77 @@ def test_other_lot_changes_and_new_lots_need_no_ledger_line(world: SecureWorld) 
             {"m": world.ids["med"], "s": world.ids["school_A"]},
         )
         conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+
+
+def _audit_since(world: SecureWorld, start: int) -> list[tuple[str, str, str]]:  # noqa: F811
+    with world.as_owner() as conn:
+        rows = conn.execute(
+            text("SELECT table_name, action, actor FROM audit_log WHERE id > :s ORDER BY id"),
+            {"s": start},
+        ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _audit_high_water(world: SecureWorld) -> int:  # noqa: F811
+    with world.as_owner() as conn:
+        return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM audit_log")).scalar_one())
+
+
+@pytest.mark.parametrize("how", ["login", "set_role"])
+def test_every_clinical_write_of_a_nurse_is_audited_under_her_name(
+    world: SecureWorld,  # noqa: F811
+    how: str,
+) -> None:
+    who = world.roles["nurse_a"]
+    start = _audit_high_water(world)
+    engine = world.engine("nurse_a") if how == "login" else world.owner
+    with engine.begin() as conn:
+        if how == "set_role":
+            conn.execute(text(f'SET LOCAL ROLE "{who}"'))
+        for sql in INSERTS.values():
+            conn.execute(text(sql), params(world, "a"))
+        for table, sql in UPDATES.items():
+            conn.execute(text(sql), {"id": world.ids[f"a_{STUDENT_DATA[table]}"]})
+    logged = _audit_since(world, start)
+    assert {actor for _t, _a, actor in logged} == {who}
+    assert {(t, "INSERT") for t in INSERTS} | {(t, "UPDATE") for t in UPDATES} == {
+        (t, a) for t, a, _w in logged
+    }
+
+
+@pytest.mark.parametrize("how", ["login", "set_role"])
+def test_user_and_school_changes_are_audited_under_the_admins_name(
+    world: SecureWorld,  # noqa: F811
+    how: str,
+) -> None:
+    who = world.roles["admin"]
+    start = _audit_high_water(world)
+    engine = world.engine("admin") if how == "login" else world.owner
+    school, user = uuid.uuid4(), uuid.uuid4()
+    with engine.begin() as conn:
+        if how == "set_role":
+            conn.execute(text(f'SET LOCAL ROLE "{who}"'))
+        conn.execute(
+            text("INSERT INTO schools (id, code, name) VALUES (:id, :c, 'Audited School')"),
+            {"id": school, "c": f"AUDIT-{school.hex[:8]}"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, first_name, last_name, username, role, school_id) "
+                "VALUES (:id, 'New', 'Nurse', :u, 'NURSE', :s)"
+            ),
+            {"id": user, "u": f"new_{user.hex[:8]}", "s": school},
+        )
+        conn.execute(
+            text("INSERT INTO user_schools (user_id, school_id) VALUES (:u, :s)"),
+            {"u": user, "s": school},
+        )
+        conn.execute(text("UPDATE users SET role = 'LEAD_NURSE' WHERE id = :u"), {"u": user})
+        conn.execute(text("DELETE FROM user_schools WHERE user_id = :u"), {"u": user})
+    assert _audit_since(world, start) == [
+        ("schools", "INSERT", who),
+        ("users", "INSERT", who),
+        ("user_schools", "INSERT", who),
+        ("users", "UPDATE", who),
+        ("user_schools", "DELETE", who),
+    ]

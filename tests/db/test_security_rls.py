@@ -17,21 +17,17 @@ from sqlalchemy.pool import NullPool
 
 from medapp import paths
 from medapp.db.models import User
-from tests.db.secure_world import SecureWorld, sqlstate, world  # noqa: F401
+from tests.db.secure_world import (
+    INSERTS,
+    STUDENT_DATA,
+    UPDATES,
+    SecureWorld,
+    params,
+    sqlstate,
+    world,  # noqa: F401
+)
 
 DENIED = "42501"  # insufficient_privilege (also: new row violates row-level security policy)
-
-# table -> the seeded row key suffix
-STUDENT_DATA = {
-    "students": "student",
-    "student_medications": "order",
-    "medication_logs": "log",
-    "allergies": "allergy",
-    "incident_reports": "incident",
-    "adverse_reactions": "reaction",
-    "medication_inventory": "lot",
-    "inventory_adjustments": "adjustment",
-}
 
 
 def _ids(conn, table: str) -> set[uuid.UUID]:  # noqa: ANN001
@@ -66,15 +62,6 @@ def test_the_same_rules_hold_when_the_superuser_connection_takes_her_role(
         assert conn.execute(text("SELECT medapp_actor()")).scalar() == world.roles["nurse_a"]
 
 
-UPDATES = {
-    "students": "UPDATE students SET grade = '4' WHERE id = :id",
-    "student_medications": "UPDATE student_medications SET dosage = '99 mg' WHERE id = :id",
-    "allergies": "UPDATE allergies SET severity = 'MILD' WHERE id = :id",
-    "incident_reports": "UPDATE incident_reports SET description = 'nothing' WHERE id = :id",
-    "medication_inventory": "UPDATE medication_inventory SET reorder_level = 0 WHERE id = :id",
-}
-
-
 @pytest.mark.parametrize("table", sorted(UPDATES))
 def test_another_schools_rows_cannot_be_changed(world: SecureWorld, table: str) -> None:  # noqa: F811
     key = STUDENT_DATA[table]
@@ -94,57 +81,14 @@ def test_moving_a_student_to_another_school_is_refused(world: SecureWorld) -> No
     assert sqlstate(exc) == DENIED
 
 
-INSERTS = {
-    "students": (
-        "INSERT INTO students (student_number, first_name, last_name, grade, date_of_birth, "
-        "school_id) VALUES ('SX' || left(md5(random()::text), 8), 'X', 'Y', '1', '2019-01-01', "
-        ":school)"
-    ),
-    "allergies": (
-        "INSERT INTO allergies (student_id, allergen, severity) VALUES (:student, 'latex', 'MILD')"
-    ),
-    "student_medications": (
-        "INSERT INTO student_medications (student_id, medication_id, dosage, frequency, route, "
-        "start_date, prescribed_by) VALUES (:student, :med, '1', 'daily', 'PO', '2026-09-01', 'X')"
-    ),
-    "medication_logs": (
-        "INSERT INTO medication_logs (id, student_medication_id, nurse_id, time_given, status) "
-        "VALUES (gen_random_uuid(), :order, :nurse, now(), 'GIVEN')"
-    ),
-    "incident_reports": (
-        "INSERT INTO incident_reports (student_id, reported_by_id, type, severity, description, "
-        "occurred_at) VALUES (:student, :nurse, 'OTHER', 'MILD', 'x', now())"
-    ),
-    "medication_inventory": (
-        "INSERT INTO medication_inventory (medication_id, school_id, batch_number, quantity, "
-        "expiration_date) VALUES (:med, :school, 'N', 1, '2030-01-01')"
-    ),
-    "inventory_adjustments": (
-        "INSERT INTO inventory_adjustments (inventory_id, delta, quantity_after, reason, user_id) "
-        "VALUES (:lot, 1, 21, 'count', :nurse)"
-    ),
-}
-
-
-def _params(world: SecureWorld, school: str) -> dict[str, object]:  # noqa: F811
-    return {
-        "school": world.ids[f"school_{school.upper()}"],
-        "student": world.ids[f"{school}_student"],
-        "order": world.ids[f"{school}_order"],
-        "lot": world.ids[f"{school}_lot"],
-        "med": world.ids["med"],
-        "nurse": world.users["nurse_a"],
-    }
-
-
 @pytest.mark.parametrize("table", sorted(INSERTS))
 def test_a_nurse_cannot_write_into_another_school(world: SecureWorld, table: str) -> None:  # noqa: F811
     with world.as_person("nurse_a") as conn:
         conn.execute(text("SAVEPOINT own"))
-        conn.execute(text(INSERTS[table]), _params(world, "a"))  # her school: fine
+        conn.execute(text(INSERTS[table]), params(world, "a"))  # her school: fine
         conn.execute(text("RELEASE SAVEPOINT own"))
         with pytest.raises(DBAPIError) as exc:
-            conn.execute(text(INSERTS[table]), _params(world, "b"))
+            conn.execute(text(INSERTS[table]), params(world, "b"))
     assert sqlstate(exc) == DENIED
 
 
@@ -156,7 +100,7 @@ def test_an_auditor_reads_everything_and_changes_nothing(world: SecureWorld) -> 
         assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar() > 0
     for table, sql in {**UPDATES, **INSERTS}.items():
         with world.as_person("auditor") as conn, pytest.raises(DBAPIError) as exc:
-            conn.execute(text(sql), {**_params(world, "a"), "id": world.ids["a_student"]})
+            conn.execute(text(sql), {**params(world, "a"), "id": world.ids["a_student"]})
         assert sqlstate(exc) == DENIED, table
 
 
@@ -188,7 +132,7 @@ def test_a_district_admin_sees_no_student_data_but_runs_the_district(
 def test_a_lead_nurse_works_like_a_nurse_in_her_schools(world: SecureWorld) -> None:  # noqa: F811
     with world.as_person("lead_a") as conn:
         assert _ids(conn, "students") == {world.ids["a_student"]}
-        conn.execute(text(INSERTS["allergies"]), _params(world, "a"))
+        conn.execute(text(INSERTS["allergies"]), params(world, "a"))
 
 
 def test_a_disabled_account_sees_nothing(world: SecureWorld) -> None:  # noqa: F811
@@ -304,7 +248,7 @@ def test_change_notifications_still_fire_for_a_nurse(world: SecureWorld) -> None
         listener.execute(text("LISTEN medapp_changes"))
         listener.commit()
         with world.engine("nurse_a").begin() as conn:
-            conn.execute(text(INSERTS["medication_logs"]), _params(world, "a"))
+            conn.execute(text(INSERTS["medication_logs"]), params(world, "a"))
         raw = listener.connection.driver_connection
         assert raw is not None
         payloads = [n.payload for n in raw.notifies(timeout=5, stop_after=1)]
