@@ -5,6 +5,7 @@ off anything."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import threading
 import uuid
@@ -12,11 +13,13 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from medapp import paths
 from medapp.db.models import User
+from medapp.db.repositories.reminders import load_inputs
+from medapp.services.inventory import inventory_alerts, refresh_alert_view
 from tests.db.secure_world import (
     INSERTS,
     STUDENT_DATA,
@@ -301,3 +304,19 @@ def test_creating_the_group_roles_is_safe_when_two_sessions_race(pg_server_url: 
             conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
             conn.commit()
         engine.dispose()
+
+
+def test_the_services_queries_return_only_her_school_on_her_connection(
+    world: SecureWorld,  # noqa: F811
+) -> None:
+    """The real repository/service code, unchanged, on a nurse's own connection: even asked for
+    every school, the server answers with hers only."""
+    sessions = sessionmaker(bind=world.engine("nurse_a"))
+    with sessions() as s:
+        inputs = load_inputs(s, dt.date(2026, 11, 2), None)
+    assert set(inputs.prescriptions) == {world.ids["a_order"]}
+    refresh_alert_view(world.engine("nurse_a"))
+    for live in (False, True):
+        alerts = inventory_alerts(sessions, force_live=live)
+        assert alerts.source == ("live" if live else "view")
+        assert {lot.id for lot in alerts.lots} == {world.ids["a_lot"]}  # near expiry, hers only
