@@ -62,7 +62,7 @@ ALERT_KINDS = ("EXPIRED", "NEAR_EXPIRY", "LOW_STOCK", "WARNING")
 MAX_REASON_CHARS = 300
 MAX_BATCH_CHARS = 64
 MAX_QUANTITY = 100_000
-_DESK_ROLES = ("NURSE", "ADMIN", "AIDE")
+_DESK_ROLES = ("NURSE", "LEAD_NURSE")  # the roles that record (services.desk.CLINICAL_WRITERS)
 
 
 class InventoryInputError(ValueError):
