@@ -1,7 +1,7 @@
 """roles, row-level security, audit trail, stock ledger rule
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 
 Who may do what is enforced by the server, not by the desk:
 
@@ -40,7 +40,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
