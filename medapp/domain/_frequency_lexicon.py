@@ -105,6 +105,8 @@ _NOISE = frozenset(
     directed uad please patient pt school home food milk water juice empty stomach
     rf refill refills qty dispense dispensed supply chewed crushed liquid solution suspension
     otc half int upon
+    odt er xr xl sr cr dr ec la hfa ds susp soln syrup elixir cream ointment gel lotion
+    respule respules autoinjector pen kwikpen flexpen solostar
     """.split()
 )
 _NOISE = _NOISE | frozenset(_UNITS) - {"x", "time", "times"}
