@@ -269,9 +269,9 @@ def test_real_sigs_school_doses_follow_rule_1(
         assert all(calendar.in_school_hours(x) for x in chosen), sig
         short = (f.interval_hours or 99) <= 6 or f.sources().count(TimeSource.COUNT) >= 4
         if not short:
-            assert set(chosen) == {x for x, s in zip(f.times, f.sources()) if s in named} & {
-                x for x in f.times if calendar.in_school_hours(x)
-            }, sig
+            assert set(chosen) == {
+                x for x, s in zip(f.times, f.sources(), strict=True) if s in named
+            } & {x for x in f.times if calendar.in_school_hours(x)}, sig
         at_school += bool(chosen)
     # Most real sigs are home schedules or PRN; a handful name a school time.
     assert 0 < at_school < 60
