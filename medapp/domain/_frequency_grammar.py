@@ -616,9 +616,10 @@ for _seq in (
     ("while", "at", "school"),
 ):
     _pat(_seq, _at_school)
-for _lead in ((">",), (">", "="), ("than",), ("lasting",), ("over",), ("for",), ("exceeding",)):
-    _pat((*_lead, _NUM, _MINUTES), _prn_minutes)
-    _pat((*_lead, _NUM, _MINUTES, "or", frozenset({"longer", "more"})), _prn_minutes)
+_cond: tuple[str, ...]
+for _cond in ((">",), (">", "="), ("than",), ("lasting",), ("over",), ("for",), ("exceeding",)):
+    _pat((*_cond, _NUM, _MINUTES), _prn_minutes)
+    _pat((*_cond, _NUM, _MINUTES, "or", frozenset({"longer", "more"})), _prn_minutes)
 _pat((_NUM, _MINUTES, "or", frozenset({"longer", "more"})), _prn_minutes)
 _pat((_TIME,), _explicit)
 
