@@ -259,7 +259,9 @@ def school_dose_times(frequency: Frequency, calendar: SchoolCalendar) -> tuple[t
     * a clock time written in the order, or an administration time the nurse entered
       (CLOCK, ENTERED), inside school hours;
     * a school-anchored word (SCHOOL): noon, midday, lunch, the lunch dose of a meal wording
-      ("with meals", ac, pc), or a single daily dose the order places "at school";
+      ("with meals", ac, pc), or a single daily dose the order places "at school" (a morning
+      or breakfast dose "at school" that would fall before the school day starts is given at
+      the start of the school day, on arrival);
     * a frequency the family cannot cover from home:
 
       - four or more times a day by count (qid, "4 times a day"; COUNT): the school gives the
@@ -290,6 +292,8 @@ def school_dose_times(frequency: Frequency, calendar: SchoolCalendar) -> tuple[t
                 first, last = calendar.interval_dose_bounds
                 if first <= _minutes(t) <= last:
                     out.add(t)
+        elif source is TimeSource.SCHOOL and t < calendar.day_start:
+            out.add(calendar.day_start)  # "every morning at school": on arrival
         elif source is not TimeSource.HOME and calendar.in_school_hours(t):
             out.add(t)
     if count_times >= 4 and calendar.in_school_hours(calendar.lunch_time):
