@@ -10,6 +10,10 @@ How it reads the text
 ---------------------
 1. Normalise: case-fold, drop dots that are not decimal points ("q.i.d." -> "qid",
    "a.m." -> "am"), collapse whitespace. This string is the memo key.
+   Text copied from the label starts with the product: a leading medication or generic name
+   of the order (``names=``), or else a leading "<words> <number> <unit>" with a word this
+   parser does not know ("naproxen 220 mg q8h prn", "Adderall 5 mg po at 12:15"), is read
+   past; the strength and quantity are then read as a dose and ignored.
 2. Tokenise (:mod:`._frequency_lexicon` holds the vocabulary): clock times ("11:30",
    "12:30 pm", "1pm", "at 10 am") become one token; numbers, words, commas and a few symbols
    ("/", "-") become tokens; number words become digits ("every eight hours"); a number word
@@ -18,7 +22,7 @@ How it reads the text
    "dailyinstr"). Any other character ("½", "²") is refused.
 3. Scan (:mod:`._frequency_grammar`) left to right, always taking the longest known phrase at
    each position: counts ("bid",
-   "3 times a day"), intervals ("q4h", "every 4-6 hours"), times of day ("at bedtime", "with
+   "3 times a day", "3 per day", "2/day", "take 1 cap 3 daily"), intervals ("q4h", "every 4-6 hours"), times of day ("at bedtime", "with
    lunch"), explicit clock times, day spacing ("every other day", "weekly"), named days
    ("M/W/F"), PRN ("as needed"), daily maxima ("max 4 per day", "mdd 3"), doses and durations
    (read and ignored: "2 puffs", "for 10 days"). Dose, route and filler words ("tab", "by mouth",
@@ -38,6 +42,16 @@ or day spacing default to 09:00. Explicit clock times replace the defaults: thos
 at 4 pm" is two doses). A dose marked "at home" ("every morning at home and at 11:00 at school")
 is left out: only school doses are scheduled.
 
+Where each time came from
+-------------------------
+The default table is kept (a reading must be shown and checked), but a default time is not an
+instruction to give the dose at school. Every time therefore carries its source
+(:class:`TimeSource`, ``Frequency.time_sources``): a written clock time (CLOCK), a school word
+(SCHOOL: noon, midday, lunch, the lunch of a meal wording, one daily dose "at school"), a home
+word (HOME: morning, breakfast, evening, dinner, bedtime), a count or day-spacing default
+(COUNT) or an every-N-hours time (INTERVAL, with ``Frequency.interval_hours``).
+``medapp.domain.schedule.school_dose_times`` decides from these which times are school doses.
+
 Deliberately rejected wordings (FrequencyError, with the reason given to the nurse)
 -------------------------------------------------------------------------------------
 * Anything with an unknown word outside free text, and text with no frequency at all
@@ -52,6 +66,12 @@ Deliberately rejected wordings (FrequencyError, with the reason given to the nur
   "every 2 days"), fractional hours, minutes ("every 30 minutes"), and zero or negative
   intervals ("every 0 hours", "q0h").
 * Five or more times a day without explicit clock times (no default times exist).
+* A bare number before "daily" that may be the quantity ("take 3 daily": three tablets once a
+  day, or one tablet three times?) — unless the dose is stated before it ("take 1 cap 3
+  daily" is three times a day) or the number is 1. "N per day", "N/day", "N a day" are counts.
+* "at school" on an order with several daily doses and no school time among them ("bid at
+  school"): which dose is the school's?
+* A duration in minutes outside the reason of an as-needed dose ("prn seizure > 5 min" is read).
 * Home doses that would otherwise land on the school schedule: "before school", "upon waking"
   (HL7 "WAKE"), text naming only "at home" doses, and "at home" not attached to a dose.
 * Several times a week without named days ("twice weekly", "biweekly"), monthly schedules
@@ -63,7 +83,8 @@ Deliberately rejected wordings (FrequencyError, with the reason given to the nur
   "stop", "hold", "if ..." (other than "if needed"), "before/after <anything but a meal or
   bed>", "day 1", "first", "once" on its own (a single dose), "stat", "<"/">".
 * Ambiguous clock times: "at 11" (no minutes or am/pm), "1 am" written apart from "at"
-  ("take 1 am and 1 pm" is a dose count), 24-hour times with a single-digit hour 1-6
+  ("take 1 am and 1 pm" is a dose count; but "at 11:45 and 1 pm" continues a list of clock
+  times and is read), 24-hour times with a single-digit hour 1-6
   ("at 1:00": 01:00 or 13:00?), "afternoon" (no agreed default), "midnight".
 * Ambiguous abbreviations: "OD" (once daily or right eye), "T"/"S" in a day list (Tuesday or
   Thursday; Saturday or Sunday), HL7 meal codes that collide with units ("C", "CM", "CD", "CV").
