@@ -418,6 +418,13 @@ def _prn_minutes(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
     acc.free_next = True
 
 
+def _minutes_long(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
+    """ "for 10 minutes": how long one administration lasts, or (after "prn") how long the
+    symptom lasts ("prn seizure for 5 minutes"). Never a schedule."""
+    if acc.prn:
+        acc.free_next = True
+
+
 def _prn(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
     acc.prn.append(_phrase(toks, start, end))
     acc.free_next = True
@@ -617,10 +624,11 @@ for _seq in (
 ):
     _pat(_seq, _at_school)
 _cond: tuple[str, ...]
-for _cond in ((">",), (">", "="), ("than",), ("lasting",), ("over",), ("for",), ("exceeding",)):
+for _cond in ((">",), (">", "="), ("than",), ("lasting",), ("over",), ("exceeding",)):
     _pat((*_cond, _NUM, _MINUTES), _prn_minutes)
     _pat((*_cond, _NUM, _MINUTES, "or", frozenset({"longer", "more"})), _prn_minutes)
 _pat((_NUM, _MINUTES, "or", frozenset({"longer", "more"})), _prn_minutes)
+_pat(("for", _NUM, _MINUTES), _minutes_long)  # "nebulize for 10 minutes": how long one dose takes
 _pat((_TIME,), _explicit)
 
 for _seq in (

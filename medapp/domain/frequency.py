@@ -657,7 +657,9 @@ def parse_frequency(
     starts with one of them ("Adderall 5 mg po at 12:15") is read from after the name. Without
     them a leading "<words> <number> <unit>" is still read past as the product.
     """
-    if not isinstance(names, tuple):
+    if isinstance(names, str):
+        names = (names,)
+    elif not isinstance(names, tuple):
         names = tuple(names)
     if names:
         names = tuple(n for n in names if n)

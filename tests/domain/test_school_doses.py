@@ -333,7 +333,11 @@ def test_seizure_rescue_minutes_only_in_a_prn_reason() -> None:
     assert parse_frequency("prn seizure > 5 min").prn
     assert parse_frequency("prn seizure lasting 5 minutes or longer").prn
     with pytest.raises(FrequencyError, match="as-needed"):
-        parse_frequency("daily for 5 minutes")
+        parse_frequency("daily for seizure > 5 min")
+    assert parse_frequency("prn seizure for 5 minutes").prn
+    # how long one dose takes is not a schedule
+    assert parse_frequency("nebulize for 10 minutes twice daily").times == t("09:00", "21:00")
+    assert parse_frequency("Tylenol PM 1 tab at bedtime", names="Tylenol PM").times == t("21:00")
 
 
 # --- properties -------------------------------------------------------------------------------
