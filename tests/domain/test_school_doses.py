@@ -448,7 +448,7 @@ def test_every_school_dose_is_in_school_hours(parts: list[str], calendar: School
         return
     chosen = school_dose_times(f, calendar)
     assert all(calendar.in_school_hours(x) for x in chosen), (text, chosen)
-    assert set(chosen) <= set(f.times) | {calendar.lunch_time}
+    assert set(chosen) <= set(f.times) | {calendar.lunch_time, calendar.day_start}
     if f.prn:
         assert chosen == ()
     named = {TimeSource.CLOCK, TimeSource.SCHOOL, TimeSource.ENTERED}
