@@ -471,3 +471,14 @@ def test_a_short_interval_never_doses_within_a_window_of_the_school_day_edges(
         at = calendar.at(TUE, dose)
         assert at - window >= calendar.at(TUE, calendar.day_start)
         assert at + window <= calendar.at(TUE, calendar.day_end)
+
+
+def test_a_morning_dose_at_school_is_given_on_arrival() -> None:
+    late_start = SchoolCalendar(day_start=time(8, 30), day_end=time(15))
+    assert wall(doses_due_at_school(rx("every morning at school"), late_start, TUE)) == ["08:30"]
+    assert wall(doses_due_at_school(rx("with breakfast at school"), late_start, TUE)) == ["08:30"]
+    assert wall(doses_due_at_school(rx("every morning at school"), SchoolCalendar(), TUE)) == [
+        "08:00"
+    ]
+    bedtime = doses_due_at_school(rx("at bedtime at school"), late_start, TUE)
+    assert bedtime.doses == () and bedtime.has(PlanFlagCode.NO_DOSES_IN_SCHOOL_HOURS)
