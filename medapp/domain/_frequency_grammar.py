@@ -25,6 +25,7 @@ from medapp.domain._frequency_lexicon import (
     _DAY_RANGE_SEP,
     _DAYS_U,
     _DURATION_U,
+    _FORM_ABBREVIATIONS,
     _FREE_STARTERS,
     _GLUE,
     _HAZARDS,
@@ -904,17 +905,21 @@ _INDEX.setdefault("at", []).append(_m_at_number)
 
 
 # Known words, for splitting run-together words ("bidx10", "tidprn", "dailyinstr").
-_VOCAB = frozenset(
-    (set(_INDEX) | {k0 for k0, _ in _INDEX2}) - {"#", "@"}
-    | set(_NOISE)
-    | set(_HAZARDS)
-    | set(_FREE_STARTERS)
-    | set(_SLOT_WORDS)
-    | {"needed", "as", "prn", "x", "instr", "for", "every", "other", "times", "hours", "day"}
-    | set(_HOURS)
-    | set(_DAYS_U)
-    | _INDICATION_WORDS
-) - frozenset(_DAY_LETTERS)
+_VOCAB = (
+    frozenset(
+        (set(_INDEX) | {k0 for k0, _ in _INDEX2}) - {"#", "@"}
+        | set(_NOISE)
+        | set(_HAZARDS)
+        | set(_FREE_STARTERS)
+        | set(_SLOT_WORDS)
+        | {"needed", "as", "prn", "x", "instr", "for", "every", "other", "times", "hours", "day"}
+        | set(_HOURS)
+        | set(_DAYS_U)
+        | _INDICATION_WORDS
+    )
+    - frozenset(_DAY_LETTERS)
+    - _FORM_ABBREVIATIONS
+)
 _SEGMENT_MAX = max(len(w) for w in _VOCAB)
 
 
@@ -1033,7 +1038,7 @@ _NOT_A_NAME = (
     _HAZARDS
     | frozenset(_SLOT_WORDS)
     | _FREE_STARTERS
-    | frozenset(_HINTS)
+    | (frozenset(_HINTS) - {"s", "t"})  # "children's" is "children s"
     | frozenset(
         """
         prn as needed when only may can should must not no do extra additional another double

@@ -265,6 +265,8 @@ LABELS = [
     ("Amoxicillin-Clavulanate 875 mg 1 tab bid", False, t("09:00", "21:00"), None),
     ("take naproxen 220 mg twice daily", False, t("09:00", "21:00"), None),
     ("hydrocortisone 1% cream bid prn rash", True, None, 2),
+    ("Children's Motrin 100 mg/5 mL 10 mL q6h prn fever", True, None, None),
+    ("ondansetron 4 mg ODT q8h prn nausea", True, None, None),
 ]
 
 
