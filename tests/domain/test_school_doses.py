@@ -484,3 +484,12 @@ def test_a_morning_dose_at_school_is_given_on_arrival() -> None:
     ]
     bedtime = doses_due_at_school(rx("at bedtime at school"), late_start, TUE)
     assert bedtime.doses == () and bedtime.has(PlanFlagCode.NO_DOSES_IN_SCHOOL_HOURS)
+
+
+def test_named_parses_are_memoised() -> None:
+    first = parse_frequency("Tylenol PM 1 tab at bedtime", names=("Tylenol PM",))
+    assert parse_frequency("Tylenol PM 1 tab at bedtime", names=("Tylenol PM",)) is first
+    school = SchoolCalendar(lunch_time=time(11, 30)).time_defaults
+    assert parse_frequency("Creon 6,000 with lunch", school, names=["Creon 6,000"]).times == t(
+        "11:30"
+    )
