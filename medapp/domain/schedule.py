@@ -69,13 +69,7 @@ class Prescription:
     @property
     def names(self) -> tuple[str, ...]:
         """The product names a frequency copied from the label may start with."""
-        if self.generic_name:
-            return (
-                (self.medication_name, self.generic_name)
-                if self.medication_name
-                else (self.generic_name,)
-            )
-        return (self.medication_name,) if self.medication_name else ()
+        return tuple(n for n in (self.medication_name, self.generic_name) if n)
 
     def __post_init__(self) -> None:
         if self.end_date is not None and self.end_date < self.start_date:
