@@ -59,13 +59,13 @@ COMMON_FREQUENCIES = (
 SCHEDULED_MIX = (
     "daily at 11:30",
     "with lunch",
-    "tid",
+    "tid with meals",
     "qid",
     "q4h",
-    "bid",
+    "bid",  # a home order: no school dose (issue 9), still planned every day
     "at 10:00 and 13:30",
     "M/W/F at 12:30 pm",
-    "every morning",
+    "every morning at school",
     "twice daily at 8:30 am and 2:30 pm",
 )
 

@@ -25,7 +25,8 @@ def calendar_from_row(school: Any, closures: Iterable[dt.date] = ()) -> SchoolCa
 
 
 def prescription_from_row(row: Any, *, effective_until: dt.datetime | None = None) -> Prescription:
-    """``row`` has the ``student_medications`` columns (and optionally ``medication_name``)."""
+    """``row`` has the ``student_medications`` columns (and optionally ``medication_name`` and
+    ``generic_name``: a frequency copied from the label is read from after the name)."""
     minutes = row.prn_min_interval_minutes
     times = row.administration_times
     return Prescription(
@@ -42,6 +43,7 @@ def prescription_from_row(row: Any, *, effective_until: dt.datetime | None = Non
         schedule_effective_from=row.schedule_effective_from,
         schedule_effective_until=effective_until,
         medication_name=getattr(row, "medication_name", "") or "",
+        generic_name=getattr(row, "generic_name", "") or "",
     )
 
 

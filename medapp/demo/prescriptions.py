@@ -9,13 +9,12 @@ the nurse, the others still active so the app has something to flag) or lapse wi
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
 from medapp.demo.base import DemoError, UuidSource
-from medapp.demo.catalog import ALBUTEROL, ANTIBIOTIC, BUNDLES, Bundle, Template
+from medapp.demo.catalog import ALBUTEROL, ALL_TEMPLATES, ANTIBIOTIC, BUNDLES, Bundle, Template
 from medapp.demo.formulary import Formulary, Med
 from medapp.demo.names import PRESCRIBERS
 from medapp.demo.people import School, Student
@@ -190,16 +189,24 @@ def _pick(rng: random.Random, templates: tuple[Template, ...], grade: int) -> Te
     return rng.choices(fits, [t.weight for t in fits])[0]
 
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-
-
-def _changed_dose(dosage: str) -> str | None:
-    """A plausible new dose after a prescriber's change (5 mg -> 7.5 mg ...), or None."""
-    m = _NUMBER.search(dosage)
-    if m is None or "(" in dosage:
-        return None
-    value = float(m.group()) * 1.5
-    return dosage[: m.start()] + f"{value:g}" + dosage[m.end() :]
+def _other_strength(
+    formulary: Formulary, template: Template, grade: int, rng: random.Random
+) -> Template | None:
+    """A prescriber's dose change, as it happens: another strength of the same drug in the same
+    form (Ritalin 10 mg -> Ritalin 20 mg), so the order's "1 tab" and its dose still agree with
+    the product. None when the catalogue has no other strength for this student."""
+    item = formulary.items[template.item]
+    choices = [
+        t
+        for t in ALL_TEMPLATES
+        if t.item != template.item
+        and t.grades[0] <= grade <= t.grades[1]
+        and not sig(t.sig).prn
+        and (other := formulary.items[t.item]).generic_name == item.generic_name
+        and other.dosage_form == item.dosage_form
+        and other.strength != item.strength
+    ]
+    return rng.choice(choices) if choices else None
 
 
 def build_orders(
@@ -308,7 +315,11 @@ def build_orders(
     changeable = [r for r in active if not r.is_prn and r.end_date is None]
     for rx in rng.sample(changeable, min(len(changeable), max(2, round(0.05 * len(changeable))))):
         change = window_start + timedelta(rng.randint(7, max(8, window_days - 7)))
-        new_dose = _changed_dose(rx.dosage) if rng.random() < 0.5 else None
+        new_template = (
+            _other_strength(formulary, rx.template, rx.student.grade, rng)
+            if rng.random() < 0.5
+            else None
+        )
         old = Rx(
             id=new_id(),
             student=rx.student,
@@ -326,8 +337,10 @@ def build_orders(
             created_by=rx.created_by,
             created_at=rx.created_at,
         )
-        if new_dose is not None:
-            rx.dosage = new_dose
+        if new_template is not None:
+            rx.template = new_template
+            rx.med = formulary.by_item[new_template.item]
+            rx.dosage = new_template.dose or formulary.items[new_template.item].dose
         elif rx.times and len(rx.times) == 1:
             old_time = rx.times[0]
             moved = time(old_time.hour, 30) if old_time.minute == 0 else time(old_time.hour, 0)

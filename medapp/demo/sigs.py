@@ -7,8 +7,11 @@ the same way the generator does.
 ``school_times`` are the administration times the school order names (stored in
 ``student_medications.administration_times``; they win over the parsed times). Symbolic times
 follow the school: ``LUNCH`` is its lunch time, ``BEFORE_LUNCH`` fifteen minutes earlier,
-``ARRIVAL`` fifteen minutes after the day starts. A scheduled sig with no school times is a home
-medication: it appears in the formulary as the typical wording but no school order uses it.
+``ARRIVAL`` fifteen minutes after the day starts. Each school sig names its school dose in its
+own words (the times only make it exact), so the domain's ``doses_due_at_school`` finds a school
+dose in the text alone. A scheduled sig with no school times is a home medication ("every
+morning", "tid"): it appears in the formulary as the typical wording but no school order uses
+it.
 """
 
 from __future__ import annotations
@@ -61,11 +64,16 @@ def _at(text: str, *times: str, **kw: object) -> Sig:
 MWF = frozenset({0, 2, 4})
 
 SIGS: tuple[Sig, ...] = (
-    # --- scheduled, with the time(s) the school gives them
+    # --- scheduled, with the time(s) the school gives them. Every school order names its school
+    # dose the way real school orders do (a clock time, noon/lunch, "at school", or qid/q6h
+    # that home cannot cover), so the app's own rules put it on the school list even without
+    # the administration times the nurse entered (issue 9, rule 1).
     _at("1 tab PO daily at noon", "12:00"),
     _at("1 tab PO daily at 11:30", "11:30"),
     _at("1 cap PO daily at 12:30 pm", "12:30"),
+    _at("1 tab PO daily at 12:30 pm", "12:30"),
     _at("1 tab PO daily at 12:00", "12:00"),
+    _at("1/2 tab PO daily at noon", "12:00"),
     _at("at noon", "12:00"),
     _at("daily at 11:30", "11:30"),
     _at("once daily at 12:30 pm", "12:30"),
@@ -77,16 +85,18 @@ SIGS: tuple[Sig, ...] = (
     _at("2 caps PO with lunch", LUNCH),
     _at("inject SC before lunch", BEFORE_LUNCH),
     _at("inject SC with lunch", LUNCH),
-    _at("every morning", ARRIVAL),
-    _at("1 tab PO daily", ARRIVAL),
-    _at("once daily", ARRIVAL),
-    _at("qd", ARRIVAL),
-    _at("tid", LUNCH),
-    _at("1 tab PO tid", LUNCH),
-    _at("qid", "10:00", "14:00"),
+    _at("every morning at school", ARRIVAL),
+    _at("1 tab PO daily at school", ARRIVAL),
+    _at("once daily at school", ARRIVAL),
+    _at("qd at school", ARRIVAL),
+    _at("tid with meals", LUNCH),
+    _at("1 tab PO tid with meals", LUNCH),
+    _at("1 cap PO tid with meals", LUNCH),
+    _at("qid", LUNCH),
+    _at("1 cap PO qid", LUNCH),
     _at("Mon/Wed/Fri at 10:00", "10:00", weekdays=MWF),
-    _at("every other day", "12:00", every_n_days=2),
-    _at("1 tab PO every other day", "12:00", every_n_days=2),
+    _at("every other day at noon", "12:00", every_n_days=2),
+    _at("1 tab PO every other day at noon", "12:00", every_n_days=2),
     # --- scheduled home medications (formulary wording only; no school dose)
     Sig("twice daily"),
     Sig("bid"),
@@ -94,6 +104,14 @@ SIGS: tuple[Sig, ...] = (
     Sig("2 puffs twice daily"),
     Sig("2 puffs bid"),
     Sig("1 vial via nebulizer twice daily"),
+    Sig("every morning"),
+    Sig("1 tab PO daily"),
+    Sig("once daily"),
+    Sig("qd"),
+    Sig("tid"),
+    Sig("1 tab PO tid"),
+    Sig("every other day", every_n_days=2),
+    Sig("1 tab PO every other day", every_n_days=2),
     # --- as needed
     _prn("2 puffs q4h prn wheezing", 4),
     _prn("2 puffs q4-6h prn wheezing", 4),

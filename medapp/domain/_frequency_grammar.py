@@ -25,6 +25,7 @@ from medapp.domain._frequency_lexicon import (
     _DAY_RANGE_SEP,
     _DAYS_U,
     _DURATION_U,
+    _FORM_ABBREVIATIONS,
     _FREE_STARTERS,
     _GLUE,
     _HAZARDS,
@@ -69,6 +70,10 @@ class _Acc:
     maxes: list[tuple[float, str | None, bool, str, bool]] = field(default_factory=list)
     doses: list[tuple[float, float, str | None]] = field(default_factory=list)
     home: list[str] = field(default_factory=list)
+    # "at school" after a named time ("every morning at school"): that slot is a school dose;
+    # "at school" anywhere else anchors the whole order to school (resolved in _resolve).
+    school_slots: set[str] = field(default_factory=set)
+    at_school: list[str] = field(default_factory=list)
     free_next: bool = False
     last_freq: tuple[int, int, str, str] | None = None  # start, end, phrase, kind
 
@@ -340,6 +345,87 @@ def _at_home(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
     )
 
 
+def _at_school(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
+    """ "every morning at school", "daily at school": the order names the dose for school.
+
+    Right after a named time it makes that time a school dose; right after a clock time it
+    adds nothing (the clock time already says when); anywhere else it anchors the order to
+    school, which ``_resolve`` accepts only when the order has a single daily dose.
+    """
+    last = acc.last_freq
+    if last is not None and last[3] == "slot" and _right_after(acc, toks, start, "slot"):
+        acc.school_slots.add(acc.slots[-1][0])
+        return
+    if last is not None and last[3] == "explicit" and _right_after(acc, toks, start, "explicit"):
+        return
+    acc.at_school.append(_phrase(toks, start, end))
+
+
+def _dose_before(toks: Sequence[str], start: int) -> bool:
+    """Whether a dose with its unit ("1 cap", "2 puffs", "5 mg") comes before ``start``, with
+    only route or filler words between ("take 1 cap po 3 daily")."""
+    k = start - 1
+    while k >= 0 and toks[k] in _NOISE and toks[k] not in _UNITS:
+        k -= 1
+    return (
+        k >= 1
+        and toks[k] in _UNITS
+        and _UNITS[toks[k]] not in _COUNT_UNITS
+        and toks[k - 1][0].isdigit()
+    )
+
+
+def _bare_count(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
+    """ "3 daily", "2 every day": a bare number before "daily" is a count only when the dose is
+    stated before it ("take 1 cap 3 daily" is three times a day). On its own it could be the
+    quantity ("take 3 daily": three tablets once a day, or one tablet three times?), so it is
+    refused with a question rather than read as one dose. "1 daily" is once a day either way."""
+    value = _whole(_nums(toks, start, end)[0], "A count")
+    if value == 1:
+        _daily(acc, toks, start + 1, end)
+        return
+    if _dose_before(toks, start):
+        _count()(acc, toks, start, end)
+        return
+    phrase = _phrase(toks, start, end)
+    raise FrequencyError(
+        f"“{phrase}” is ambiguous: {value} tablets (or puffs, mL…) once a day, or one dose "
+        f"{value} times a day? Write “{value} tablets once daily” or “1 tablet {value} times "
+        "daily”."
+    )
+
+
+def _bare_count_range(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
+    """ "1-2 per day", "2-3 daily": a count range only after a stated dose, else a question."""
+    if _dose_before(toks, start):
+        _count_range(acc, toks, start, end)
+        return
+    phrase = _phrase(toks, start, end)
+    raise FrequencyError(
+        f"“{phrase}” is ambiguous: is that the number of tablets (or puffs, mL…) or the number "
+        "of doses a day? Write e.g. “1 tablet 1-2 times daily as needed” or “2 tablets once "
+        "daily”."
+    )
+
+
+def _prn_minutes(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
+    """ "prn seizure > 5 min", "prn seizure lasting longer than 5 minutes": a duration in the
+    reason for an as-needed dose (seizure rescue). Not a schedule, so only after "prn"."""
+    if not acc.prn:
+        raise FrequencyError(
+            f"“{_phrase(toks, start, end)}” is only understood in the reason for an as-needed "
+            "dose, e.g. “prn seizure lasting more than 5 minutes”."
+        )
+    acc.free_next = True
+
+
+def _minutes_long(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
+    """ "for 10 minutes": how long one administration lasts, or (after "prn") how long the
+    symptom lasts ("prn seizure for 5 minutes"). Never a schedule."""
+    if acc.prn:
+        acc.free_next = True
+
+
 def _prn(acc: _Acc, toks: Sequence[str], start: int, end: int) -> None:
     acc.prn.append(_phrase(toks, start, end))
     acc.free_next = True
@@ -400,6 +486,27 @@ _pats([(_INT, _TIMES_W)], _PER_DAY, _count())
 _pats([(_INT, _TIMES_W)], _PER_WEEK, _per_week())
 _pats([(_INT, _TIMES_W)], _PER_MONTH, _MONTHLY)
 _pats([(_INT, _RANGE_SEP, _INT, _TIMES_W)], _PER_DAY, _count_range)
+# "3 per day", "2/day", "3 a day": a number straight before a per-day phrase is a count; before
+# "daily"/"every day" it may be the quantity ("take 3 daily"), see _bare_count.
+_COUNT_PER_DAY: list[tuple[_Atom, ...]] = [
+    ("a", "day"),
+    ("per", "day"),
+    ("/", "day"),
+    ("/", "d"),
+    ("per", "d"),
+    ("in", "a", "day"),
+]
+_DAILY_WORDS: list[tuple[_Atom, ...]] = [
+    ("daily",),
+    ("every", "day"),
+    ("each", "day"),
+    ("everyday",),
+    ("qd",),
+]
+_pats([(_INT,)], _COUNT_PER_DAY, _count())
+_pats([(_INT, frozenset({"dose", "doses"}))], _PER_DAY, _count())
+_pats([(_INT,)], _DAILY_WORDS, _bare_count)
+_pats([(_INT, _RANGE_SEP, _INT)], _COUNT_PER_DAY + _DAILY_WORDS, _bare_count_range)
 for _word, _n in (("bid", 2), ("bd", 2), ("tid", 3), ("tds", 3), ("qid", 4), ("qds", 4)):
     _pat((_word,), _count(_n))
 
@@ -508,6 +615,21 @@ for _prefix in ("before", "after", "prior"):
     _pat((_prefix, "the", "evening", "meal"), _slot("dinner"))
 _pat((_INT, "noon"), _twelve_noon)
 _pat(("at", "home"), _at_home)
+for _seq in (
+    ("at", "school"),
+    ("in", "school"),
+    ("during", "school"),
+    ("during", "school", "hours"),
+    ("during", "the", "school", "day"),
+    ("while", "at", "school"),
+):
+    _pat(_seq, _at_school)
+_cond: tuple[str, ...]
+for _cond in ((">",), (">", "="), ("than",), ("lasting",), ("over",), ("exceeding",)):
+    _pat((*_cond, _NUM, _MINUTES), _prn_minutes)
+    _pat((*_cond, _NUM, _MINUTES, "or", frozenset({"longer", "more"})), _prn_minutes)
+_pat((_NUM, _MINUTES, "or", frozenset({"longer", "more"})), _prn_minutes)
+_pat(("for", _NUM, _MINUTES), _minutes_long)  # "nebulize for 10 minutes": how long one dose takes
 _pat((_TIME,), _explicit)
 
 for _seq in (
@@ -783,17 +905,21 @@ _INDEX.setdefault("at", []).append(_m_at_number)
 
 
 # Known words, for splitting run-together words ("bidx10", "tidprn", "dailyinstr").
-_VOCAB = frozenset(
-    (set(_INDEX) | {k0 for k0, _ in _INDEX2}) - {"#", "@"}
-    | set(_NOISE)
-    | set(_HAZARDS)
-    | set(_FREE_STARTERS)
-    | set(_SLOT_WORDS)
-    | {"needed", "as", "prn", "x", "instr", "for", "every", "other", "times", "hours", "day"}
-    | set(_HOURS)
-    | set(_DAYS_U)
-    | _INDICATION_WORDS
-) - frozenset(_DAY_LETTERS)
+_VOCAB = (
+    frozenset(
+        (set(_INDEX) | {k0 for k0, _ in _INDEX2}) - {"#", "@"}
+        | set(_NOISE)
+        | set(_HAZARDS)
+        | set(_FREE_STARTERS)
+        | set(_SLOT_WORDS)
+        | {"needed", "as", "prn", "x", "instr", "for", "every", "other", "times", "hours", "day"}
+        | set(_HOURS)
+        | set(_DAYS_U)
+        | _INDICATION_WORDS
+    )
+    - frozenset(_DAY_LETTERS)
+    - _FORM_ABBREVIATIONS
+)
 _SEGMENT_MAX = max(len(w) for w in _VOCAB)
 
 
@@ -877,6 +1003,95 @@ def _tokenize(norm: str) -> list[str]:
             last_was_digit = False
             continue
         raise FrequencyError(f"The character “{raw}” is not understood in a frequency.")
+    return _listed_clock_times(toks)
+
+
+_LIST_GLUE = frozenset({",", "and"})
+
+
+def _listed_clock_times(toks: list[str]) -> list[str]:
+    """ "at 11:45 and 1 pm": an hour with am/pm that continues a list of clock times is a clock
+    time too. On its own "1 pm" stays ambiguous ("take 1 am and 1 pm" is a dose count)."""
+    if "am" not in toks and "pm" not in toks:
+        return toks
+    out: list[str] = []
+    i = 0
+    n = len(toks)
+    while i < n:
+        tok = toks[i]
+        if i + 1 < n and toks[i + 1] in ("am", "pm") and tok.isdigit() and 1 <= int(tok) <= 12:
+            k = len(out) - 1
+            while k >= 0 and out[k] in _LIST_GLUE:
+                k -= 1
+            if k >= 0 and k < len(out) - 1 and (out[k][0] == "@" or out[k] == "noon"):
+                out.append(_clock_token(f"{tok} {toks[i + 1]}"))
+                i += 2
+                continue
+        out.append(tok)
+        i += 1
+    return out
+
+
+# Words a product name never holds in this parser's reading: schedule words, and qualifiers
+# that change the meaning of what follows ("extra 2 tabs", "another 1 tab").
+_NOT_A_NAME = (
+    _HAZARDS
+    | frozenset(_SLOT_WORDS)
+    | _FREE_STARTERS
+    | (frozenset(_HINTS) - {"s", "t"})  # "children's" is "children s"
+    | frozenset(
+        """
+        prn as needed when only may can should must not no do extra additional another double
+        more less sometimes occasionally usually again same new change changed dose doses
+        school home during while
+        """.split()
+    )
+)
+_NAME_SYMBOLS = frozenset({"-", "/"})
+_NAME_MAX_WORDS = 6
+
+
+def _skip_label(toks: list[str], names: tuple[tuple[str, ...], ...]) -> list[str]:
+    """Read past a product name copied from the label ("naproxen 220 mg q8h prn cramps").
+
+    ``names`` are the order's medication and generic names, already tokenised: when the text
+    starts with one (after "take"/"give"), it is dropped. Otherwise a leading run of words that
+    holds at least one word this parser does not know, followed straight by a number and a
+    unit ("Adderall 5 mg", "amoxicillin oral suspension 250 mg/5 ml"), is taken for the
+    product; its strength is then read as a dose and ignored. Anything else is left alone, so
+    an unknown word elsewhere is still refused.
+    """
+    lead = 0
+    while lead < len(toks) and toks[lead] in ("take", "give", "use"):
+        lead += 1
+    for name in names:
+        size = len(name)
+        if size and tuple(toks[lead : lead + size]) == name:
+            return toks[lead + size :]
+    k = lead
+    unknown = False
+    words = 0
+    while k < len(toks) and words <= _NAME_MAX_WORDS:
+        tok = toks[k]
+        if tok in _NAME_SYMBOLS and words:
+            k += 1
+            continue
+        if not tok.isalpha() or tok in _NOT_A_NAME:
+            break
+        unknown = unknown or (tok not in _VOCAB and tok not in _DAY_NAMES and tok not in _DAY_ABBR)
+        words += 1
+        k += 1
+    if (
+        unknown
+        and words <= _NAME_MAX_WORDS
+        and k + 1 < len(toks)
+        and toks[k][0].isdigit()
+        and (
+            (toks[k + 1] in _UNITS and _UNITS[toks[k + 1]] not in _COUNT_UNITS)
+            or toks[k + 1] == "%"
+        )
+    ):
+        return toks[k:]
     return toks
 
 

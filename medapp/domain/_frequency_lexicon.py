@@ -105,8 +105,14 @@ _NOISE = frozenset(
     directed uad please patient pt school home food milk water juice empty stomach
     rf refill refills qty dispense dispensed supply chewed crushed liquid solution suspension
     otc half int upon
+    susp soln syrup elixir cream ointment gel lotion respule respules autoinjector pen kwikpen
+    flexpen solostar
     """.split()
 )
+# Product-form abbreviations after a strength ("4 mg ODT", "10 mg XR"): skipped, but too short
+# to be pieces of a run-together word (an unknown word is not shredded into them).
+_FORM_ABBREVIATIONS = frozenset("odt er xr xl sr cr dr ec la hfa ds".split())
+_NOISE = _NOISE | _FORM_ABBREVIATIONS
 _NOISE = _NOISE | frozenset(_UNITS) - {"x", "time", "times"}
 # "," stands for any comma or semicolon: skipped like noise, but it separates phrases, so "at noon,
 # at 4 pm" is two doses while "at noon at 4 pm" would set noon to 4 pm.

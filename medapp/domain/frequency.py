@@ -10,6 +10,10 @@ How it reads the text
 ---------------------
 1. Normalise: case-fold, drop dots that are not decimal points ("q.i.d." -> "qid",
    "a.m." -> "am"), collapse whitespace. This string is the memo key.
+   Text copied from the label starts with the product: a leading medication or generic name
+   of the order (``names=``), or else a leading "<words> <number> <unit>" with a word this
+   parser does not know ("naproxen 220 mg q8h prn", "Adderall 5 mg po at 12:15"), is read
+   past; the strength and quantity are then read as a dose and ignored.
 2. Tokenise (:mod:`._frequency_lexicon` holds the vocabulary): clock times ("11:30",
    "12:30 pm", "1pm", "at 10 am") become one token; numbers, words, commas and a few symbols
    ("/", "-") become tokens; number words become digits ("every eight hours"); a number word
@@ -18,7 +22,7 @@ How it reads the text
    "dailyinstr"). Any other character ("½", "²") is refused.
 3. Scan (:mod:`._frequency_grammar`) left to right, always taking the longest known phrase at
    each position: counts ("bid",
-   "3 times a day"), intervals ("q4h", "every 4-6 hours"), times of day ("at bedtime", "with
+   "3 times a day", "3 per day", "2/day", "take 1 cap 3 daily"), intervals ("q4h", "every 4-6 hours"), times of day ("at bedtime", "with
    lunch"), explicit clock times, day spacing ("every other day", "weekly"), named days
    ("M/W/F"), PRN ("as needed"), daily maxima ("max 4 per day", "mdd 3"), doses and durations
    (read and ignored: "2 puffs", "for 10 days"). Dose, route and filler words ("tab", "by mouth",
@@ -38,6 +42,16 @@ or day spacing default to 09:00. Explicit clock times replace the defaults: thos
 at 4 pm" is two doses). A dose marked "at home" ("every morning at home and at 11:00 at school")
 is left out: only school doses are scheduled.
 
+Where each time came from
+-------------------------
+The default table is kept (a reading must be shown and checked), but a default time is not an
+instruction to give the dose at school. Every time therefore carries its source
+(:class:`TimeSource`, ``Frequency.time_sources``): a written clock time (CLOCK), a school word
+(SCHOOL: noon, midday, lunch, the lunch of a meal wording, one daily dose "at school"), a home
+word (HOME: morning, breakfast, evening, dinner, bedtime), a count or day-spacing default
+(COUNT) or an every-N-hours time (INTERVAL, with ``Frequency.interval_hours``).
+``medapp.domain.schedule.school_dose_times`` decides from these which times are school doses.
+
 Deliberately rejected wordings (FrequencyError, with the reason given to the nurse)
 -------------------------------------------------------------------------------------
 * Anything with an unknown word outside free text, and text with no frequency at all
@@ -52,6 +66,12 @@ Deliberately rejected wordings (FrequencyError, with the reason given to the nur
   "every 2 days"), fractional hours, minutes ("every 30 minutes"), and zero or negative
   intervals ("every 0 hours", "q0h").
 * Five or more times a day without explicit clock times (no default times exist).
+* A bare number before "daily" that may be the quantity ("take 3 daily": three tablets once a
+  day, or one tablet three times?) — unless the dose is stated before it ("take 1 cap 3
+  daily" is three times a day) or the number is 1. "N per day", "N/day", "N a day" are counts.
+* "at school" on an order with several daily doses and no school time among them ("bid at
+  school"): which dose is the school's?
+* A duration in minutes outside the reason of an as-needed dose ("prn seizure > 5 min" is read).
 * Home doses that would otherwise land on the school schedule: "before school", "upon waking"
   (HL7 "WAKE"), text naming only "at home" doses, and "at home" not attached to a dose.
 * Several times a week without named days ("twice weekly", "biweekly"), monthly schedules
@@ -63,7 +83,8 @@ Deliberately rejected wordings (FrequencyError, with the reason given to the nur
   "stop", "hold", "if ..." (other than "if needed"), "before/after <anything but a meal or
   bed>", "day 1", "first", "once" on its own (a single dose), "stat", "<"/">".
 * Ambiguous clock times: "at 11" (no minutes or am/pm), "1 am" written apart from "at"
-  ("take 1 am and 1 pm" is a dose count), 24-hour times with a single-digit hour 1-6
+  ("take 1 am and 1 pm" is a dose count; but "at 11:45 and 1 pm" continues a list of clock
+  times and is read), 24-hour times with a single-digit hour 1-6
   ("at 1:00": 01:00 or 13:00?), "afternoon" (no agreed default), "midnight".
 * Ambiguous abbreviations: "OD" (once daily or right eye), "T"/"S" in a day list (Tuesday or
   Thursday; Saturday or Sunday), HL7 meal codes that collide with units ("C", "CM", "CD", "CV").
@@ -77,11 +98,13 @@ a day. Failures are memoised too, and re-raised as fresh exceptions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from enum import StrEnum
 from functools import lru_cache
 
-from medapp.domain._frequency_grammar import _Acc, _scan, _shown, _tokenize, _whole
+from medapp.domain._frequency_grammar import _Acc, _scan, _shown, _skip_label, _tokenize, _whole
 from medapp.domain._frequency_lexicon import _AMOUNT_UNITS, FrequencyError, _normalize
 
 __all__ = [
@@ -89,6 +112,7 @@ __all__ = [
     "DefaultTimes",
     "Frequency",
     "FrequencyError",
+    "TimeSource",
     "clear_parse_cache",
     "parse_frequency",
 ]
@@ -154,6 +178,29 @@ class DefaultTimes:
 DEFAULT_TIMES = DefaultTimes()
 
 
+class TimeSource(StrEnum):
+    """Where one scheduled clock time came from: what decides whether it is a school dose.
+
+    The parser keeps the district's default clock times (so a reading can be shown and
+    checked), but a default is not an instruction to give the dose at school: only the order's
+    own words can put a dose there (see ``medapp.domain.schedule.school_dose_times``).
+    """
+
+    CLOCK = "clock"
+    """A clock time written in the order ("at 12:15", "every morning at 7:30")."""
+    SCHOOL = "school"
+    """A school-anchored named time: noon, midday, lunch (also the lunch of "with meals"), or a
+    single daily dose the order places "at school"."""
+    HOME = "home"
+    """A home-anchored named time: morning, breakfast, evening, dinner, bedtime."""
+    COUNT = "count"
+    """A default time of a count or day spacing: daily, bid, tid, qid, every other day, M/W/F."""
+    INTERVAL = "interval"
+    """Every N hours, counted from 00:00 (q12h: the twice-daily defaults)."""
+    ENTERED = "entered"
+    """Administration times the nurse entered on the order (never set by the parser)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Frequency:
     """How often a medication is given, as the schedule and the PRN rules need it.
@@ -165,6 +212,10 @@ class Frequency:
       ``max_rolling_24h`` (the text said "in 24 hours"), or None.
     * ``every_n_days``: 1 daily, 2 every other day, 7 weekly — counted from the start date.
     * ``weekdays``: allowed days, 0 = Monday ... 6 = Sunday; None = any day.
+    * ``time_sources``: where each of ``times`` came from (:class:`TimeSource`), same length
+      and order as ``times``; ``()`` on a hand-built Frequency means every time is as written
+      (a clock time). Parsed frequencies always carry it.
+    * ``interval_hours``: N of a scheduled "every N hours" (its times are INTERVAL), else None.
 
     Validated on construction so a hand-built Frequency (from database overrides) obeys the same
     invariants as a parsed one.
@@ -177,8 +228,14 @@ class Frequency:
     every_n_days: int = 1
     weekdays: frozenset[int] | None = None
     max_rolling_24h: bool = False
+    time_sources: tuple[TimeSource, ...] = ()
+    interval_hours: int | None = None
 
     def __post_init__(self) -> None:
+        if self.time_sources and len(self.time_sources) != len(self.times):
+            raise FrequencyError("Each scheduled time needs exactly one source.")
+        if self.interval_hours is not None and self.interval_hours < 1:
+            raise FrequencyError("The interval between scheduled doses must be at least 1 hour.")
         if tuple(sorted(set(self.times))) != self.times:
             raise FrequencyError("Scheduled times must be sorted and unique.")
         if self.prn and self.times:
@@ -229,6 +286,10 @@ class Frequency:
             names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
             parts.append("on " + "/".join(names[d] for d in sorted(self.weekdays)))
         return ", ".join(parts)
+
+    def sources(self) -> tuple[TimeSource, ...]:
+        """``time_sources``, or CLOCK for every time of a hand-built Frequency."""
+        return self.time_sources or (TimeSource.CLOCK,) * len(self.times)
 
 
 def _fmt_span(span: timedelta) -> str:
@@ -396,6 +457,8 @@ def _resolve(acc: _Acc, text: str, defaults: DefaultTimes) -> Frequency:
         )
 
     times: tuple[time, ...]
+    source_of: dict[time, TimeSource]
+    interval_hours: int | None = None
     if interval is not None:
         lo, hi, phrase = interval
         if lo != hi:
@@ -427,14 +490,19 @@ def _resolve(acc: _Acc, text: str, defaults: DefaultTimes) -> Frequency:
             if len(explicit) > per_day or (gaps and gaps != {lo * 60}):
                 raise _conflict(phrase, acc.explicit[0][1], text)
             times = tuple(explicit)
-        elif lo == 12:
-            times = defaults.every_12_hours
+            source_of = dict.fromkeys(times, TimeSource.CLOCK)
         else:
-            times = tuple(time(h) for h in range(0, 24, lo))
+            times = (
+                defaults.every_12_hours if lo == 12 else tuple(time(h) for h in range(0, 24, lo))
+            )
+            source_of = dict.fromkeys(times, TimeSource.INTERVAL)
+        interval_hours = lo
     elif explicit:
         # Clock times replace the defaults of a count ("twice daily at 8am and 8pm"); a named
         # time that no clock time set is a dose of its own ("at noon and at 4 pm").
         times = tuple(sorted(set(explicit) | set(slot_times)))
+        source_of = _slot_sources(slot_names, defaults, acc.school_slots)
+        source_of.update(dict.fromkeys(explicit, TimeSource.CLOCK))
         if count is not None and count != len(times):
             phrases = [p for _, p in acc.explicit] + [p for _, p in acc.slots]
             raise _conflict(acc.counts[0][1], " and ".join(phrases), text)
@@ -442,6 +510,7 @@ def _resolve(acc: _Acc, text: str, defaults: DefaultTimes) -> Frequency:
         if count is not None and count != len(slot_times):
             raise _conflict(acc.counts[0][1], " and ".join(p for _, p in acc.slots), text)
         times = tuple(slot_times)
+        source_of = _slot_sources(slot_names, defaults, acc.school_slots)
     elif count is not None:
         found = defaults.for_count(count)
         if found is None:
@@ -450,8 +519,13 @@ def _resolve(acc: _Acc, text: str, defaults: DefaultTimes) -> Frequency:
                 "times, e.g. “at 8:00, 10:00, 12:00, 14:00, 16:00”."
             )
         times = found
+        source_of = dict.fromkeys(times, TimeSource.COUNT)
     else:
         times = (defaults.once_daily,)
+        source_of = dict.fromkeys(times, TimeSource.COUNT)
+    sources = tuple(source_of[t] for t in times)
+    if acc.at_school and interval is None:
+        sources = _anchor_to_school(sources, acc.at_school[0], text)
     if max_per_day is not None and max_per_day < len(times):
         raise FrequencyError(
             f"In “{_shown(text)}” the daily maximum ({max_per_day}) is smaller than the "
@@ -465,56 +539,162 @@ def _resolve(acc: _Acc, text: str, defaults: DefaultTimes) -> Frequency:
         every_n_days=every,
         weekdays=weekdays,
         max_rolling_24h=rolling,
+        time_sources=sources,
+        interval_hours=interval_hours,
     )
 
 
-def _parse_uncached(norm: str, text: str, defaults: DefaultTimes) -> Frequency:
+_STRENGTH = {
+    TimeSource.CLOCK: 0,
+    TimeSource.ENTERED: 0,
+    TimeSource.SCHOOL: 1,
+    TimeSource.HOME: 2,
+    TimeSource.COUNT: 3,
+    TimeSource.INTERVAL: 4,
+}
+
+
+def _slot_sources(
+    slot_names: set[str], defaults: DefaultTimes, school_slots: set[str]
+) -> dict[time, TimeSource]:
+    """Each named time's clock time and source. Noon and lunch are school times; morning,
+    breakfast, evening, dinner and bedtime are home times unless the order says "at school"
+    right after them. Of "with meals" only the lunch dose is a school time (even "at school")."""
+    out: dict[time, TimeSource] = {}
+    for slot in slot_names:
+        pairs: list[tuple[time, TimeSource]]
+        if slot == "meals":
+            pairs = [
+                (defaults.breakfast, TimeSource.HOME),
+                (defaults.lunch, TimeSource.SCHOOL),
+                (defaults.dinner, TimeSource.HOME),
+            ]
+        else:
+            anchored = slot in ("noon", "lunch") or slot in school_slots
+            source = TimeSource.SCHOOL if anchored else TimeSource.HOME
+            pairs = [(t, source) for t in defaults.for_slot(slot)]
+        for t, source in pairs:
+            known = out.get(t)
+            if known is None or _STRENGTH[source] < _STRENGTH[known]:
+                out[t] = source
+    return out
+
+
+def _anchor_to_school(
+    sources: tuple[TimeSource, ...], phrase: str, text: str
+) -> tuple[TimeSource, ...]:
+    """ "daily at school": a single daily dose becomes a school dose. With several doses and no
+    school time among them, "at school" does not say which one: refused with a question."""
+    if any(s in (TimeSource.CLOCK, TimeSource.SCHOOL) for s in sources):
+        return sources
+    if len(sources) == 1:
+        return (TimeSource.SCHOOL,)
+    raise FrequencyError(
+        f"“{_shown(text)}” says “{phrase}” but names {len(sources)} doses a day: which one is "
+        "given at school? Write its time, e.g. “at 12:00 at school”; the other doses are given "
+        "at home."
+    )
+
+
+def _parse_uncached(
+    norm: str, text: str, defaults: DefaultTimes, names: tuple[tuple[str, ...], ...] = ()
+) -> Frequency:
     if not norm:
         raise FrequencyError("The frequency is empty; write how often, e.g. “twice daily”.")
     if len(norm) > MAX_TEXT_LENGTH:
         raise FrequencyError(
             f"The frequency is too long ({len(norm)} characters); write only the schedule."
         )
-    toks = _tokenize(norm)
+    toks = _skip_label(_tokenize(norm), names)
     if not toks:
         raise FrequencyError(f"No dosing frequency found in “{_shown(text)}”.")
     return _resolve(_scan(toks, text), text, defaults)
 
 
 @lru_cache(maxsize=8192)
-def _parse_normalized(norm: str, defaults: DefaultTimes) -> Frequency | str:
-    """Memoised on the normalised text; a failure is cached as its message."""
+def _parse_normalized(
+    norm: str, defaults: DefaultTimes, names: tuple[tuple[str, ...], ...] = ()
+) -> Frequency | str:
+    """Memoised on the normalised text (and the tokenised product names); a failure is cached
+    as its message."""
     try:
-        return _parse_uncached(norm, norm, defaults)
+        return _parse_uncached(norm, norm, defaults, names)
     except FrequencyError as exc:
         return str(exc)
     except RecursionError:  # pragma: no cover - defensive, the scanner does not recurse
         return f"The frequency “{_shown(norm)}” is too complex."
 
 
+@lru_cache(maxsize=4096)
+def _name_tokens(names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Product names as token sequences, longest first ("Ritalin LA 20 mg" before "Ritalin").
+    A name the tokenizer cannot read is left out (it then simply never matches)."""
+    found: set[tuple[str, ...]] = set()
+    for name in names:
+        try:
+            toks = _tokenize(_normalize(name[:MAX_TEXT_LENGTH]))
+        except FrequencyError:
+            continue
+        if toks:
+            found.add(tuple(toks))
+    return tuple(sorted(found, key=lambda t: (-len(t), t)))
+
+
 _FAST: dict[str, Frequency | str] = {}
+_FAST_NAMED: dict[tuple[str, tuple[str, ...]], Frequency | str] = {}
 _FAST_LIMIT = 20_000
 
 
-def parse_frequency(text: str, defaults: DefaultTimes | None = None) -> Frequency:
+def parse_frequency(
+    text: str, defaults: DefaultTimes | None = None, *, names: Iterable[str] = ()
+) -> Frequency:
     """Parse prescription frequency wording into a :class:`Frequency`.
 
     Case-, dot- and whitespace-insensitive; dose, route and indication words are ignored. Raises
     :class:`FrequencyError` (a ValueError) with a message a nurse can act on for anything not
     understood — never a silent default. ``defaults`` lets a school use its own clock times.
+    ``names`` are the order's medication and generic names: a text copied from the label that
+    starts with one of them ("Adderall 5 mg po at 12:15") is read from after the name. Without
+    them a leading "<words> <number> <unit>" is still read past as the product.
     """
+    if isinstance(names, str):
+        names = (names,)
+    elif not isinstance(names, tuple):
+        names = tuple(names)
+    if names:
+        names = tuple(n for n in names if n)
     if defaults is None or defaults is DEFAULT_TIMES:
-        try:
-            result = _FAST[text]
-        except KeyError:
-            if not isinstance(text, str):
-                raise TypeError(f"frequency text must be str, not {type(text).__name__}") from None
-            result = _parse_normalized(_normalize(text[: MAX_TEXT_LENGTH * 4]), DEFAULT_TIMES)
-            if len(_FAST) >= _FAST_LIMIT:
-                _FAST.clear()
-            _FAST[text] = result
+        if names:
+            key = (text, names)
+            try:
+                result = _FAST_NAMED[key]
+            except KeyError:
+                if not isinstance(text, str):
+                    raise TypeError(
+                        f"frequency text must be str, not {type(text).__name__}"
+                    ) from None
+                result = _parse_normalized(
+                    _normalize(text[: MAX_TEXT_LENGTH * 4]), DEFAULT_TIMES, _name_tokens(names)
+                )
+                if len(_FAST_NAMED) >= _FAST_LIMIT:
+                    _FAST_NAMED.clear()
+                _FAST_NAMED[key] = result
+        else:
+            try:
+                result = _FAST[text]
+            except KeyError:
+                if not isinstance(text, str):
+                    raise TypeError(
+                        f"frequency text must be str, not {type(text).__name__}"
+                    ) from None
+                result = _parse_normalized(_normalize(text[: MAX_TEXT_LENGTH * 4]), DEFAULT_TIMES)
+                if len(_FAST) >= _FAST_LIMIT:
+                    _FAST.clear()
+                _FAST[text] = result
     else:
-        result = _parse_normalized(_normalize(text[: MAX_TEXT_LENGTH * 4]), defaults)
+        result = _parse_normalized(
+            _normalize(text[: MAX_TEXT_LENGTH * 4]), defaults, _name_tokens(names)
+        )
     if isinstance(result, str):
         raise FrequencyError(result)
     return result
@@ -523,4 +703,5 @@ def parse_frequency(text: str, defaults: DefaultTimes | None = None) -> Frequenc
 def clear_parse_cache() -> None:
     """Forget memoised parses (benchmarks measuring the uncached path; tests)."""
     _FAST.clear()
+    _FAST_NAMED.clear()
     _parse_normalized.cache_clear()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from medapp.domain.frequency import Frequency, FrequencyError, parse_frequency
+from medapp.domain.frequency import Frequency, FrequencyError, TimeSource, parse_frequency
 from medapp.domain.school import SchoolCalendar, require_aware
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "authorization_status",
     "doses_due_at_school",
     "effective_frequency",
+    "HOME_DOSES_MESSAGE",
+    "school_dose_times",
 ]
 
 
@@ -37,6 +39,8 @@ class Prescription:
 
     * ``frequency``: the prescriber's wording ("2 puffs q4h prn wheezing").
     * ``administration_times``: explicit school times; when set they win over parsed times.
+    * ``medication_name``/``generic_name``: the product; a frequency copied from the label
+      ("Adderall 5 mg po at 12:15") is read from after the name.
     * ``start_date``/``end_date``: first and last dosing day (inclusive).
     * ``authorization_expires``: last authorized day (parent consent + prescriber order);
       None means "end of the school year" from the calendar.
@@ -60,6 +64,12 @@ class Prescription:
     schedule_effective_from: datetime | None = None
     schedule_effective_until: datetime | None = None
     medication_name: str = ""
+    generic_name: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The product names a frequency copied from the label may start with."""
+        return tuple(n for n in (self.medication_name, self.generic_name) if n)
 
     def __post_init__(self) -> None:
         if self.end_date is not None and self.end_date < self.start_date:
@@ -108,7 +118,15 @@ class PlanFlagCode(StrEnum):
     FREQUENCY_TEXT_IGNORED = "FREQUENCY_TEXT_IGNORED"
     PRN_ONLY = "PRN_ONLY"
     NO_DOSES_IN_SCHOOL_HOURS = "NO_DOSES_IN_SCHOOL_HOURS"
+    HOME_DOSES_ONLY = "HOME_DOSES_ONLY"
+    """The order names no school time: its doses are given at home (not blocking: an
+    information the nurse can act on by entering a school time)."""
     SCHEDULE_CHANGED = "SCHEDULE_CHANGED"
+
+
+HOME_DOSES_MESSAGE = (
+    "No school time named — given at home; enter a school time if the parent's form asks for one."
+)
 
 
 #: Flags that mean "no scheduled doses today" (the others are information or warnings).
@@ -173,19 +191,24 @@ def _frequency_and_note(
     """The effective frequency, and the parser's message when the text had to be ignored."""
     defaults = calendar.time_defaults if calendar is not None else None
     explicit = prescription.administration_times or ()
+    names = prescription.names
     note: str | None = None
     try:
-        parsed = parse_frequency(prescription.frequency, defaults)
+        parsed = parse_frequency(prescription.frequency, defaults, names=names)
     except FrequencyError as exc:
         if not explicit and not prescription.is_prn:
             raise
         note = str(exc)
-        parsed = Frequency(times=explicit, prn=not explicit)
+        parsed = Frequency(
+            times=explicit,
+            prn=not explicit,
+            time_sources=(TimeSource.ENTERED,) * len(explicit),
+        )
     if prescription.is_prn and not parsed.prn and note is None:
         # PRN ticked on a scheduled wording ("every 4 hours"): read it as the order would be
         # read with "as needed" added, so q4h becomes "at least 4 hours apart" and bid "max 2".
         try:
-            parsed = parse_frequency(prescription.frequency + " as needed", defaults)
+            parsed = parse_frequency(prescription.frequency + " as needed", defaults, names=names)
         except FrequencyError as exc:
             note = str(exc)
             parsed = Frequency(prn=True)
@@ -194,6 +217,8 @@ def _frequency_and_note(
             replace(
                 parsed,
                 times=(),
+                time_sources=(),
+                interval_hours=None,
                 prn=True,
                 min_interval=_longest(parsed.min_interval, prescription.prn_min_interval),
                 max_per_day=_smallest(parsed.max_per_day, prescription.prn_max_per_day),
@@ -201,8 +226,73 @@ def _frequency_and_note(
             note,
         )
     if explicit:
-        return replace(parsed, times=explicit), note
+        return (
+            replace(
+                parsed,
+                times=explicit,
+                time_sources=(TimeSource.ENTERED,) * len(explicit),
+                interval_hours=None,
+            ),
+            note,
+        )
     return parsed, note
+
+
+_HOME_SOURCES = frozenset({TimeSource.HOME, TimeSource.COUNT, TimeSource.INTERVAL})
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def school_dose_times(frequency: Frequency, calendar: SchoolCalendar) -> tuple[time, ...]:
+    """Which of a scheduled frequency's clock times are school doses (rule 1 of issue 9).
+
+    A dose is on the school schedule only when the order names it for school:
+
+    * a clock time written in the order, or an administration time the nurse entered
+      (CLOCK, ENTERED), inside school hours;
+    * a school-anchored word (SCHOOL): noon, midday, lunch, the lunch dose of a meal wording
+      ("with meals", ac, pc), or a single daily dose the order places "at school" (a morning
+      or breakfast dose "at school" that would fall before the school day starts is given at
+      the start of the school day, on arrival);
+    * a frequency the family cannot cover from home:
+
+      - four or more times a day by count (qid, "4 times a day"; COUNT): the school gives the
+        lunch dose, at the school's lunch time — the morning, after-school and bedtime doses
+        are given at home;
+      - a fixed interval of 6 hours or less (q6h, q4h, q3h, ...; INTERVAL): the school gives
+        the interval's clock times whose whole on-time window (± the school's dose window, 60
+        minutes) lies inside school hours. A dose whose window opens before the school day
+        starts is the family's morning dose, given before the child leaves (q4h at a school
+        opening at 8:00: 08:00 is given at home, 12:00 at school); one whose window closes after
+        the day ends is given at home after school (q3h: 15:00 at a school closing at 15:00).
+
+    Everything else — morning, breakfast, evening, dinner and bedtime wordings (HOME), the
+    default times of daily, bid, tid, day spacing or named days (COUNT), and intervals over 6
+    hours — is a home dose. PRN frequencies have no scheduled doses at all.
+    """
+    if frequency.prn or not frequency.times:
+        return ()
+    out: set[time] = set()
+    count_times = 0
+    sources = frequency.sources()
+    for t, source in zip(frequency.times, sources, strict=True):
+        if source is TimeSource.COUNT:
+            count_times += 1
+        elif source is TimeSource.INTERVAL:
+            hours = frequency.interval_hours or 24 // len(frequency.times)
+            if hours <= 6:
+                first, last = calendar.interval_dose_bounds
+                if first <= _minutes(t) <= last:
+                    out.add(t)
+        elif source is TimeSource.SCHOOL and t < calendar.day_start:
+            out.add(calendar.day_start)  # "every morning at school": on arrival
+        elif source is not TimeSource.HOME and calendar.in_school_hours(t):
+            out.add(t)
+    if count_times >= 4 and calendar.in_school_hours(calendar.lunch_time):
+        out.add(calendar.lunch_time)
+    return tuple(sorted(out))
 
 
 def _longest(a: timedelta | None, b: timedelta | None) -> timedelta | None:
@@ -246,7 +336,13 @@ def authorization_status(
 
 
 def doses_due_at_school(prescription: Prescription, calendar: SchoolCalendar, day: date) -> DayPlan:
-    """The scheduled doses of ``prescription`` that fall in school hours at school on ``day``.
+    """The scheduled doses of ``prescription`` the school gives on ``day``.
+
+    Only doses the order names for school are school doses (:func:`school_dose_times`): a
+    default time of a home wording ("every morning", "daily", "bid", "tid", "at bedtime") is
+    never on the school list, so a parent's morning dose and "the 08:00 dose" cannot both be
+    given. Such an order gets the flag HOME_DOSES_ONLY (:data:`HOME_DOSES_MESSAGE`); an order
+    whose named clock times all fall outside school hours gets NO_DOSES_IN_SCHOOL_HOURS.
 
     Doses are aware datetimes in the school's timezone (see ``SchoolCalendar.at`` for DST).
     Every applicable flag is reported, not just the first, so the UI can say "not a school day"
@@ -311,7 +407,7 @@ def doses_due_at_school(prescription: Prescription, calendar: SchoolCalendar, da
         return DayPlan(prescription.id, day, (), tuple(flags), frequency)
 
     doses: list[ScheduledDose] = []
-    in_hours = [t for t in frequency.times if calendar.in_school_hours(t)]
+    in_hours = school_dose_times(frequency, calendar)
     start = prescription.schedule_effective_from
     until = prescription.schedule_effective_until
     dropped = 0
@@ -329,10 +425,18 @@ def doses_due_at_school(prescription: Prescription, calendar: SchoolCalendar, da
             )
         )
     if not in_hours:
-        flags.append(
-            PlanFlag(
-                PlanFlagCode.NO_DOSES_IN_SCHOOL_HOURS,
-                f"No dose falls in school hours ({frequency.describe()}); given at home.",
+        if any(s in _HOME_SOURCES for s in frequency.sources()):
+            flags.append(
+                PlanFlag(
+                    PlanFlagCode.HOME_DOSES_ONLY,
+                    f"{HOME_DOSES_MESSAGE} (Read as: {frequency.describe()}.)",
+                )
             )
-        )
+        else:
+            flags.append(
+                PlanFlag(
+                    PlanFlagCode.NO_DOSES_IN_SCHOOL_HOURS,
+                    f"No dose falls in school hours ({frequency.describe()}); given at home.",
+                )
+            )
     return DayPlan(prescription.id, day, tuple(doses), tuple(flags), frequency)

@@ -72,6 +72,17 @@ class SchoolCalendar:
             return DEFAULT_TIMES
         return replace(DEFAULT_TIMES, lunch=self.lunch_time)
 
+    @cached_property
+    def interval_dose_bounds(self) -> tuple[int, int]:
+        """First and last minute of the day (00:00 = 0) at which a dose of a short fixed
+        interval (q6h, q4h, ...) is a school dose: its whole ± dose window lies inside school
+        hours, so the family cannot give it on time before or after school. An empty range
+        (first > last) when the window is as long as the day."""
+        window = int(self.dose_window.total_seconds() // 60)
+        first = self.day_start.hour * 60 + self.day_start.minute + window
+        last = self.day_end.hour * 60 + self.day_end.minute - window
+        return first, last
+
     def is_school_day(self, day: date) -> bool:
         return day.weekday() not in self.weekend_days and day not in self.closed_dates
 

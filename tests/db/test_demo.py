@@ -21,6 +21,7 @@ from medapp.db.engine import make_engine
 from medapp.db.testing import scratch_database
 from medapp.demo import SCALES, DemoError, load_demo
 from medapp.demo.catalog import ALL_TEMPLATES, STOCK
+from medapp.demo.doseagree import dose_disagreement
 from medapp.demo.formulary import dea_schedule_for, read_school_formulary
 from medapp.demo.sigs import SIG_BY_TEXT, SIGS
 
@@ -405,6 +406,122 @@ def test_every_demo_sig_parses() -> None:
         else:
             assert parsed.weekdays == sig.weekdays, sig.text
             assert parsed.every_n_days == sig.every_n_days, sig.text
+
+
+DEMO_CALENDARS = {
+    # (day start, day end, lunch): the school demo and the district's school types
+    "K8": (dt.time(8, 0), dt.time(15, 0), dt.time(12, 0)),
+    "ES": (dt.time(8, 30), dt.time(15, 0), dt.time(11, 45)),
+    "MS": (dt.time(7, 50), dt.time(14, 40), dt.time(11, 30)),
+    "HS": (dt.time(7, 20), dt.time(14, 20), dt.time(11, 15)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DEMO_CALENDARS))
+def test_demo_sigs_name_their_school_doses(kind: str) -> None:
+    """Issue 9, rule 1: a school order's own words put its dose on the school list (the
+    administration times only make it exact); a home wording never does."""
+    schedule = pytest.importorskip("medapp.domain.schedule")
+    school = pytest.importorskip("medapp.domain.school")
+    start, end, lunch = DEMO_CALENDARS[kind]
+    calendar = school.SchoolCalendar(day_start=start, day_end=end, lunch_time=lunch)
+    monday = dt.date(2026, 11, 30)
+    for sig in SIGS:
+        if sig.prn:
+            continue
+        rx = schedule.Prescription(id=sig.text, frequency=sig.text, start_date=monday)
+        plan = schedule.doses_due_at_school(rx, calendar, monday)
+        assert not plan.has(schedule.PlanFlagCode.FREQUENCY_INVALID), sig.text
+        if sig.school_times:
+            assert plan.doses, (kind, sig.text, plan.flags)
+        else:
+            assert not plan.doses and plan.has(schedule.PlanFlagCode.HOME_DOSES_ONLY), sig.text
+
+
+def test_templates_agree_with_their_products() -> None:
+    items = {i.name: i for i in read_school_formulary()}
+    for template in ALL_TEMPLATES:
+        item = items[template.item]
+        dosage = template.dose or item.dose
+        why = dose_disagreement(dosage, template.sig, item.strength, item.dosage_form)
+        assert why is None, (template.item, dosage, template.sig, why)
+    for item in items.values():
+        why = dose_disagreement(item.dose, item.frequency, item.strength, item.dosage_form)
+        assert why is None, (item.name, why)
+
+
+def test_dose_disagreement_catches_the_issue_example() -> None:
+    assert dose_disagreement("15 mg", "1 tab PO daily at 11:30", "10 mg", "TABLET")
+    assert dose_disagreement("500 mg", "1 tab PO tid", "500 mg", "CAPSULE")
+    assert dose_disagreement("250 mg (10 mL)", "tid", "250 mg/5 mL", "SUSPENSION")
+    assert dose_disagreement("10 mg", "1 tab PO daily at 11:30", "10 mg", "TABLET") is None
+    assert dose_disagreement("0.25 mg (1/2 tab)", "1/2 tab daily", "0.5 mg", "TABLET") is None
+    assert dose_disagreement("240 mg (7.5 mL)", "q4h prn", "160 mg/5 mL", "SUSPENSION") is None
+    assert dose_disagreement("per sliding scale", "with lunch", "100 units/mL", "SOLUTION") is None
+
+
+def test_orders_agree_with_their_products(connection: Connection, school: dict[str, int]) -> None:
+    """Every order's dose matches its product's strength, including orders whose dose a
+    prescriber changed (a new strength of the same drug, never "1 tab" of 10 mg as "15 mg")."""
+    rows = connection.execute(
+        text(
+            "SELECT sm.dosage, sm.frequency, m.name, m.strength, m.dosage_form, sm.supersedes_id "
+            "FROM student_medications sm JOIN medications m ON m.id = sm.medication_id"
+        )
+    ).all()
+    assert rows
+    for r in rows:
+        why = dose_disagreement(r.dosage, r.frequency, r.strength, r.dosage_form)
+        assert why is None, (r.name, r.dosage, r.frequency, why)
+
+
+def test_a_dose_change_is_a_new_strength_of_the_same_drug() -> None:
+    import random
+
+    from medapp.demo.formulary import Formulary
+    from medapp.demo.prescriptions import _other_strength
+
+    formulary = Formulary(meds=[], items={i.name: i for i in read_school_formulary()}, by_item={})
+    ritalin = next(t for t in ALL_TEMPLATES if t.item == "Ritalin 10 mg")
+    new = _other_strength(formulary, ritalin, 8, random.Random(1))
+    assert new is not None
+    item, old = formulary.items[new.item], formulary.items["Ritalin 10 mg"]
+    assert (item.generic_name, item.dosage_form) == (old.generic_name, old.dosage_form)
+    assert item.strength != old.strength
+    assert (
+        dose_disagreement(new.dose or item.dose, ritalin.sig, item.strength, item.dosage_form)
+        is None
+    )
+    epipen = next(t for t in ALL_TEMPLATES if t.item == "EpiPen")
+    assert _other_strength(formulary, epipen, 8, random.Random(1)) is None  # PRN: no schedule
+
+
+def test_school_demo_has_doses_due_today(connection: Connection, school: dict[str, int]) -> None:
+    """The desk opens on a school day with doses to give (the UI tests rely on it)."""
+    schedule = pytest.importorskip("medapp.domain.schedule")
+    school_mod = pytest.importorskip("medapp.domain.school")
+    s = connection.execute(text("SELECT * FROM schools")).one()
+    calendar = school_mod.SchoolCalendar(
+        timezone=s.timezone, day_start=s.day_start, day_end=s.day_end, lunch_time=s.lunch_time
+    )
+    due = 0
+    for r in connection.execute(
+        text(
+            "SELECT sm.*, m.name AS medication_name FROM student_medications sm "
+            "JOIN medications m ON m.id = sm.medication_id WHERE sm.is_active AND NOT sm.is_prn"
+        )
+    ):
+        text_only = schedule.Prescription(
+            id=r.id,
+            frequency=r.frequency,
+            start_date=r.start_date,
+            end_date=r.end_date,
+            medication_name=r.medication_name,
+        )
+        plan = schedule.doses_due_at_school(text_only, calendar, TODAY)
+        due += len(plan.doses)
+        assert not plan.has(schedule.PlanFlagCode.HOME_DOSES_ONLY), r.frequency
+    assert due >= 30
 
 
 def test_formulary_csv_and_catalog_agree() -> None:

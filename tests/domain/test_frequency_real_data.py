@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from medapp.domain.frequency import FrequencyError, parse_frequency
+from medapp.domain.frequency import FrequencyError, TimeSource, parse_frequency
+from medapp.domain.schedule import school_dose_times
+from medapp.domain.school import SchoolCalendar
 
 # The vocabulary floor from the issue, with the institution times this district uses.
 FHIR_ABBREVIATIONS = {
@@ -190,3 +192,86 @@ def test_known_refusals_in_real_sigs(sig: str, real_sigs: list[str]) -> None:
     assert sig in real_sigs
     with pytest.raises(FrequencyError):
         parse_frequency(sig)
+
+
+# --- issue 9: which of these doses the school gives -------------------------------------------
+# The test school: 08:00-15:00, lunch 12:00, ±60 minutes. Default times of home wordings (daily,
+# bid, tid, morning, evening, bedtime, every other day, weekly, q8h and longer) are given at home;
+# qid gives the lunch dose; q6h and shorter give the doses whose whole window is in school hours.
+FHIR_SCHOOL_DOSES = {
+    "QD": (),
+    "BID": (),
+    "TID": (),
+    "QID": (time(12),),
+    "AM": (),
+    "PM": (),
+    "QOD": (),
+    "Q1H": tuple(time(h) for h in range(9, 15)),
+    "Q2H": (time(10), time(12), time(14)),
+    "Q3H": (time(9), time(12)),
+    "Q4H": (time(12),),
+    "Q6H": (time(12),),
+    "Q8H": (),
+    "BED": (),
+    "WK": (),
+}
+FHIR_WHEN_SCHOOL_DOSES = {
+    "AC": (time(12),),
+    "ACM": (),
+    "ACD": (time(12),),
+    "ACV": (),
+    "PC": (time(12),),
+    "PCM": (),
+    "PCD": (time(12),),
+    "PCV": (),
+    "HS": (),
+    "MORN": (),
+    "NOON": (time(12),),
+    "EVE": (),
+    "NIGHT": (),
+}
+
+
+def test_fhir_codes_school_doses(calendar: SchoolCalendar) -> None:
+    for code, expected in (FHIR_SCHOOL_DOSES | FHIR_WHEN_SCHOOL_DOSES).items():
+        assert school_dose_times(parse_frequency(code), calendar) == expected, code
+
+
+KNOWN_REAL_SCHOOL_DOSES = [
+    ("take 1 one tablet every morning at home and at 11:00am at school", (time(11),)),
+    ("take one tablet by mouth in the morning at noon and at bedtime", (time(12),)),
+    ("instill 1 drop by ophthalmic route 4 times every day into both eyes", (time(12),)),
+    ("1 tab po q hs", ()),
+    ("take 1 tablet by mouth 3 times a day max daily dose 3 mdd 3", ()),
+]
+
+
+@pytest.mark.parametrize(("sig", "expected"), KNOWN_REAL_SCHOOL_DOSES)
+def test_known_real_sigs_school_doses(
+    sig: str, expected: tuple[time, ...], real_sigs: list[str], calendar: SchoolCalendar
+) -> None:
+    assert sig in real_sigs
+    assert school_dose_times(parse_frequency(sig), calendar) == expected
+
+
+def test_real_sigs_school_doses_follow_rule_1(
+    real_sigs: list[str], calendar: SchoolCalendar
+) -> None:
+    """No real sig puts a home wording's default time on the school list."""
+    named = {TimeSource.CLOCK, TimeSource.SCHOOL}
+    at_school = 0
+    for sig in real_sigs:
+        try:
+            f = parse_frequency(sig)
+        except FrequencyError:
+            continue
+        chosen = school_dose_times(f, calendar)
+        assert all(calendar.in_school_hours(x) for x in chosen), sig
+        short = (f.interval_hours or 99) <= 6 or f.sources().count(TimeSource.COUNT) >= 4
+        if not short:
+            assert set(chosen) == {
+                x for x, s in zip(f.times, f.sources(), strict=True) if s in named
+            } & {x for x in f.times if calendar.in_school_hours(x)}, sig
+        at_school += bool(chosen)
+    # Most real sigs are home schedules or PRN; a handful name a school time.
+    assert 0 < at_school < 60

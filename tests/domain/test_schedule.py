@@ -36,7 +36,7 @@ def wall_times(plan: DayPlan) -> list[str]:
 
 
 def test_only_doses_in_school_hours(calendar: SchoolCalendar) -> None:
-    plan = doses_due_at_school(rx("tid"), calendar, TUE)  # 08:00, 14:00, 20:00
+    plan = doses_due_at_school(rx("at 8:00, 14:00 and 20:00"), calendar, TUE)
     assert wall_times(plan) == ["08:00", "14:00"]
     assert plan.flags == ()
     assert all(isinstance(d, ScheduledDose) and d.prescription_id == "rx-1" for d in plan.doses)
@@ -156,8 +156,11 @@ class TestFrequencyProblems:
             effective_frequency(rx("take 1 tablet by mouth"))
 
     def test_seed_bug_every_3_days_is_not_tid(self, calendar: SchoolCalendar) -> None:
-        p = rx("every 3 days", start_date=date(2024, 10, 14))
-        assert wall_times(doses_due_at_school(p, calendar, date(2024, 10, 14))) == ["09:00"]
+        p = rx("every 3 days at 11:30", start_date=date(2024, 10, 14))
+        assert wall_times(doses_due_at_school(p, calendar, date(2024, 10, 14))) == ["11:30"]
+        home = rx("every 3 days", start_date=date(2024, 10, 14))
+        plan = doses_due_at_school(home, calendar, date(2024, 10, 14))
+        assert plan.doses == () and plan.has(PlanFlagCode.HOME_DOSES_ONLY)
         assert doses_due_at_school(p, calendar, date(2024, 10, 15)).has(
             PlanFlagCode.NOT_A_DOSING_DAY
         )
@@ -194,7 +197,9 @@ class TestFrequencyProblems:
 
     def test_home_only_schedule(self, calendar: SchoolCalendar) -> None:
         plan = doses_due_at_school(rx("at bedtime"), calendar, TUE)
-        assert plan.doses == () and plan.has(PlanFlagCode.NO_DOSES_IN_SCHOOL_HOURS)
+        assert plan.doses == () and plan.codes == {PlanFlagCode.HOME_DOSES_ONLY}
+        evening = doses_due_at_school(rx("at 7:00 pm"), calendar, TUE)
+        assert evening.doses == () and evening.codes == {PlanFlagCode.NO_DOSES_IN_SCHOOL_HOURS}
 
 
 class TestDaySpacing:
@@ -205,7 +210,7 @@ class TestDaySpacing:
         assert planned == [True, False, True, False, True]
 
     def test_weekly_from_the_start_weekday(self, calendar: SchoolCalendar) -> None:
-        p = rx("weekly", start_date=date(2024, 10, 16))  # a Wednesday
+        p = rx("weekly at noon", start_date=date(2024, 10, 16))  # a Wednesday
         assert doses_due_at_school(p, calendar, date(2024, 10, 23)).doses
         assert not doses_due_at_school(p, calendar, date(2024, 10, 22)).doses
 
@@ -229,10 +234,10 @@ class TestDaylightSaving:
         open_sunday = SchoolCalendar(weekend_days=frozenset())
         p = rx("q4h", start_date=date(2024, 1, 2))
         spring = doses_due_at_school(p, open_sunday, date(2024, 3, 10))
-        assert wall_times(spring) == ["08:00", "12:00"]
-        assert [d.scheduled_for.utcoffset() for d in spring.doses] == [timedelta(hours=-4)] * 2
+        assert wall_times(spring) == ["12:00"]  # 08:00 is the family's morning dose
+        assert [d.scheduled_for.utcoffset() for d in spring.doses] == [timedelta(hours=-4)]
         fall = doses_due_at_school(p, open_sunday, date(2024, 11, 3))
-        assert [d.scheduled_for.utcoffset() for d in fall.doses] == [timedelta(hours=-5)] * 2
+        assert [d.scheduled_for.utcoffset() for d in fall.doses] == [timedelta(hours=-5)]
 
     def test_wall_clock_gaps_and_repeats_are_resolved_one_way(self) -> None:
         cal = SchoolCalendar()
