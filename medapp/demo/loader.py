@@ -99,6 +99,11 @@ def _switch_triggers(conn: Connection, triggers: list[tuple[str, str]], *, enabl
     transaction, switches the insert-audit triggers off and on again; if the load fails the
     switch is rolled back with it. Application roles cannot do this (they own no table)."""
     verb = "ENABLE" if enable else "DISABLE"
+    if triggers:
+        # Deferred checks (one dose, one truth; the stock ledger) queued by the load run now:
+        # ALTER TABLE refuses a table with pending trigger events, and the data must pass them.
+        conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+        conn.execute(text("SET CONSTRAINTS ALL DEFERRED"))
     for table, trigger in triggers:
         conn.execute(text(f'ALTER TABLE "{table}" {verb} TRIGGER "{trigger}"'))
 

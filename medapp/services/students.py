@@ -712,8 +712,10 @@ def friendly_error(exc: BaseException) -> str:
     """One sentence for the nurse: what went wrong and what to do, never a traceback."""
     if isinstance(exc, DoseRefused):
         return " ".join(w.message for w in exc.warnings) or str(exc)
-    if isinstance(exc, DatabaseUnavailable | StudentNotFound | AccessDenied | LookupError):
+    if isinstance(exc, DatabaseUnavailable | StudentNotFound | AccessDenied):
         return str(exc)
+    if isinstance(exc, LookupError) and not isinstance(exc, KeyError | IndexError) and str(exc):
+        return str(exc)  # a service's "not found" sentence
     if isinstance(exc, OperationalError | InterfaceError):
         return "The database did not answer. Check the network connection; medapp keeps retrying."
     if isinstance(exc, DBAPIError):

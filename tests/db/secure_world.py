@@ -9,6 +9,7 @@ afterwards (after the database, so nothing of theirs is left behind).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -125,7 +126,7 @@ INSERTS = {
     ),
     "medication_logs": (
         "INSERT INTO medication_logs (id, student_medication_id, nurse_id, time_given, status) "
-        "VALUES (gen_random_uuid(), :order, :nurse, now(), 'GIVEN')"
+        "VALUES (gen_random_uuid(), :order, :nurse, now() - make_interval(days => :days), 'GIVEN')"
     ),
     "incident_reports": (
         "INSERT INTO incident_reports (student_id, reported_by_id, type, severity, description, "
@@ -142,9 +143,15 @@ INSERTS = {
 }
 
 
+_DOSE_DAYS = itertools.count(1)
+
+
 def params(world: SecureWorld, school: str) -> dict[str, object]:
-    """Bind parameters of INSERTS for that school's rows (written by nurse_a)."""
+    """Bind parameters of INSERTS for that school's rows (written by nurse_a). Each call's dose
+    is on a day of its own: one scheduled dose is given once (migration 0004), so two inserts
+    of "the same dose now" would rightly be refused."""
     return {
+        "days": next(_DOSE_DAYS),
         "school": world.ids[f"school_{school.upper()}"],
         "student": world.ids[f"{school}_student"],
         "order": world.ids[f"{school}_order"],

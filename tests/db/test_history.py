@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from medapp.db.models import InventoryAdjustment, StudentMedication
+from medapp.db.models import InventoryAdjustment
 from medapp.services.desk import AccessDenied, Actor, Desk, Role
 from medapp.services.history import HistorySubject, field_changes, record_history
 from tests.db import factories as f
@@ -37,23 +37,43 @@ def records(session: Session) -> dict[str, object]:
     lot = f.lot(session, med, school_id=sch.id)
     session.flush()
     session.add(
-        InventoryAdjustment(inventory_id=lot.id, delta=-2, quantity_after=8, reason="count", user_id=nurse.id)
+        InventoryAdjustment(
+            inventory_id=lot.id, delta=-2, quantity_after=8, reason="count", user_id=nurse.id
+        )
     )
     lot.quantity = 8
     session.flush()
-    return {"school": sch.id, "other": other.id, "student": stu.id, "order": rx.id, "lot": lot.id, "who": who}
+    return {
+        "school": sch.id,
+        "other": other.id,
+        "student": stu.id,
+        "order": rx.id,
+        "lot": lot.id,
+        "who": who,
+    }
 
 
-def test_a_students_history_has_her_order_and_its_dose_records(connection: Connection, records: dict) -> None:
+def test_a_students_history_has_her_order_and_its_dose_records(
+    connection: Connection, records: dict
+) -> None:
     desk = desk_for(connection, Role.LEAD_NURSE, frozenset({records["school"]}))
     entries = record_history(desk, HistorySubject.STUDENT, records["student"])
     tables = {(e.table_name, e.action) for e in entries}
-    assert {("students", "INSERT"), ("student_medications", "INSERT"), ("medication_logs", "INSERT"), ("student_medications", "UPDATE")} <= tables
-    update = next(e for e in entries if e.table_name == "student_medications" and e.action == "UPDATE")
+    assert {
+        ("students", "INSERT"),
+        ("student_medications", "INSERT"),
+        ("medication_logs", "INSERT"),
+        ("student_medications", "UPDATE"),
+    } <= tables
+    update = next(
+        e for e in entries if e.table_name == "student_medications" and e.action == "UPDATE"
+    )
     assert [(c.field, c.before, c.after) for c in update.changes] == [("dosage", "10 mg", "15 mg")]
     assert update.summary == "order changed: dosage"
     assert update.actor == records["who"] and update.actor_name == "Nora Nurse"
-    assert [e.occurred_at for e in entries] == sorted((e.occurred_at for e in entries), reverse=True)
+    assert [e.occurred_at for e in entries] == sorted(
+        (e.occurred_at for e in entries), reverse=True
+    )
 
 
 def test_an_orders_history_and_a_lots_ledger(connection: Connection, records: dict) -> None:
@@ -70,7 +90,9 @@ def test_an_orders_history_and_a_lots_ledger(connection: Connection, records: di
     ("role", "own_school"),
     [(Role.NURSE, True), (Role.DISTRICT_ADMIN, True), (Role.LEAD_NURSE, False)],
 )
-def test_who_may_not_read_history(connection: Connection, records: dict, role: Role, own_school: bool) -> None:
+def test_who_may_not_read_history(
+    connection: Connection, records: dict, role: Role, own_school: bool
+) -> None:
     school = records["school"] if own_school else records["other"]
     desk = desk_for(connection, role, frozenset({school}))
     with pytest.raises(AccessDenied) as refused:
@@ -85,6 +107,10 @@ def test_unknown_record_is_one_sentence(connection: Connection, records: dict) -
 
 
 def test_secrets_never_leave_the_trail() -> None:
-    changes = field_changes("UPDATE", {"password_hash": "$argon2id$a", "role": "NURSE"}, {"password_hash": "$argon2id$b", "role": "NURSE"})
+    changes = field_changes(
+        "UPDATE",
+        {"password_hash": "$argon2id$a", "role": "NURSE"},
+        {"password_hash": "$argon2id$b", "role": "NURSE"},
+    )
     assert [(c.field, c.before, c.after) for c in changes] == [("password_hash", None, "(changed)")]
     assert field_changes("UPDATE", {"updated_at": "x"}, {"updated_at": "y"}) == ()
