@@ -35,18 +35,22 @@ def _durable_index(directory: Path) -> diskcache.Index:
 
 class Outbox:
     def __init__(self, directory: Path | None = None) -> None:
-        base = directory or (paths.data_dir() / "outbox")
-        base.mkdir(parents=True, exist_ok=True)
+        if directory is None:
+            paths.private_dir(paths.data_dir())
+        base = paths.private_dir(directory or (paths.data_dir() / "outbox"))  # notes: 0700
         self.directory = base
-        self._pending = _durable_index(base / "pending")
-        self._rejected = _durable_index(base / "rejected")
+        self._pending = _durable_index(paths.private_dir(base / "pending"))
+        self._rejected = _durable_index(paths.private_dir(base / "rejected"))
+        paths.tighten_tree(base)
 
     def put(self, record: dict[str, Any]) -> None:
         key = str(record["id"])
         stored = dict(record)
         stored.setdefault("queued_at", time.time())
         self._pending.setdefault(key, stored)
-        log.info("dose kept in the offline outbox (%d waiting)", len(self._pending))
+        paths.tighten_tree(
+            self.directory
+        )  # a large record may have become a file        log.info("dose kept in the offline outbox (%d waiting)", len(self._pending))
 
     def pending(self) -> Iterator[dict[str, Any]]:
         """Oldest first: insertion order is the order the nurse recorded them."""

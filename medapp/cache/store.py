@@ -41,9 +41,12 @@ class Cache:
         self.directory = directory or (paths.cache_dir() / "diskcache")
         self.hits = 0
         self.misses = 0
+        self._tightened = False
         self._dc: diskcache.Cache | None
         try:
+            paths.private_dir(self.directory)  # names of students: 0700, files 0600
             self._dc = diskcache.Cache(str(self.directory), size_limit=size_limit, tag_index=True)
+            paths.tighten_tree(self.directory)
         except Exception as exc:  # noqa: BLE001 - no cache is still a working app
             log.warning("disk cache unavailable (%s); continuing without it", type(exc).__name__)
             self._dc = None
@@ -78,6 +81,10 @@ class Cache:
             self._dc.set(key, value, expire=ttl, tag=tag, retry=True)
         except Exception as exc:  # noqa: BLE001
             log.warning("cache write failed (%s)", type(exc).__name__)
+            return
+        if not self._tightened:  # large values become files: tighten the first ones made
+            paths.tighten_tree(self.directory)
+            self._tightened = True
 
     def get_or_compute(
         self, key: str, ttl: float, compute: Callable[[], T], tag: str | None = None
