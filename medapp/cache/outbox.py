@@ -28,7 +28,11 @@ log = logging.getLogger(__name__)
 
 def _durable_index(directory: Path) -> diskcache.Index:
     cache = diskcache.Cache(
-        str(directory), eviction_policy="none", size_limit=2**40, sqlite_synchronous=2
+        str(directory),
+        eviction_policy="none",
+        size_limit=2**40,
+        sqlite_synchronous=2,
+        disk_min_file_size=2**30,  # records stay inside SQLite: its files are 0600
     )
     return diskcache.Index.fromcache(cache)
 

@@ -23,6 +23,7 @@ from medapp import paths
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_NO_VALUE_FILES = 2**30
 _MISS = object()
 
 
@@ -41,11 +42,17 @@ class Cache:
         self.directory = directory or (paths.cache_dir() / "diskcache")
         self.hits = 0
         self.misses = 0
-        self._tightened = False
         self._dc: diskcache.Cache | None
         try:
             paths.private_dir(self.directory)  # names of students: 0700, files 0600
-            self._dc = diskcache.Cache(str(self.directory), size_limit=size_limit, tag_index=True)
+            self._dc = diskcache.Cache(
+                str(self.directory),
+                size_limit=size_limit,
+                tag_index=True,
+                # every value inside the SQLite file (never one file per large value), whose
+                # WAL and SHM files SQLite creates with the database file's mode: 0600
+                disk_min_file_size=_NO_VALUE_FILES,
+            )
             paths.tighten_tree(self.directory)
         except Exception as exc:  # noqa: BLE001 - no cache is still a working app
             log.warning("disk cache unavailable (%s); continuing without it", type(exc).__name__)
@@ -82,9 +89,6 @@ class Cache:
         except Exception as exc:  # noqa: BLE001
             log.warning("cache write failed (%s)", type(exc).__name__)
             return
-        if not self._tightened:  # large values become files: tighten the first ones made
-            paths.tighten_tree(self.directory)
-            self._tightened = True
 
     def get_or_compute(
         self, key: str, ttl: float, compute: Callable[[], T], tag: str | None = None

@@ -62,9 +62,7 @@ class AppContext:
             actor = Actor(self.user_id, "", first, last, Role.NURSE, schools)
         if actor is None:
             raise AccessDenied("Nobody is signed in at this desk.")
-        return Desk(
-            self.db.sessions, actor, self.now, self.cache, self.outbox, self.check_password
-        )
+        return Desk(self.db.sessions, actor, self.now, self.cache, self.outbox, self.check_password)
 
     def now(self) -> dt.datetime:
         return self.clock() if self.clock is not None else dt.datetime.now(dt.UTC)
