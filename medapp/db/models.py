@@ -19,6 +19,7 @@ import uuid
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
@@ -36,7 +37,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
@@ -47,7 +48,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-USER_ROLES = ("NURSE", "ADMIN", "AIDE", "VIEWER")
+USER_ROLES = ("NURSE", "LEAD_NURSE", "DISTRICT_ADMIN", "AUDITOR")  # medapp.services.desk.Role
+AUDIT_ACTIONS = ("INSERT", "UPDATE", "DELETE", "READ")
 ALLERGY_SEVERITIES = ("MILD", "MODERATE", "SEVERE", "LIFE_THREATENING")
 LOG_STATUSES = ("GIVEN", "NOT_GIVEN", "ENTERED_IN_ERROR")
 NOT_GIVEN_REASONS = ("REFUSED", "ABSENT", "HELD", "NO_SUPPLY", "PARENT_CALLED", "OTHER")
@@ -122,6 +124,10 @@ class SchoolClosure(Base):
 
 
 class User(Base):
+    """A person who signs in. ``username`` is her PostgreSQL role name (a member of the group
+    role ``medapp_<role>``, migration 0005); ``school_id`` is her home school for display, her
+    schools are ``user_schools``."""
+
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -132,12 +138,51 @@ class User(Base):
     school_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("schools.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
     created_at: Mapped[dt.datetime] = _created_at()
+    # argon2id hash, private single-PC database only (NULL on a district server: SCRAM there).
+    # Deferred: application roles may not read the column, so a plain select(User) leaves it out.
+    password_hash: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role_known"),)
 
     @property
     def display_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+class UserSchool(Base):
+    """The schools whose students a user works with (row-level security keys on these)."""
+
+    __tablename__ = "user_schools"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+
+    __table_args__ = (Index("ix_user_schools_school_id", "school_id"),)
+
+
+class AuditLog(Base):
+    """Append-only history written by triggers (migration 0005): every insert, update and delete
+    on the clinical tables, users and schools, and READ rows for opened records. ``actor`` is the
+    PostgreSQL role that acted (``medapp_actor()``); application roles cannot change it."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    table_name: Mapped[str] = mapped_column(Text, nullable=False)
+    row_id: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text, nullable=False)
+    old_row: Mapped[dict[str, object] | None] = mapped_column(JSONB)
+    new_row: Mapped[dict[str, object] | None] = mapped_column(JSONB)
+
+    __table_args__ = (
+        CheckConstraint(_in("action", AUDIT_ACTIONS), name="action_known"),
+        Index("ix_audit_log_table_row", "table_name", "row_id"),
+        Index("ix_audit_log_occurred_at", "occurred_at"),
+    )
 
 
 class Student(Base):

@@ -25,6 +25,7 @@ from medapp.demo.logs import LOG_COLUMNS, write_logs
 from medapp.demo.people import (
     ALLERGY_COLUMNS,
     CLOSURE_COLUMNS,
+    USER_SCHOOL_COLUMNS,
     School,
     Student,
     User,
@@ -33,6 +34,7 @@ from medapp.demo.people import (
     build_students,
     build_users,
     closure_rows,
+    user_school_rows,
 )
 from medapp.demo.prescriptions import RX_COLUMNS, build_orders
 from medapp.demo.scales import SCALES, Scale
@@ -42,6 +44,7 @@ TABLES = (
     "schools",
     "school_closures",
     "users",
+    "user_schools",
     "students",
     "allergies",
     "medications",
@@ -190,6 +193,8 @@ def load_demo(
     copy_rows(conn, "schools", School.COLUMNS, (s.row() for s in schools))
     copy_rows(conn, "school_closures", CLOSURE_COLUMNS, closure_rows(schools, ids("closures")))
     copy_rows(conn, "users", User.COLUMNS, (u.row() for u in users))
+    if "user_schools" in existing:
+        copy_rows(conn, "user_schools", USER_SCHOOL_COLUMNS, user_school_rows(users))
     copy_rows(conn, "students", Student.COLUMNS, (s.row() for s in students))
     sw.say(f"{len(schools)} schools, {len(users)} staff, {len(students):,} students")
 

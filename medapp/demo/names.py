@@ -74,7 +74,7 @@ LAST_NAMES: tuple[str, ...] = _words(
 SCHOOL_STAFF: tuple[tuple[str, str, str], ...] = (
     ("Maria", "Rivera", "NURSE"),
     ("David", "Chen", "NURSE"),
-    ("Grace", "Okafor", "ADMIN"),
+    ("Grace", "Okafor", "LEAD_NURSE"),
 )
 
 PRESCRIBERS: dict[str, tuple[str, ...]] = {

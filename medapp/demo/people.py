@@ -80,6 +80,7 @@ class User:
     username: str
     role: str
     school_id: UUID | None
+    schools: list[UUID] = field(default_factory=list)  # user_schools
 
     COLUMNS = ("id", "first_name", "last_name", "username", "role", "school_id")
 
@@ -224,8 +225,18 @@ CLOSURE_COLUMNS = ("id", "school_id", "closed_on", "reason")
 # --- staff ------------------------------------------------------------------------------------
 
 
-def _username(role: str, first: str, last: str, taken: set[str]) -> str:
-    prefix = {"NURSE": "nurse", "AIDE": "aide", "ADMIN": "admin", "VIEWER": "viewer"}[role]
+# Demo staff kinds: (users.role, user-name prefix). Health aides record doses as nurses do.
+_KINDS = {
+    "NURSE": ("NURSE", "nurse"),
+    "AIDE": ("NURSE", "aide"),
+    "LEAD_NURSE": ("LEAD_NURSE", "lead"),
+    "DISTRICT_ADMIN": ("DISTRICT_ADMIN", "admin"),
+    "AUDITOR": ("AUDITOR", "auditor"),
+}
+
+
+def _username(kind: str, first: str, last: str, taken: set[str]) -> str:
+    prefix = _KINDS[kind][1]
     base = f"{prefix}.{re.sub(r'[^a-z]', '', last.lower())}"
     name = base
     n = 1
@@ -239,22 +250,27 @@ def _username(role: str, first: str, last: str, taken: set[str]) -> str:
 def build_users(
     scale: Scale, schools: list[School], rng: random.Random, new_id: UuidSource
 ) -> list[User]:
+    """Office staff per school, and at district scale the district office: administrators,
+    auditors, two lead nurses over every school and float nurses covering three schools each.
+    ``User.schools`` become ``user_schools`` rows (what row-level security keys on)."""
     taken: set[str] = set()
     users: list[User] = []
 
-    def add(first: str, last: str, role: str, school: School | None) -> User:
-        user = User(new_id(), first, last, _username(role, first, last, taken), role, None)
+    def add(first: str, last: str, kind: str, school: School | None) -> User:
+        role = _KINDS[kind][0]
+        user = User(new_id(), first, last, _username(kind, first, last, taken), role, None)
         if school is not None:
             user.school_id = school.id
-            (school.nurses if role == "NURSE" else school.aides if role == "AIDE" else []).append(
+            user.schools.append(school.id)
+            (school.nurses if kind == "NURSE" else school.aides if kind == "AIDE" else []).append(
                 user.id
             )
         users.append(user)
         return user
 
     first_school = schools[0]
-    for first, last, role in SCHOOL_STAFF:
-        add(first, last, role, first_school)
+    for first, last, kind in SCHOOL_STAFF:
+        add(first, last, kind, first_school)
     if scale.schools > 1:
 
         def person() -> tuple[str, str]:
@@ -265,12 +281,24 @@ def build_users(
             for _ in range(max(0, nurses)):
                 add(*person(), "NURSE", school)
             add(*person(), "AIDE", school)
-        for role, count in (("ADMIN", 4), ("VIEWER", 8), ("NURSE", 6)):
+        for kind, count in (("DISTRICT_ADMIN", 4), ("AUDITOR", 8), ("LEAD_NURSE", 2)):
             for _ in range(count):
-                add(*person(), role, None)  # district office and float nurses
+                user = add(*person(), kind, None)  # district office
+                if kind == "LEAD_NURSE":
+                    user.schools.extend(s.id for s in schools)
+        for _ in range(4):
+            user = add(*person(), "NURSE", None)  # float nurses
+            user.schools.extend(s.id for s in rng.sample(schools, min(3, len(schools))))
     for school in schools:
         school.loggers = school.nurses * 4 + school.aides
     return users
+
+
+def user_school_rows(users: list[User]) -> list[tuple[object, ...]]:
+    return [(u.id, school_id) for u in users for school_id in dict.fromkeys(u.schools)]
+
+
+USER_SCHOOL_COLUMNS = ("user_id", "school_id")
 
 
 # --- students ---------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def desk_summary(sessions: sessionmaker[Session]) -> DeskSummary:
         ).one()
         nurses = s.execute(
             select(User.id, User.first_name, User.last_name)
-            .where(User.is_active, User.role.in_(("NURSE", "ADMIN")))
+            .where(User.is_active, User.role.in_(("NURSE", "LEAD_NURSE")))
             .order_by(User.last_name, User.first_name)
         ).all()
     return DeskSummary(

@@ -4,9 +4,9 @@ Every function takes the session factory (run it off the GUI thread) and returns
 dataclasses, never ORM objects:
 
 * ``list_schools(sessions)`` — every school, by name;
-* ``desk_users(sessions, school_id=None)`` — active users who may sign in at the desk (nurses,
-  admins and aides; viewers cannot record anything), that school's own staff plus district-wide
-  staff (no school), nurses first;
+* ``desk_users(sessions, school_id=None)`` — active users who may sign in at the desk (nurses
+  and lead nurses: district administrators and auditors record nothing), that school's staff
+  (home school or a member of it through ``user_schools``), nurses first;
 * ``find_user(sessions, username)`` — one active user by user name (``MEDAPP_DESK_USER``);
 * ``desk_identity(sessions, user_id, school_id)`` — check a remembered sign-in is still valid:
   the user is active and allowed at that school.
@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from medapp.db.models import School, User
+from medapp.db.models import School, User, UserSchool
+from medapp.services.desk import Role
 
-DESK_ROLES = ("NURSE", "ADMIN", "AIDE")
-_ROLE_ORDER = case({"NURSE": 0, "ADMIN": 1, "AIDE": 2}, value=User.role, else_=3)
+#: Roles that record at the desk (medapp.services.desk.CLINICAL_WRITERS).
+DESK_ROLES = (Role.NURSE.value, Role.LEAD_NURSE.value)
+_ROLE_ORDER = case({"NURSE": 0, "LEAD_NURSE": 1}, value=User.role, else_=2)
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,10 @@ class DeskUser:
 
     @property
     def role_label(self) -> str:
-        return {"NURSE": "Nurse", "ADMIN": "Administrator", "AIDE": "Health aide"}.get(
-            self.role, self.role.title()
-        )
+        try:
+            return Role(self.role).label
+        except ValueError:
+            return self.role.title()
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ def desk_users(
     """Active desk users; with ``school_id``: that school's staff and district-wide staff."""
     query = select(User).where(User.is_active, User.role.in_(DESK_ROLES))
     if school_id is not None:
-        query = query.where(or_(User.school_id == school_id, User.school_id.is_(None)))
+        members = select(UserSchool.user_id).where(UserSchool.school_id == school_id)
+        query = query.where(or_(User.school_id == school_id, User.id.in_(members)))
     query = query.order_by(_ROLE_ORDER, User.last_name, User.first_name, User.username)
     with sessions() as s:
         return tuple(_user(r) for r in s.scalars(query).all())
@@ -123,6 +127,7 @@ def desk_identity(
         school = s.get(School, school_id)
         if user is None or school is None or not user.is_active or user.role not in DESK_ROLES:
             return None
-        if user.school_id is not None and user.school_id != school.id:
+        member = s.get(UserSchool, (user.id, school.id)) is not None
+        if not member and user.school_id != school.id:
             return None
         return DeskIdentity(_user(user), _school(school))

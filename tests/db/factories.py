@@ -15,6 +15,7 @@ from medapp.db.models import (
     Student,
     StudentMedication,
     User,
+    UserSchool,
 )
 
 
@@ -30,6 +31,8 @@ def nurse(s: Session, sch: School, username: str = "nurse.test") -> User:
         first_name="Nora", last_name="Nurse", username=username, role="NURSE", school_id=sch.id
     )
     s.add(row)
+    s.flush()
+    s.add(UserSchool(user_id=row.id, school_id=sch.id))
     s.flush()
     return row
 

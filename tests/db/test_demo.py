@@ -64,7 +64,7 @@ def test_school_staff_and_students_look_real(
 ) -> None:
     users = connection.execute(text("SELECT username, role FROM users ORDER BY username")).all()
     assert [tuple(u) for u in users] == [
-        ("admin.okafor", "ADMIN"),
+        ("lead.okafor", "LEAD_NURSE"),
         ("nurse.chen", "NURSE"),
         ("nurse.rivera", "NURSE"),
     ]

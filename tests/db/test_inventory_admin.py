@@ -392,13 +392,16 @@ def test_desk_users_of_a_school(shelf) -> None:  # noqa: ANN001
     db, ids = shelf
     with Session(db.engine) as s:
         district = User(
-            first_name="Dee", last_name="District", username=f"dist.{ids['tag']}", role="ADMIN"
+            first_name="Dee",
+            last_name="District",
+            username=f"dist.{ids['tag']}",
+            role="DISTRICT_ADMIN",
         )
         viewer = User(
             first_name="Vic",
             last_name="Viewer",
             username=f"view.{ids['tag']}",
-            role="VIEWER",
+            role="AUDITOR",
             school_id=ids["school"],
         )
         s.add_all([district, viewer])
@@ -407,11 +410,11 @@ def test_desk_users_of_a_school(shelf) -> None:  # noqa: ANN001
     users = desk_users(db.sessions, ids["school"])
     names = [u.username for u in users]
     assert f"nurse.a.{ids['tag']}" in names and f"nurse.b.{ids['tag']}" in names
-    assert f"dist.{ids['tag']}" in names  # district-wide staff may sit at any desk
+    assert f"dist.{ids['tag']}" not in names  # a district administrator records nothing
     assert f"nurse.c.{ids['tag']}" not in names  # another school's nurse
     assert f"nurse.d.{ids['tag']}" not in names and f"view.{ids['tag']}" not in names
     roles = [u.role for u in users]
-    assert roles == sorted(roles, key=("NURSE", "ADMIN", "AIDE").index)  # nurses first
+    assert roles == sorted(roles, key=("NURSE", "LEAD_NURSE").index)  # nurses first
     assert any(s.id == ids["school"] for s in list_schools(db.sessions))
 
     found = find_user(db.sessions, f"NURSE.A.{ids['tag']}")
@@ -425,7 +428,7 @@ def test_desk_users_of_a_school(shelf) -> None:  # noqa: ANN001
     assert identity is not None and identity.school.name == "Test Elementary"
     assert desk_identity(db.sessions, ids["nurse"], ids["other"]) is None  # not her school
     assert desk_identity(db.sessions, ids["gone"], ids["school"]) is None  # no longer active
-    assert desk_identity(db.sessions, district_id, ids["other"]) is not None
+    assert desk_identity(db.sessions, district_id, ids["other"]) is None  # records nothing
 
 
 # --- the formulary snapshot --------------------------------------------------------------------

@@ -183,7 +183,7 @@ def test_a_remembered_user_who_left_gets_the_picker(qtbot, blank_ctx: AppContext
 
 
 def test_desk_user_from_the_environment_skips_the_picker(qtbot, blank_ctx: AppContext) -> None:  # noqa: ANN001
-    window = open_window(qtbot, blank_ctx, desk_user="admin.okafor")
+    window = open_window(qtbot, blank_ctx, desk_user="lead.okafor")
     qtbot.waitUntil(lambda: bool(window.panes), timeout=10_000)
     assert blank_ctx.user_name == "Grace Okafor" and window.sign_in_dialog is None
     assert remembered_identity() is None  # a kiosk/bench user is not remembered

@@ -48,7 +48,7 @@ def test_no_match_disables_start_and_esc_cancels(qtbot, demo_db: Database) -> No
 
 def test_the_remembered_person_is_preselected(qtbot, demo_db: Database) -> None:  # noqa: ANN001
     first = open_dialog(qtbot, demo_db)
-    grace = next(u for u in first.users if u.username == "admin.okafor")
+    grace = next(u for u in first.users if u.username == "lead.okafor")
     dialog = open_dialog(qtbot, demo_db, user_id=grace.id, school_id=grace.school_id)
     assert dialog.selected_user() == grace
     qtbot.keyClick(dialog.user_list, Qt.Key.Key_Return)
