@@ -184,6 +184,8 @@ def _classify(exc: BaseException, username: str, base: Database) -> Exception:
         return SignInFailed(NOT_RIGHT)
     if "not permitted to log in" in message:
         return _disabled(username)
+    if "permission denied for" in message:  # connected, but not a member of a medapp group
+        return _no_account(username)
     return explain_connect_error(
         _base_url(base).set(password=None).render_as_string(hide_password=True), exc
     )

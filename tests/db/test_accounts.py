@@ -163,7 +163,7 @@ def test_list_users(server_db: Database, schools: tuple[str, str], login_roles) 
 @pytest.mark.parametrize(
     ("username", "role", "school_index", "password", "error", "words"),
     [
-        ("ok.name", Role.NURSE, 0, "short", PasswordRejected, "at least 10"),
+        ("ok.name", Role.NURSE, 0, "Tiny9pw", PasswordRejected, "at least 10"),
         ("ok.name", Role.NURSE, 0, " " * 12, PasswordRejected, "only spaces"),
         ("1bad", Role.NURSE, 0, PASSWORD, AccountError, "cannot be a user name"),
         ("pg_evil", Role.NURSE, 0, PASSWORD, AccountError, "cannot be a user name"),
