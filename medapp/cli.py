@@ -285,13 +285,20 @@ def _load_demo(db, scale: str, seed: int, say=None) -> dict[str, int]:  # noqa: 
 
     say = say or (lambda msg: print(msg, flush=True))
     started = time.perf_counter()
+    from medapp.demo.accounts import DEMO_PASSWORD, enable_demo_sign_in
+
     try:
         with db.engine.begin() as conn:
             counts = load_demo(conn, scale, seed, progress=lambda msg: say(f"  {msg}"))
+            if db.embedded:  # the private demo database: accounts with the demo password and
+                # their NOLOGIN roles (on a server, IT gives demo users login roles if wanted)
+                enable_demo_sign_in(conn, create_roles=True)
     except DemoError as exc:
         raise UserError(str(exc)) from None
     elapsed = time.perf_counter() - started
     say(f"Loaded {scale} demo (seed {seed}) into {db.display_name} in {elapsed:.1f} s:")
+    if db.embedded:
+        say(f"  demo accounts sign in with the password '{DEMO_PASSWORD}'")
     for table, rows in counts.items():
         say(f"  {table:<24}{rows:>12,}")
     return counts
