@@ -38,7 +38,7 @@ def describe_target(url: str) -> str:
 
 def _password_of(url: str) -> str | None:
     try:
-        return make_url(url).password  # type: ignore[return-value]
+        return make_url(url).password
     except (ArgumentError, ValueError):
         return None
 

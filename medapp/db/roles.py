@@ -20,7 +20,9 @@ message or an echo log. Every function runs inside the caller's transaction.
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import psycopg
 from psycopg import sql
 from sqlalchemy import Connection, text
 
@@ -74,12 +76,14 @@ class RoleInfo:
         self.name, self.can_login, self.groups = name, can_login, groups
 
 
-def _driver(conn: Connection):  # noqa: ANN202 - psycopg.Connection
+def _driver(conn: Connection) -> psycopg.Connection[Any]:
     """The psycopg connection under SQLAlchemy's, inside the same transaction."""
-    return conn.connection.driver_connection
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    return driver
 
 
-def _run(conn: Connection, statement: sql.Composable) -> None:
+def _run(conn: Connection, statement: sql.Composed | sql.SQL) -> None:
     driver = _driver(conn)
     with driver.cursor() as cur:
         cur.execute(statement)

@@ -36,8 +36,9 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row, text
 
 from medapp.db import roles as pgroles
 from medapp.db.engine import Database
@@ -128,8 +129,8 @@ def _code_from_name(name: str) -> str:
     return (slug or "SCHOOL")[:32].rstrip("-")
 
 
-def _school_info(row: object) -> SchoolInfo:
-    return SchoolInfo(row.id, row.code, row.name, row.timezone)  # type: ignore[attr-defined]
+def _school_info(row: Row[Any]) -> SchoolInfo:
+    return SchoolInfo(row.id, row.code, row.name, row.timezone)
 
 
 _SCHOOL_COLS = "id, code, name, timezone"
@@ -216,7 +217,7 @@ def _username(username: str) -> str:
     return name
 
 
-def _user_row(conn: Connection, username: str) -> object | None:
+def _user_row(conn: Connection, username: str) -> Row[Any] | None:
     return conn.execute(
         text(
             "SELECT id, username, first_name, last_name, role, is_active, "
@@ -243,7 +244,7 @@ def _load(conn: Connection, username: str, *, embedded: bool) -> UserRow:
         raise AccountError(f"There is no user '{username}'.")
     info = pgroles.role_info(conn, username)
     if embedded:
-        has_password = bool(row.has_hash)  # type: ignore[attr-defined]
+        has_password = bool(row.has_hash)
     else:
         has_password = bool(
             info is not None
@@ -255,13 +256,13 @@ def _load(conn: Connection, username: str, *, embedded: bool) -> UserRow:
             else info is not None and info.can_login
         )
     return UserRow(
-        id=row.id,  # type: ignore[attr-defined]
-        username=row.username,  # type: ignore[attr-defined]
-        first_name=row.first_name,  # type: ignore[attr-defined]
-        last_name=row.last_name,  # type: ignore[attr-defined]
-        role=Role.parse(row.role),  # type: ignore[attr-defined]
-        schools=tuple(sorted(_memberships(conn, row.id).values())),  # type: ignore[attr-defined]
-        active=bool(row.is_active),  # type: ignore[attr-defined]
+        id=row.id,
+        username=row.username,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        role=Role.parse(row.role),
+        schools=tuple(sorted(_memberships(conn, row.id).values())),
+        active=bool(row.is_active),
         login_role=info is not None,
         has_password=has_password,
     )
@@ -316,29 +317,29 @@ def create_user(
             )
         if existing is not None:
             current = UserRowLite(
-                Role.parse(existing.role),  # type: ignore[attr-defined]
-                frozenset(_memberships(conn, existing.id)),  # type: ignore[attr-defined]
+                Role.parse(existing.role),
+                frozenset(_memberships(conn, existing.id)),
             )
             if current.role is not role or current.school_ids != frozenset(school_ids):
-                had = ", ".join(sorted(_memberships(conn, existing.id).values())) or "no school"  # type: ignore[attr-defined]
+                had = ", ".join(sorted(_memberships(conn, existing.id).values())) or "no school"
                 raise AccountError(
                     f"The user '{name}' already exists as {current.role.label.lower()} of "
                     f"{had}; nothing was changed."
                 )
             changed = False
-            if info is None or (not db.embedded and not info.can_login and existing.is_active):  # type: ignore[attr-defined]
+            if info is None or (not db.embedded and not info.can_login and existing.is_active):
                 pgroles.ensure_user_role(
                     conn,
                     name,
                     role,
-                    login=not db.embedded and bool(existing.is_active),  # type: ignore[attr-defined]
+                    login=not db.embedded and bool(existing.is_active),
                     password=None if db.embedded else password,
                 )
                 changed = True
-            if db.embedded and not existing.has_hash:  # type: ignore[attr-defined]
+            if db.embedded and not existing.has_hash:
                 conn.execute(
                     text("UPDATE users SET password_hash = :h WHERE id = :id"),
-                    {"h": hash_password(password), "id": existing.id},  # type: ignore[attr-defined]
+                    {"h": hash_password(password), "id": existing.id},
                 )
                 changed = True
             if changed:
@@ -383,7 +384,7 @@ class UserRowLite:
     school_ids: frozenset[uuid.UUID]
 
 
-def _require_user(conn: Connection, username: str) -> object:
+def _require_user(conn: Connection, username: str) -> Row[Any]:
     name = (username or "").strip().lower()
     row = _user_row(conn, name)
     if row is None:
@@ -397,8 +398,8 @@ def disable_user(db: Database, username: str) -> UserRow:
     with db.engine.begin() as conn:
         _lock_accounts(conn)
         row = _require_user(conn, username)
-        name = row.username  # type: ignore[attr-defined]
-        conn.execute(text("UPDATE users SET is_active = false WHERE id = :id"), {"id": row.id})  # type: ignore[attr-defined]
+        name = row.username
+        conn.execute(text("UPDATE users SET is_active = false WHERE id = :id"), {"id": row.id})
         info = pgroles.role_info(conn, name)
         if info is not None and info.can_login:
             pgroles.set_role_login(conn, name, False)
@@ -416,8 +417,8 @@ def enable_user(db: Database, username: str) -> UserRow:
     with db.engine.begin() as conn:
         _lock_accounts(conn)
         row = _require_user(conn, username)
-        name = row.username  # type: ignore[attr-defined]
-        conn.execute(text("UPDATE users SET is_active = true WHERE id = :id"), {"id": row.id})  # type: ignore[attr-defined]
+        name = row.username
+        conn.execute(text("UPDATE users SET is_active = true WHERE id = :id"), {"id": row.id})
         info = pgroles.role_info(conn, name)
         if info is not None and not db.embedded and not info.can_login:
             pgroles.set_role_login(conn, name, True)
@@ -430,11 +431,11 @@ def reset_password(db: Database, username: str, password: str) -> UserRow:
     with db.engine.begin() as conn:
         _lock_accounts(conn)
         row = _require_user(conn, username)
-        name = row.username  # type: ignore[attr-defined]
+        name = row.username
         if db.embedded:
             conn.execute(
                 text("UPDATE users SET password_hash = :h WHERE id = :id"),
-                {"h": hash_password(password), "id": row.id},  # type: ignore[attr-defined]
+                {"h": hash_password(password), "id": row.id},
             )
             if pgroles.role_info(conn, name) is None:
                 pgroles.ensure_user_role(
@@ -442,14 +443,14 @@ def reset_password(db: Database, username: str, password: str) -> UserRow:
                     name,
                     Role.parse(row.role),
                     login=False,
-                    password=None,  # type: ignore[attr-defined]
+                    password=None,
                 )
         else:
             pgroles.ensure_user_role(
                 conn,
                 name,
-                Role.parse(row.role),  # type: ignore[attr-defined]
-                login=bool(row.is_active),  # type: ignore[attr-defined]
+                Role.parse(row.role),
+                login=bool(row.is_active),
                 password=password,
             )
         log.info("password reset for one account")

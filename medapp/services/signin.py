@@ -26,10 +26,12 @@ two connections in all passes ``max_overflow=0``.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 from sqlalchemy import URL, Connection, Engine, create_engine, event, text
@@ -43,6 +45,10 @@ from medapp.db.engine import CONNECT_TIMEOUT_S, Database, normalize_url
 from medapp.db.errors import DatabaseUnavailable, explain_connect_error
 from medapp.services.desk import Actor, Desk, Role, utc_now
 from medapp.services.passwords import verify_hash
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from medapp.cache.outbox import Outbox
+    from medapp.cache.store import Cache
 
 log = logging.getLogger(__name__)
 
@@ -94,17 +100,17 @@ class SignedIn:
 
     def desk(
         self,
-        clock: Callable[[], object] | None = None,
-        cache: object | None = None,
-        outbox: object | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+        cache: Cache | None = None,
+        outbox: Outbox | None = None,
     ) -> Desk:
         """The service calling convention for her, with the witness check wired in."""
         return Desk(
             self.db.sessions,
             self.actor,
-            clock or utc_now,  # type: ignore[arg-type]
-            cache,  # type: ignore[arg-type]
-            outbox,  # type: ignore[arg-type]
+            clock or utc_now,
+            cache,
+            outbox,
             check_password=self.verify,
         )
 
@@ -127,18 +133,16 @@ def _user_url(base: Database, username: str, password: str) -> URL:
 
 
 def _engine(url: URL, *, pool_size: int | None, max_overflow: int) -> Engine:
-    common = {
-        "connect_args": {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "medapp"},
-    }
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "medapp"}
     if pool_size is None:
-        return create_engine(url, poolclass=NullPool, **common)  # type: ignore[arg-type]
+        return create_engine(url, poolclass=NullPool, connect_args=connect_args)
     return create_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=True,
         pool_recycle=1800,
-        **common,  # type: ignore[arg-type]
+        connect_args=connect_args,
     )
 
 
@@ -146,7 +150,7 @@ def _take_role_on_connect(engine: Engine, username: str) -> None:
     statement = sql.SQL("SET ROLE {}").format(sql.Identifier(username))
 
     @event.listens_for(engine, "connect")
-    def _set_role(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def _set_role(dbapi_connection: Any, _record: Any) -> None:
         with dbapi_connection.cursor() as cur:
             cur.execute(statement)
         dbapi_connection.commit()  # session level: survives the pool's rollback-on-return
