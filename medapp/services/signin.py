@@ -191,7 +191,7 @@ def _classify(exc: BaseException, username: str, base: Database) -> Exception:
     if "permission denied for" in message:  # connected, but not a member of a medapp group
         return _no_account(username)
     return explain_connect_error(
-        _base_url(base).set(password=None).render_as_string(hide_password=True), exc
+        _base_url(base)._replace(password=None).render_as_string(hide_password=False), exc
     )
 
 
@@ -270,7 +270,7 @@ def sign_in(
     db = Database(
         engine=engine,
         sessions=sessionmaker(engine, expire_on_commit=False),
-        url=url.set(password=None).render_as_string(hide_password=True),
+        url=url._replace(password=None).render_as_string(hide_password=False),
         embedded=base.embedded,
     )
     log.info("signed in (role %s, %d schools)", actor.role.value, len(actor.school_ids))

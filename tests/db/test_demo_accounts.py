@@ -37,3 +37,10 @@ def test_demo_accounts_sign_in_with_the_demo_password(connection: Connection) ->
     roles = [role for _, _, role in shown]
     assert roles[0] == "NURSE" and "LEAD_NURSE" in roles
     assert all(name and display.strip() for name, display, _ in shown)
+
+
+def test_the_readme_shows_the_demo_password() -> None:
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    assert f"`{DEMO_PASSWORD}`" in readme.read_text(encoding="utf-8")

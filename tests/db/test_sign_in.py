@@ -69,7 +69,7 @@ def test_signed_in_engine_acts_as_the_nurse(mode_db: Database, two_schools, logi
             assert c1.execute(text("SELECT current_user")).scalar() == name
             assert c2.execute(text("SELECT current_user")).scalar() == name
         assert signed.db.engine.pool.size() == 1  # type: ignore[attr-defined]
-        assert "password" not in signed.db.url and PASSWORD not in signed.db.url
+        assert PASSWORD not in signed.db.url and "***" not in signed.db.url
         desk = signed.desk()
         assert desk.actor == actor and desk.check_password is not None
         assert signed.unlock(PASSWORD).user_id == actor.user_id
@@ -149,3 +149,43 @@ def test_pool_sizes_are_a_parameter(committed_db: Database, two_schools, login_r
         assert pool.size() == 1 and pool._max_overflow == 0  # type: ignore[attr-defined]
     finally:
         signed.close()
+
+
+def test_a_desk_on_the_server_signs_in_from_an_address_alone(
+    committed_db: Database, two_schools, login_roles
+) -> None:  # noqa: ANN001
+    """``bootstrap.desk_base`` makes no connection and keeps no credentials; the nurse's own
+    name and password make the connection, and the schema is checked on it."""
+    from sqlalchemy.engine import make_url
+
+    from medapp.bootstrap import check_schema, desk_base
+    from medapp.config import Settings
+
+    name = login_roles.new("desk")
+    accounts.create_user(committed_db, name, Role.NURSE, [two_schools[0].name], PASSWORD)
+    configured = make_url(committed_db.url).set(username="shared", password="OldSharedPw1")
+    base = desk_base(Settings(configured.render_as_string(hide_password=False), "flag", None))
+    assert "OldSharedPw1" not in base.url and "shared" not in base.url
+    signed = sign_in(base, name, PASSWORD)
+    try:
+        check_schema(signed.db)
+        assert signed.actor.username == name
+        with signed.db.engine.connect() as conn:
+            assert conn.execute(text("SELECT session_user")).scalar() == name
+    finally:
+        signed.close()
+        base.dispose()
+
+
+def test_an_unreachable_server_is_one_sentence_without_the_password() -> None:
+    from medapp.bootstrap import desk_base
+    from medapp.config import Settings
+    from medapp.db.errors import DatabaseUnavailable
+
+    base = desk_base(Settings("postgresql://x@127.0.0.1:1/medapp", "flag", None))
+    with pytest.raises(DatabaseUnavailable) as err:
+        sign_in(base, "nurse.someone", "Hunter2Hunter2")
+    assert "Hunter2" not in str(err.value) and "nothing is listening" in str(err.value)
+    with pytest.raises(DatabaseUnavailable) as err:
+        verify_password(base, "nurse.someone", "Hunter2Hunter2")
+    assert "Hunter2" not in str(err.value)
