@@ -21,6 +21,19 @@ from medapp.db.testing import scratch_database
 PASSWORD = "district it pass phrase"
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_umask() -> Iterator[None]:
+    """``main`` sets the app's private umask for the process; the rest of the suite keeps its own."""
+    import os
+
+    old = os.umask(0o022)
+    os.umask(old)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
 @pytest.fixture(scope="module")
 def server_url(pg_server_url: str) -> Iterator[str]:
     with scratch_database(pg_server_url) as url:
