@@ -189,3 +189,23 @@ def test_an_unreachable_server_is_one_sentence_without_the_password() -> None:
     with pytest.raises(DatabaseUnavailable) as err:
         verify_password(base, "nurse.someone", "Hunter2Hunter2")
     assert "Hunter2" not in str(err.value)
+
+
+def test_disabling_ends_her_open_connections_on_the_server(
+    committed_db: Database, two_schools, login_roles
+) -> None:  # noqa: ANN001
+    from sqlalchemy.exc import DBAPIError
+
+    name = login_roles.new("gone")
+    accounts.create_user(committed_db, name, Role.NURSE, [two_schools[0].name], PASSWORD)
+    signed = sign_in(committed_db, name, PASSWORD)
+    try:
+        with signed.db.engine.connect() as held:
+            assert held.execute(text("SELECT 1")).scalar() == 1
+            accounts.disable_user(committed_db, name)
+            with pytest.raises(DBAPIError):
+                held.execute(text("SELECT 1"))
+        with pytest.raises(SignInFailed, match="disabled"):
+            sign_in(committed_db, name, PASSWORD)
+    finally:
+        signed.close()
