@@ -80,6 +80,49 @@ def _has_column(conn: Connection, table: str, column: str) -> bool:
     )
 
 
+def _row_audit_triggers(conn: Connection) -> list[tuple[str, str]]:
+    """(table, trigger) of the audit triggers on inserts (migration 0005), if any."""
+    rows = conn.execute(
+        text(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY(:names) "
+            "AND t.tgname = c.relname || '_audit_insert'"
+        ),
+        {"names": list(TABLES)},
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def _switch_triggers(conn: Connection, triggers: list[tuple[str, str]], *, enable: bool) -> None:
+    """Generated history is not audited row by row (half a million dose logs would add half a
+    gigabyte of audit rows describing nothing that happened): the owner, inside the load's own
+    transaction, switches the insert-audit triggers off and on again; if the load fails the
+    switch is rolled back with it. Application roles cannot do this (they own no table)."""
+    verb = "ENABLE" if enable else "DISABLE"
+    for table, trigger in triggers:
+        conn.execute(text(f'ALTER TABLE "{table}" {verb} TRIGGER "{trigger}"'))
+
+
+def _audit_summary(
+    conn: Connection,
+    triggers: list[tuple[str, str]],
+    counts: dict[str, int],
+    scale: str,
+    seed: int,
+) -> None:
+    """One audit row per table instead: who loaded how many generated rows."""
+    for table, _trigger in triggers:
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (actor, table_name, action, new_row) "
+                "VALUES (medapp_actor(), :t, 'INSERT', "
+                "jsonb_build_object('demo_load', CAST(:scale AS text), 'seed', CAST(:seed AS int), "
+                "'rows', CAST(:n AS bigint)))"
+            ),
+            {"t": table, "scale": scale, "seed": seed, "n": counts.get(table, 0)},
+        )
+
+
 def _check_empty(conn: Connection, existing: set[str]) -> None:
     if "students" not in existing:
         raise DemoError(
@@ -141,6 +184,8 @@ def load_demo(
     window_start = today - timedelta(days=cfg.log_days)
     existing = _existing_tables(conn)
     _check_empty(conn, existing)
+    audit_triggers = _row_audit_triggers(conn)
+    _switch_triggers(conn, audit_triggers, enable=False)
     products = _products_file(shared_data)
     sw = Stopwatch(progress)
 
@@ -250,6 +295,8 @@ def load_demo(
     for table in present:
         conn.execute(text(f"ANALYZE {table}"))
     counts = {t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in present}
+    _switch_triggers(conn, audit_triggers, enable=True)
+    _audit_summary(conn, audit_triggers, counts, cfg.name, seed)
     sw.say("analyzed")
     if progress is not None:
         progress(f"demo data generated in {sw.total:.1f} s (not committed yet)")

@@ -4,6 +4,11 @@ The view ``medication_inventory_alerts`` (migration 0003, same rules as
 ``medapp.domain.inventory``) is refreshed CONCURRENTLY by a job, so readers never wait on it.
 When it is older than its TTL (the job did not run: a PC asleep, the server restarted), the
 same CASE expressions run live on ``medication_inventory`` instead — slower, never stale.
+
+A materialized view cannot have row-level security, so desks read it through
+``medication_inventory_alerts_visible`` (migration 0005: only the lots of the user's schools;
+every lot for auditors and the owner), and refresh it through the SECURITY DEFINER function
+``medapp_refresh_inventory_alerts()`` because only the owner may refresh it.
 """
 
 from __future__ import annotations
@@ -89,7 +94,7 @@ def inventory_alerts(
             # The view's statuses are relative to the day it was refreshed; stale after max_age
             # or after midnight.
             computed_at = s.execute(
-                text("SELECT max(computed_at) FROM medication_inventory_alerts")
+                text("SELECT max(computed_at) FROM medication_inventory_alerts_visible")
             ).scalar()
             now = dt.datetime.now(dt.UTC)
             use_view = (
@@ -98,7 +103,7 @@ def inventory_alerts(
                 and computed_at.astimezone().date() == today
             )
         if use_view:
-            source = f"SELECT {COLUMNS} FROM medication_inventory_alerts"
+            source = f"SELECT {COLUMNS} FROM medication_inventory_alerts_visible"
         else:
             source = _live_sql(near_days)
             computed_at = dt.datetime.now(dt.UTC)
@@ -117,6 +122,8 @@ def inventory_alerts(
 
 
 def refresh_alert_view(engine: Engine) -> None:
-    """CONCURRENTLY: readers keep the old snapshot while the new one is built."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("REFRESH MATERIALIZED VIEW CONCURRENTLY medication_inventory_alerts"))
+    """CONCURRENTLY (readers keep the old snapshot while the new one is built), through the
+    owner's SECURITY DEFINER function so any signed-in role may run it; when another desk is
+    already refreshing, this returns at once."""
+    with engine.begin() as conn:
+        conn.execute(text("SELECT medapp_refresh_inventory_alerts()"))

@@ -86,15 +86,18 @@ USER_COLUMNS_READABLE = (
 # taken with SET ROLE (private database: the embedded superuser connection takes the signed-in
 # user's role), else the session user (owner, superuser, scripts).
 IDENTITY_FUNCTIONS = """
+-- plpgsql (not sql) for the two functions every policy calls: their query plans are cached
+-- for the session instead of being planned again at every call site of every query.
 CREATE FUNCTION medapp_actor() RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-  SELECT CASE
-    WHEN EXISTS (SELECT 1 FROM public.users u WHERE u.username = session_user::text)
-      THEN session_user::text
-    WHEN current_setting('role') <> 'none' THEN current_setting('role')
-    ELSE session_user::text
-  END
-$$;
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM public.users u WHERE u.username = session_user::text) THEN
+    RETURN session_user::text;
+  ELSIF current_setting('role') <> 'none' THEN
+    RETURN current_setting('role');
+  END IF;
+  RETURN session_user::text;
+END $$;
 
 CREATE FUNCTION medapp_my_user_id() RETURNS uuid
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
@@ -107,11 +110,16 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 $$;
 
 CREATE FUNCTION medapp_my_schools() RETURNS uuid[]
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-  SELECT coalesce(array_agg(us.school_id ORDER BY us.school_id), '{}'::uuid[])
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+  who text := public.medapp_actor();
+  found uuid[];
+BEGIN
+  SELECT coalesce(array_agg(us.school_id ORDER BY us.school_id), '{}'::uuid[]) INTO found
   FROM public.user_schools us JOIN public.users u ON u.id = us.user_id
-  WHERE u.username = public.medapp_actor() AND u.is_active
-$$;
+  WHERE u.username = who AND u.is_active;
+  RETURN found;
+END $$;
 
 -- True for roles row-level security does not apply to (superuser, BYPASSRLS, the tables'
 -- owner) and for auditors: they see every lot in the alert view. Not SECURITY DEFINER:
@@ -321,16 +329,16 @@ TRIGGER_FUNCTIONS = (
 HELPER_FUNCTIONS = ("medapp_audit_row(jsonb)", "medapp_audit_key(jsonb)")
 
 
-def _create_group_roles() -> None:
-    # Race-safe: a concurrent session creating the same role makes ours fail with
-    # duplicate_object or unique_violation (pg_authid's name index) — both mean "it exists".
-    roles = ", ".join(f"'{r}'" for r in GROUPS)
-    op.execute(
-        f"""
+def create_roles_sql(names: Sequence[str]) -> str:
+    """Create NOLOGIN roles that do not exist yet, race-safe: a concurrent session creating the
+    same role makes ours fail with duplicate_object or unique_violation (pg_authid's name
+    index) once it commits — both mean "it exists now"."""
+    roles = ", ".join(f"'{r}'" for r in names)
+    return f"""
         DO $$
         DECLARE r text;
         BEGIN
-          FOREACH r IN ARRAY ARRAY[{roles}] LOOP
+          FOREACH r IN ARRAY ARRAY[{roles}]::text[] LOOP
             IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
               BEGIN
                 EXECUTE format('CREATE ROLE %I NOLOGIN', r);
@@ -341,7 +349,6 @@ def _create_group_roles() -> None:
           END LOOP;
         END $$;
         """
-    )
 
 
 def _role_case(column: str, pairs: Sequence[tuple[str, str]]) -> str:
@@ -350,7 +357,7 @@ def _role_case(column: str, pairs: Sequence[tuple[str, str]]) -> str:
 
 
 def upgrade() -> None:
-    _create_group_roles()
+    op.execute(create_roles_sql(GROUPS))
 
     # users: new role values, password hash, memberships.
     op.drop_constraint(op.f("ck_users_role_known"), "users", type_="check")
