@@ -39,9 +39,10 @@ def _durable_index(directory: Path) -> diskcache.Index:
 
 class Outbox:
     def __init__(self, directory: Path | None = None) -> None:
-        if directory is None:
-            paths.private_dir(paths.data_dir())
-        base = paths.private_dir(directory or (paths.data_dir() / "outbox"))  # notes: 0700
+        # The outbox folder (dose notes) is 0700; the data folder above it is left as it is: it
+        # holds the private database folder, which PostgreSQL keeps 0700 itself, and which a
+        # root-run pgserver reaches through it as its own system user.
+        base = paths.private_dir(directory or (paths.data_dir() / "outbox"))
         self.directory = base
         self._pending = _durable_index(paths.private_dir(base / "pending"))
         self._rejected = _durable_index(paths.private_dir(base / "rejected"))
