@@ -8,12 +8,13 @@ from typing import Literal
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
 from medapp import paths
 from medapp.config import Settings
 from medapp.db import migrate
 from medapp.db.embedded import start_embedded
-from medapp.db.engine import Database, open_database
+from medapp.db.engine import Database, make_engine, normalize_url, open_database
 from medapp.db.errors import DatabaseUnavailable, describe_target
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,46 @@ def connect(
     if schema == "upgrade":
         migrate.upgrade(db.engine)
     elif schema == "check":
-        current, head = migrate.current_revision(db.engine), migrate.head_revision(db.engine)
-        if current != head:
-            state = "has no medapp tables yet" if current is None else f"is at schema {current}"
+        try:
+            check_schema(db)
+        except DatabaseUnavailable:
             db.dispose()
-            raise DatabaseUnavailable(
-                f"The database at {describe_target(db.url)} {state}; this version of medapp needs "
-                f"schema {head}. Ask district IT to run 'medapp db upgrade'."
-            )
+            raise
     return db
+
+
+def check_schema(db: Database) -> None:
+    """Refuse, in one sentence for IT, a server whose schema is not this version's (works on a
+    signed-in nurse's engine too: every medapp role may read ``alembic_version``)."""
+    current, head = migrate.current_revision(db.engine), migrate.head_revision(db.engine)
+    if current != head:
+        state = "has no medapp tables yet" if current is None else f"is at schema {current}"
+        raise DatabaseUnavailable(
+            f"The database at {describe_target(db.url)} {state}; this version of medapp needs "
+            f"schema {head}. Ask district IT to run 'medapp db upgrade'."
+        )
+
+
+def desk_base(settings: Settings, *, demo: bool = False) -> Database:
+    """What the desk signs in *from* (``medapp.services.signin.sign_in(base, …)``).
+
+    * Private database: the embedded superuser's connection, migrated (it belongs to this PC);
+      the sign-in checks the argon2 hash and hands out engines that ``SET ROLE`` to the nurse.
+    * District server: **no connection is made** — nobody is signed in yet, and the desk has no
+      account of its own. The Database only carries the address (any user name or password in
+      it is dropped); the sign-in puts the nurse's own name and password in it. Call
+      :func:`check_schema` on the signed-in engine afterwards.
+    """
+    if settings.embedded:
+        return connect(settings, demo=demo)
+    assert settings.database_url is not None
+    url = make_url(normalize_url(settings.database_url))._replace(username=None, password=None)
+    text_url = url.render_as_string(hide_password=False)
+    engine = make_engine(text_url, pool_size=1, max_overflow=0)  # lazy: never connects by itself
+    log.info("district server at %s: waiting for a sign-in", describe_target(text_url))
+    return Database(
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        url=text_url,
+        embedded=False,
+    )

@@ -106,13 +106,59 @@ def _parser() -> argparse.ArgumentParser:
     find.add_argument("--limit", type=int, default=25, help="results per page (default 25)")
     find.add_argument("--offset", type=int, default=0, help="skip this many results")
     find.add_argument("--json", action="store_true", help="print a JSON list of results")
+    _admin_parser(sub)
     return p
+
+
+ROLE_CHOICES = ("nurse", "lead_nurse", "district_admin", "auditor")
+
+
+def _admin_parser(sub) -> None:  # noqa: ANN001
+    admin = sub.add_parser(
+        "admin",
+        help="schools and user accounts (district IT; on a server as a role with CREATEROLE)",
+        description="Create schools and accounts. Every command can be run again safely: an "
+        "existing school or identical account is left as it is. Passwords are read from "
+        "standard input (--password-stdin), never from the command line.",
+    )
+    asub = admin.add_subparsers(dest="admin_command", required=True)
+    school = asub.add_parser("create-school", help="add a school (or show the existing one)")
+    school.add_argument("name", metavar="NAME")
+    school.add_argument("--code", help="short unique code (default: made from the name)")
+    user = asub.add_parser("create-user", help="add an account and its database role")
+    user.add_argument("username", metavar="USERNAME", help="lowercase; also the database role")
+    user.add_argument("--role", required=True, choices=ROLE_CHOICES)
+    user.add_argument(
+        "--school",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="school name or code (repeat for several; nurses and lead nurses need one)",
+    )
+    user.add_argument("--name", default="", help='the person\'s name, "First Last"')
+    user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    for name, text in (
+        ("disable-user", "the account can no longer sign in (records keep her name)"),
+        ("enable-user", "undo disable-user"),
+    ):
+        cmd = asub.add_parser(name, help=text)
+        cmd.add_argument("username", metavar="USERNAME")
+    reset = asub.add_parser("reset-password", help="set a new password")
+    reset.add_argument("username", metavar="USERNAME")
+    reset.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    listing = asub.add_parser("list-users", help="every account with role, schools and state")
+    listing.add_argument("--json", action="store_true", help="print a JSON list")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from medapp.logging_setup import setup_logging
 
+    paths.use_private_umask()  # student data on this PC: files 0600, folders 0700
     setup_logging(verbose=args.verbose)
     from medapp.db.errors import DatabaseUnavailable
 
@@ -128,12 +174,87 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_formulary(args, settings)
         if args.command == "bench":
             return _cmd_bench(args, settings)
+        if args.command == "admin":
+            return _cmd_admin(args, settings)
         return _cmd_gui(args, settings)
     except (DatabaseUnavailable, ConfigError, UserError) as exc:
         print(f"medapp: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if not args.password_stdin:
+        raise UserError(
+            "Give the password on standard input with --password-stdin "
+            "(e.g. printf '%s' \"$PW\" | medapp admin …), never on the command line."
+        )
+    line = sys.stdin.readline()
+    return line[:-1] if line.endswith("\n") else line
+
+
+def _cmd_admin(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from sqlalchemy.exc import DBAPIError
+
+    from medapp.bootstrap import connect
+    from medapp.db.errors import redact
+    from medapp.services import accounts
+    from medapp.services.desk import Role
+
+    password = (
+        _read_password(args) if args.admin_command in ("create-user", "reset-password") else ""
+    )
+    db = connect(settings)
+    try:
+        if args.admin_command == "create-school":
+            school = accounts.create_school(db, args.name, args.code)
+            print(f"School '{school.name}' (code {school.code}) is ready.")
+        elif args.admin_command == "create-user":
+            first, _, last = " ".join(args.name.split()).partition(" ")
+            result = accounts.create_user(
+                db, args.username, Role.parse(args.role), args.school, password, first, last
+            )
+            state = "created" if result.created else "already exists; nothing changed"
+            print(f"User '{result.user.username}' ({_user_line(result.user)}) {state}.")
+        elif args.admin_command == "disable-user":
+            user = accounts.disable_user(db, args.username)
+            print(f"User '{user.username}' is disabled and can no longer sign in.")
+        elif args.admin_command == "enable-user":
+            user = accounts.enable_user(db, args.username)
+            print(f"User '{user.username}' may sign in again.")
+        elif args.admin_command == "reset-password":
+            user = accounts.reset_password(db, args.username, password)
+            print(f"The password of '{user.username}' is changed.")
+        elif args.admin_command == "list-users":
+            users = accounts.list_users(db)
+            if args.json:
+                print(json.dumps([u.as_dict() for u in users], indent=2))
+            else:
+                for u in users:
+                    print(f"{u.username:<24}{_user_line(u)}")
+                if not users:
+                    print("No accounts yet.")
+    except (accounts.AccountError, accounts.PasswordRejected, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    except DBAPIError as exc:
+        first = redact(str(exc.orig or exc)).strip().splitlines()[0]
+        raise UserError(
+            f"The database refused the change ({first}); the account running "
+            "'medapp admin' needs CREATEROLE on a district server."
+        ) from None
+    finally:
+        db.dispose()
+    return 0
+
+
+def _user_line(user) -> str:  # noqa: ANN001
+    schools = ", ".join(user.schools) or "no school"
+    state = "" if user.active else "; DISABLED"
+    role = "" if user.login_role else "; no database role"
+    return f"{user.display_name}, {user.role.label.lower()} of {schools}{state}{role}"
 
 
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
@@ -174,13 +295,20 @@ def _load_demo(db, scale: str, seed: int, say=None) -> dict[str, int]:  # noqa: 
 
     say = say or (lambda msg: print(msg, flush=True))
     started = time.perf_counter()
+    from medapp.demo.accounts import DEMO_PASSWORD, enable_demo_sign_in
+
     try:
         with db.engine.begin() as conn:
             counts = load_demo(conn, scale, seed, progress=lambda msg: say(f"  {msg}"))
+            if db.embedded:  # the private demo database: accounts with the demo password and
+                # their NOLOGIN roles (on a server, IT gives demo users login roles if wanted)
+                enable_demo_sign_in(conn, create_roles=True)
     except DemoError as exc:
         raise UserError(str(exc)) from None
     elapsed = time.perf_counter() - started
     say(f"Loaded {scale} demo (seed {seed}) into {db.display_name} in {elapsed:.1f} s:")
+    if db.embedded:
+        say(f"  demo accounts sign in with the password '{DEMO_PASSWORD}'")
     for table, rows in counts.items():
         say(f"  {table:<24}{rows:>12,}")
     return counts

@@ -39,6 +39,55 @@ def log_dir() -> Path:
     return _override("MEDAPP_LOG_DIR") or Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR))
 
 
+# -- private folders (PHI on the PC) ------------------------------------------------------------
+
+#: folders that hold student data (cache, outbox, logs, private database): owner only
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+#: the umask medapp runs with: whatever it creates is the PC account's alone
+PRIVATE_UMASK = 0o077
+
+
+def _chmod(path: Path, mode: int) -> None:
+    if os.name != "posix":  # Windows: the per-user profile folders are already private
+        return
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            os.chmod(path, mode)
+    except OSError:
+        pass  # a file removed meanwhile (diskcache eviction) or not ours: nothing to tighten
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) and make it 0700 whatever the umask; returns it."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    _chmod(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def private_file(path: Path) -> None:
+    _chmod(path, PRIVATE_FILE_MODE)
+
+
+def tighten_tree(directory: Path) -> None:
+    """Every folder under ``directory`` 0700 and every file 0600 (files a library created with
+    the process umask, e.g. diskcache's SQLite files)."""
+    if os.name != "posix" or not directory.is_dir():
+        return
+    _chmod(directory, PRIVATE_DIR_MODE)
+    for root, dirs, files in os.walk(directory):
+        for name in dirs:
+            _chmod(Path(root) / name, PRIVATE_DIR_MODE)
+        for name in files:
+            _chmod(Path(root) / name, PRIVATE_FILE_MODE)
+
+
+def use_private_umask() -> None:
+    """From now on this process creates files 0600 and folders 0700 (called at start-up)."""
+    if os.name == "posix":
+        os.umask(PRIVATE_UMASK)
+
+
 def _bundled(name: str) -> Path:
     """Find a top-level project folder (``migrations``, ``resources``) in any install form.
 

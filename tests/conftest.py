@@ -99,3 +99,50 @@ def committed_db(pg_server_url: str) -> Iterator[Database]:
             yield db
         finally:
             db.dispose()
+
+
+class LoginRoles:
+    """Unique user names for tests that create database roles (roles are global to a server);
+    every role named through it is dropped when the test ends."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self.names: list[str] = []
+
+    def new(self, prefix: str = "t") -> str:
+        import uuid
+
+        name = f"{prefix}.{uuid.uuid4().hex[:10]}"
+        self.names.append(name)
+        return name
+
+    def drop_all(self) -> None:
+        from sqlalchemy import create_engine, text
+
+        from medapp.db.roles import drop_user_role
+
+        if not self.names:
+            return
+        admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                for name in self.names:
+                    conn.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE usename = :n"
+                        ),
+                        {"n": name},
+                    )
+                    drop_user_role(conn, name)
+        finally:
+            admin.dispose()
+
+
+@pytest.fixture
+def login_roles(pg_server_url: str) -> Iterator[LoginRoles]:
+    roles = LoginRoles(pg_server_url)
+    try:
+        yield roles
+    finally:
+        roles.drop_all()

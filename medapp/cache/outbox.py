@@ -28,25 +28,34 @@ log = logging.getLogger(__name__)
 
 def _durable_index(directory: Path) -> diskcache.Index:
     cache = diskcache.Cache(
-        str(directory), eviction_policy="none", size_limit=2**40, sqlite_synchronous=2
+        str(directory),
+        eviction_policy="none",
+        size_limit=2**40,
+        sqlite_synchronous=2,
+        disk_min_file_size=2**30,  # records stay inside SQLite: its files are 0600
     )
     return diskcache.Index.fromcache(cache)
 
 
 class Outbox:
     def __init__(self, directory: Path | None = None) -> None:
-        base = directory or (paths.data_dir() / "outbox")
-        base.mkdir(parents=True, exist_ok=True)
+        # The outbox folder (dose notes) is 0700; the data folder above it is left as it is: it
+        # holds the private database folder, which PostgreSQL keeps 0700 itself, and which a
+        # root-run pgserver reaches through it as its own system user.
+        base = paths.private_dir(directory or (paths.data_dir() / "outbox"))
         self.directory = base
-        self._pending = _durable_index(base / "pending")
-        self._rejected = _durable_index(base / "rejected")
+        self._pending = _durable_index(paths.private_dir(base / "pending"))
+        self._rejected = _durable_index(paths.private_dir(base / "rejected"))
+        paths.tighten_tree(base)
 
     def put(self, record: dict[str, Any]) -> None:
         key = str(record["id"])
         stored = dict(record)
         stored.setdefault("queued_at", time.time())
         self._pending.setdefault(key, stored)
-        log.info("dose kept in the offline outbox (%d waiting)", len(self._pending))
+        paths.tighten_tree(
+            self.directory
+        )  # a large record may have become a file        log.info("dose kept in the offline outbox (%d waiting)", len(self._pending))
 
     def pending(self) -> Iterator[dict[str, Any]]:
         """Oldest first: insertion order is the order the nurse recorded them."""

@@ -23,6 +23,7 @@ from medapp import paths
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_NO_VALUE_FILES = 2**30
 _MISS = object()
 
 
@@ -43,7 +44,16 @@ class Cache:
         self.misses = 0
         self._dc: diskcache.Cache | None
         try:
-            self._dc = diskcache.Cache(str(self.directory), size_limit=size_limit, tag_index=True)
+            paths.private_dir(self.directory)  # names of students: 0700, files 0600
+            self._dc = diskcache.Cache(
+                str(self.directory),
+                size_limit=size_limit,
+                tag_index=True,
+                # every value inside the SQLite file (never one file per large value), whose
+                # WAL and SHM files SQLite creates with the database file's mode: 0600
+                disk_min_file_size=_NO_VALUE_FILES,
+            )
+            paths.tighten_tree(self.directory)
         except Exception as exc:  # noqa: BLE001 - no cache is still a working app
             log.warning("disk cache unavailable (%s); continuing without it", type(exc).__name__)
             self._dc = None
@@ -78,6 +88,7 @@ class Cache:
             self._dc.set(key, value, expire=ttl, tag=tag, retry=True)
         except Exception as exc:  # noqa: BLE001
             log.warning("cache write failed (%s)", type(exc).__name__)
+            return
 
     def get_or_compute(
         self, key: str, ttl: float, compute: Callable[[], T], tag: str | None = None

@@ -41,7 +41,7 @@ def start_embedded(pgdata: Path | None = None, *, cleanup: str = "stop") -> str:
                     "Cannot start the private database: the 'pgserver' package is missing. "
                     "Reinstall medapp, or set MEDAPP_DATABASE_URL to the district server."
                 ) from exc
-            pgdata.mkdir(parents=True, exist_ok=True)
+            paths.private_dir(pgdata)  # PostgreSQL wants 0700; it holds every record
             log.info("starting embedded PostgreSQL in %s", pgdata)
             try:
                 with warnings.catch_warnings():

@@ -17,33 +17,64 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 5
 
 
+#: drivers medapp ships with (psycopg 3); "postgresql://" means this one
+SUPPORTED_DRIVERS = frozenset({"psycopg"})
+_EXPECTED = "Expected postgresql://user@host:5432/database."
+
+
 def normalize_url(url: str) -> str:
-    """Accept the libpq-style URLs IT staff paste (``postgresql://`` / ``postgres://``)."""
-    url = url.strip()
+    """Accept the libpq-style URLs IT staff paste (``postgresql://`` / ``postgres://``) and
+    refuse anything else with one sentence that never repeats the address (it may hold a
+    password): no scheme, another database, an unknown driver, a port that is not a number."""
+    url = (url or "").strip()
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+            break
+    if "://" not in url:
+        raise DatabaseUnavailable(
+            "The database address is not a URL (it has no 'postgresql://' at the start). "
+            + _EXPECTED
+        )
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except ValueError:  # SQLAlchemy reads the port with int()
         raise DatabaseUnavailable(
-            f"The database address '{url[:40]}…' is not a valid URL. "
-            "Expected postgresql://user@host:5432/database."
-        ) from exc
-    if parsed.get_backend_name() != "postgresql":
+            "The database address has a port that is not a number from 1 to 65535. " + _EXPECTED
+        ) from None
+    except ArgumentError:
         raise DatabaseUnavailable(
-            f"medapp needs PostgreSQL; the address names '{parsed.get_backend_name()}'. "
-            "Expected postgresql://user@host:5432/database."
+            "The database address cannot be read (check its punctuation). " + _EXPECTED
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend not in ("postgresql", "postgres"):
+        raise DatabaseUnavailable(
+            f"medapp needs PostgreSQL; the address names '{backend[:30]}'. " + _EXPECTED
+        )
+    if driver not in SUPPORTED_DRIVERS:
+        raise DatabaseUnavailable(
+            f"The database driver '{driver[:30]}' is not one medapp uses; write the address as "
+            "postgresql://… (medapp uses psycopg)."
+        )
+    try:
+        port = parsed.port
+    except ValueError:
+        port = -1
+    if port is not None and not 0 < port < 65536:
+        raise DatabaseUnavailable(
+            "The database address has a port that is not a number from 1 to 65535. " + _EXPECTED
         )
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 5, max_overflow: int = 5, echo: bool = False
+) -> Engine:
     url = normalize_url(url)
     return create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=5,
+        max_overflow=max_overflow,
         pool_pre_ping=True,  # the district server restarts at night; don't hand out dead sockets
         pool_recycle=1800,
         echo=echo,

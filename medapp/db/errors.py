@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+#: ``user:secret@`` in anything that looks like an address (with or without a scheme), and
+#: ``password=secret`` in a libpq key/value string
+_USERINFO = re.compile(r"([A-Za-z0-9._%+~-]+):([^@\s/'\"]*)@")
+_KEYWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with every password-looking part of a database address replaced by ``***``
+    (driver messages and stray log lines can quote the address they were given)."""
+    return _KEYWORD.sub(r"\1***", _USERINFO.sub(r"\1:***@", text))
 
 
 class DatabaseUnavailable(Exception):
@@ -14,19 +27,29 @@ def describe_target(url: str) -> str:
     """Host and database of a URL with the password left out (URLs are logged and shown)."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+        port = f":{parsed.port}" if parsed.port else ""
+    except (ArgumentError, ValueError):
         return "an unreadable database address"
     host = parsed.host or (parsed.query.get("host") if parsed.query else None) or "local socket"
     if isinstance(host, tuple):
         host = host[0]
-    port = f":{parsed.port}" if parsed.port else ""
     return f"{host}{port}/{parsed.database or ''}"
+
+
+def _password_of(url: str) -> str | None:
+    try:
+        return make_url(url).password
+    except (ArgumentError, ValueError):
+        return None
 
 
 def explain_connect_error(url: str, exc: BaseException) -> DatabaseUnavailable:
     """Classify a driver error into a single actionable sentence (never a traceback)."""
     target = describe_target(url)
-    text = str(getattr(exc, "orig", None) or exc).lower()
+    text = redact(str(getattr(exc, "orig", None) or exc)).lower()
+    password = _password_of(url)
+    if password:
+        text = text.replace(password.lower(), "***")
     if "password authentication failed" in text or "no password supplied" in text:
         what, check = (
             "the server refused the user name or password",

@@ -171,6 +171,10 @@ class Desk:
     clock: Callable[[], dt.datetime] = field(default=utc_now)
     cache: Cache | None = None
     outbox: Outbox | None = None
+    #: checks another person's own password now and returns who she is (the witness of a
+    #: controlled-substance count); raises ``medapp.services.signin.SignInFailed``. Set by
+    #: sign-in (``SignedIn.desk()``); None: nobody's password can be checked at this desk.
+    check_password: Callable[[str, str], Actor] | None = None
 
     def now(self) -> dt.datetime:
         return self.clock()

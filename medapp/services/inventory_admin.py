@@ -7,12 +7,17 @@ dataclasses, never ORM objects:
   school (office stock and students' own supplies) with its medication and both alert classes
   (``medapp.domain.inventory.classify_lot``, the same rules as the alert view); empty lots are
   listed but raise no alert, as in the view;
-* ``adjust_lot(sessions, LotAdjustment(...))`` — change one lot's quantity by ``delta`` or to a
+* ``adjust_lot(desk, LotAdjustment(...))`` — change one lot's quantity by ``delta`` or to a
   counted ``new_quantity``, with a reason: the lot row is locked, the change and its ledger row
   (``inventory_adjustments``) are written in one transaction, a count never goes below zero, and
-  a controlled substance needs a second person as witness;
-* ``add_lot(sessions, NewLot(...))`` — put a newly received lot on the shelf, with its receipt
-  in the ledger (witnessed for controlled substances).
+  a controlled substance needs a second person as witness, who types her own password
+  (checked now through ``desk.check_password``: a name picked from a list proves nothing);
+* ``add_lot(desk, NewLot(...))`` — put a newly received lot on the shelf, with its receipt
+  in the ledger (witnessed the same way for controlled substances).
+
+Both follow the desk convention: ``desk.actor`` is who changes the stock (she must be a nurse or
+lead nurse of the lot's school; an auditor or a district administrator is refused) and is
+written to the ledger as ``user_id``.
 
 Ids of the adjustment and of the new lot come from the caller (made once, when the dialog
 opens), so pressing the button twice or retrying after a timeout changes stock once at most.
@@ -25,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -37,9 +42,9 @@ from medapp.db.models import (
     MedicationInventory,
     School,
     Student,
-    User,
 )
 from medapp.domain.inventory import DEFAULT_NEAR_EXPIRY_DAYS, classify_lot
+from medapp.services.desk import CLINICAL_WRITERS, Desk
 
 __all__ = [
     "ALERT_KINDS",
@@ -62,7 +67,6 @@ ALERT_KINDS = ("EXPIRED", "NEAR_EXPIRY", "LOW_STOCK", "WARNING")
 MAX_REASON_CHARS = 300
 MAX_BATCH_CHARS = 64
 MAX_QUANTITY = 100_000
-_DESK_ROLES = ("NURSE", "LEAD_NURSE")  # the roles that record (services.desk.CLINICAL_WRITERS)
 
 
 class InventoryInputError(ValueError):
@@ -152,12 +156,13 @@ class LotAdjustment:
 
     id: uuid.UUID
     inventory_id: uuid.UUID
-    user_id: uuid.UUID
     reason: str
     delta: int | None = None
     new_quantity: int | None = None
     expected_quantity: int | None = None
-    witness_id: uuid.UUID | None = None
+    #: the second person of a controlled-substance change, with her own password
+    witness_username: str | None = None
+    witness_password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -178,9 +183,9 @@ class NewLot:
     batch_number: str
     quantity: int
     expiration_date: dt.date
-    user_id: uuid.UUID
     reorder_level: int = 0
-    witness_id: uuid.UUID | None = None
+    witness_username: str | None = None
+    witness_password: str | None = field(default=None, repr=False)
     student_id: uuid.UUID | None = None
     reason: str = "received"
 
@@ -279,17 +284,17 @@ def _reason(text: str | None) -> str:
     return cleaned
 
 
-def _desk_user(s: Session, user_id: uuid.UUID | None, field: str, what: str) -> User:
-    user = s.get(User, user_id) if user_id is not None else None
-    if user is None or not user.is_active or user.role not in _DESK_ROLES:
-        raise InventoryInputError(field, f"The {what} is not an active user of this desk.")
-    return user
+def _witness(
+    desk: Desk, med: Medication, username: str | None, password: str | None
+) -> uuid.UUID | None:
+    """The witness's user id after checking her own password now; None when not needed.
 
-
-def _check_witness(
-    s: Session, med: Medication, user_id: uuid.UUID, witness_id: uuid.UUID | None
-) -> None:
-    if witness_id is None:
+    A controlled substance needs one; for other stock a named witness is checked the same way
+    (never recorded unchecked). The witness is an active nurse or lead nurse other than the
+    person at the desk.
+    """
+    name = (username or "").strip().lower()
+    if not name:
         if med.is_controlled:
             schedule = f" (schedule {med.dea_schedule})" if med.dea_schedule else ""
             raise InventoryInputError(
@@ -297,17 +302,37 @@ def _check_witness(
                 f"{med.name} is a controlled substance{schedule}: a second person must witness "
                 "the count. Choose the witness.",
             )
-        return
-    if witness_id == user_id:
+        return None
+    if name == desk.actor.username.lower():
         raise InventoryInputError("witness", "The witness must be someone else.")
-    _desk_user(s, witness_id, "witness", "witness")
+    if not password:
+        raise InventoryInputError(
+            "witness_password", "The witness types her own password to confirm the count."
+        )
+    if desk.check_password is None:
+        raise InventoryInputError(
+            "witness", "This desk cannot check the witness's password; sign in again."
+        )
+    from medapp.services.signin import SignInFailed
+
+    try:
+        witness = desk.check_password(name, password)
+    except SignInFailed as exc:
+        raise InventoryInputError("witness_password", f"Witness: {exc}") from None
+    if witness.user_id == desk.actor.user_id:
+        raise InventoryInputError("witness", "The witness must be someone else.")
+    if not witness.is_active or witness.role not in CLINICAL_WRITERS:
+        raise InventoryInputError(
+            "witness", "The witness must be an active nurse or lead nurse of the district."
+        )
+    return witness.user_id
 
 
 def _existing_adjustment(s: Session, adjustment_id: uuid.UUID) -> InventoryAdjustment | None:
     return s.get(InventoryAdjustment, adjustment_id)
 
 
-def adjust_lot(sessions: sessionmaker[Session], cmd: LotAdjustment) -> AdjustResult:
+def adjust_lot(desk: Desk, cmd: LotAdjustment) -> AdjustResult:
     """Apply one recorded change to a lot's quantity (one transaction; see the module doc)."""
     if (cmd.delta is None) == (cmd.new_quantity is None):
         raise InventoryInputError("quantity", "Give either the change or the new count.")
@@ -316,7 +341,9 @@ def adjust_lot(sessions: sessionmaker[Session], cmd: LotAdjustment) -> AdjustRes
         raise InventoryInputError("quantity", f"The count must be between 0 and {MAX_QUANTITY:,}.")
     if cmd.delta is not None and abs(cmd.delta) > MAX_QUANTITY:
         raise InventoryInputError("quantity", f"The change must be at most {MAX_QUANTITY:,}.")
-    with sessions.begin() as s:
+    actor = desk.actor
+    actor.require_active()
+    with desk.sessions.begin() as s:
         lot = s.execute(
             select(MedicationInventory)
             .where(MedicationInventory.id == cmd.inventory_id)
@@ -329,9 +356,9 @@ def adjust_lot(sessions: sessionmaker[Session], cmd: LotAdjustment) -> AdjustRes
             return AdjustResult(
                 cmd.id, lot.id, lot.school_id, done.delta, done.quantity_after, True
             )
+        actor.require_write(lot.school_id, "change this school's stock")
         med = s.get(Medication, lot.medication_id)
         assert med is not None
-        _desk_user(s, cmd.user_id, "user", "person at the desk")
         if cmd.expected_quantity is not None and lot.quantity != cmd.expected_quantity:
             raise LotChanged(lot.quantity)
         before = lot.quantity
@@ -344,7 +371,7 @@ def adjust_lot(sessions: sessionmaker[Session], cmd: LotAdjustment) -> AdjustRes
             )
         if after == before:
             raise InventoryInputError("quantity", "The new count is the same as the old one.")
-        _check_witness(s, med, cmd.user_id, cmd.witness_id)
+        witness_id = _witness(desk, med, cmd.witness_username, cmd.witness_password)
         lot.quantity = after
         s.add(
             InventoryAdjustment(
@@ -353,17 +380,15 @@ def adjust_lot(sessions: sessionmaker[Session], cmd: LotAdjustment) -> AdjustRes
                 delta=after - before,
                 quantity_after=after,
                 reason=reason,
-                user_id=cmd.user_id,
-                witness_id=cmd.witness_id,
+                user_id=actor.user_id,
+                witness_id=witness_id,
             )
         )
         s.flush()
         return AdjustResult(cmd.id, lot.id, lot.school_id, after - before, after)
 
 
-def add_lot(
-    sessions: sessionmaker[Session], cmd: NewLot, *, today: dt.date | None = None
-) -> LotRow:
+def add_lot(desk: Desk, cmd: NewLot, *, today: dt.date | None = None) -> LotRow:
     """Put a received lot on the shelf, with its receipt in the ledger (one transaction)."""
     batch = " ".join((cmd.batch_number or "").split())
     if not batch:
@@ -379,7 +404,9 @@ def add_lot(
     if not 0 <= cmd.reorder_level <= MAX_QUANTITY:
         raise InventoryInputError("reorder", "The reorder level cannot be negative.")
     reason = _reason(cmd.reason)
-    with sessions.begin() as s:
+    actor = desk.actor
+    actor.require_write(cmd.school_id, "receive stock for this school")
+    with desk.sessions.begin() as s:
         existing = s.get(MedicationInventory, cmd.id)
         school = s.get(School, cmd.school_id)
         if school is None:
@@ -398,8 +425,7 @@ def add_lot(
                 )
             if cmd.student_id is not None and (student is None or student.school_id != school.id):
                 raise InventoryInputError("student", "That student is not at this school.")
-            _desk_user(s, cmd.user_id, "user", "person at the desk")
-            _check_witness(s, med, cmd.user_id, cmd.witness_id)
+            witness_id = _witness(desk, med, cmd.witness_username, cmd.witness_password)
             duplicate = s.scalars(
                 select(MedicationInventory.id).where(
                     MedicationInventory.school_id == school.id,
@@ -435,8 +461,8 @@ def add_lot(
                     delta=cmd.quantity,
                     quantity_after=cmd.quantity,
                     reason=reason,
-                    user_id=cmd.user_id,
-                    witness_id=cmd.witness_id,
+                    user_id=actor.user_id,
+                    witness_id=witness_id,
                 )
             )
             s.flush()

@@ -47,6 +47,8 @@ class AppContext:
     clock: Callable[[], dt.datetime] | None = None
     #: the signed-in user as the server knows her (set by sign-in)
     actor: Actor | None = None
+    #: checks someone's own password now (the witness); set by sign-in to ``SignedIn.verify``
+    check_password: Callable[[str, str], Actor] | None = None
     _listener: ChangeListener | None = None
 
     @property
@@ -60,7 +62,7 @@ class AppContext:
             actor = Actor(self.user_id, "", first, last, Role.NURSE, schools)
         if actor is None:
             raise AccessDenied("Nobody is signed in at this desk.")
-        return Desk(self.db.sessions, actor, self.now, self.cache, self.outbox)
+        return Desk(self.db.sessions, actor, self.now, self.cache, self.outbox, self.check_password)
 
     def now(self) -> dt.datetime:
         return self.clock() if self.clock is not None else dt.datetime.now(dt.UTC)

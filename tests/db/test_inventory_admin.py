@@ -17,6 +17,7 @@ from medapp.cache.store import FORMULARY_TAG, Cache
 from medapp.db.engine import Database, make_engine
 from medapp.db.models import InventoryAdjustment, MedicationInventory, User
 from medapp.domain.inventory import classify_lot
+from medapp.services.desk import AccessDenied, Actor, Desk, Role
 from medapp.services.formulary_cache import (
     SNAPSHOT_KEY,
     SnapshotHolder,
@@ -37,14 +38,16 @@ from medapp.services.inventory_admin import (
     alert_counts,
     school_lots,
 )
+from medapp.services.passwords import hash_password
 from medapp.services.people import desk_identity, desk_users, find_user, list_schools, school_for
+from medapp.services.signin import verify_password
 from tests.db import factories as f
 
 TODAY = dt.date(2026, 11, 2)
 
 
 @pytest.fixture
-def shelf(committed_db):  # noqa: ANN001, ANN201
+def shelf(committed_db, login_roles):  # noqa: ANN001, ANN201
     """A school with two nurses, an aide elsewhere, a plain and a controlled medication, and
     lots in every alert class."""
     tag = uuid.uuid4().hex[:6]
@@ -57,6 +60,9 @@ def shelf(committed_db):  # noqa: ANN001, ANN201
         elsewhere = f.nurse(s, other, username=f"nurse.c.{tag}")
         gone = f.nurse(s, school, username=f"nurse.d.{tag}")
         gone.is_active = False
+        for user in (nurse, second, elsewhere, gone):  # private-database passwords (argon2)
+            user.password_hash = hash_password(WITNESS_PASSWORD)
+            login_roles.names.append(user.username)  # roles made at the first check: dropped
         plain = f.medication(s, name=f"Ibuprofen {tag}", ndc=None)
         plain.is_controlled, plain.dea_schedule, plain.generic_name = False, None, "ibuprofen"
         controlled = f.medication(s, name=f"Ritalin {tag}", ndc=None)
@@ -210,18 +216,49 @@ def test_school_lots_of_some_medications_only(shelf) -> None:  # noqa: ANN001
 # --- adjusting -------------------------------------------------------------------------------
 
 
+WITNESS_PASSWORD = "witness pass phrase"
+
+
+def desk(db: Database, ids: dict, who: str = "nurse", role: Role = Role.NURSE) -> Desk:
+    """The desk of ``who`` (a nurse of the shelf's school, unless said otherwise), on the
+    base connection, with the witness's password checked as on the private database."""
+    with Session(db.engine) as s:
+        user = s.get(User, ids[who])
+        assert user is not None
+        actor = Actor(
+            user.id,
+            user.username,
+            user.first_name,
+            user.last_name,
+            role,
+            frozenset({user.school_id}) if user.school_id else frozenset(),
+            user.is_active,
+        )
+    private = Database(db.engine, db.sessions, db.url, embedded=True)
+    return Desk(
+        db.sessions,
+        actor,
+        check_password=lambda name, pw: verify_password(private, name, pw),
+    )
+
+
+def username(ids: dict, who: str) -> str:
+    return {"nurse": "nurse.a", "second": "nurse.b", "elsewhere": "nurse.c", "gone": "nurse.d"}[
+        who
+    ] + f".{ids['tag']}"
+
+
 def test_adjusting_writes_the_count_and_its_ledger_row_together(shelf) -> None:  # noqa: ANN001
     db, ids = shelf
     lot = ids["lot_ok"]
     cmd = LotAdjustment(
         id=uuid.uuid4(),
         inventory_id=lot,
-        user_id=ids["nurse"],
         reason="  Wasted   (dropped) ",
         delta=-3,
         expected_quantity=50,
     )
-    result = adjust_lot(db.sessions, cmd)
+    result = adjust_lot(desk(db, ids), cmd)
     assert (result.delta, result.quantity_after, result.already_recorded) == (-3, 47, False)
     assert result.school_id == ids["school"]
     assert quantity(db, lot) == 47
@@ -230,7 +267,7 @@ def test_adjusting_writes_the_count_and_its_ledger_row_together(shelf) -> None: 
         (cmd.id, -3, 47, "Wasted (dropped)", ids["nurse"])
     ]
     # the same press arriving again (a double click, a retry) changes nothing more
-    again = adjust_lot(db.sessions, cmd)
+    again = adjust_lot(desk(db, ids), cmd)
     assert again.already_recorded and again.quantity_after == 47
     assert quantity(db, lot) == 47 and len(ledger(db, lot)) == 1
 
@@ -238,10 +275,8 @@ def test_adjusting_writes_the_count_and_its_ledger_row_together(shelf) -> None: 
 def test_a_counted_quantity_sets_the_count(shelf) -> None:  # noqa: ANN001
     db, ids = shelf
     result = adjust_lot(
-        db.sessions,
-        LotAdjustment(
-            uuid.uuid4(), ids["lot_low"], ids["nurse"], "Physical count", new_quantity=14
-        ),
+        desk(db, ids),
+        LotAdjustment(uuid.uuid4(), ids["lot_low"], "Physical count", new_quantity=14),
     )
     assert (result.delta, result.quantity_after) == (4, 14)
     assert quantity(db, ids["lot_low"]) == 14
@@ -264,58 +299,89 @@ def test_refused_changes_leave_the_lot_alone(shelf, kwargs, field, words) -> Non
     lot = ids["lot_expired"]  # holds 5
     values = {"reason": "Count", **kwargs}
     with pytest.raises(InventoryInputError) as err:
-        adjust_lot(db.sessions, LotAdjustment(uuid.uuid4(), lot, ids["nurse"], **values))
+        adjust_lot(desk(db, ids), LotAdjustment(uuid.uuid4(), lot, **values))
     assert err.value.field == field and words in str(err.value)
     assert quantity(db, lot) == 5 and ledger(db, lot) == []
 
 
-def test_a_controlled_count_needs_someone_else_as_witness(shelf) -> None:  # noqa: ANN001
+def test_a_controlled_count_needs_the_witness_own_password(shelf) -> None:  # noqa: ANN001
     db, ids = shelf
     lot = ids["lot_controlled"]
 
-    def attempt(witness: uuid.UUID | None) -> object:
+    def attempt(witness: str | None, password: str | None = WITNESS_PASSWORD) -> object:
         return adjust_lot(
-            db.sessions,
-            LotAdjustment(uuid.uuid4(), lot, ids["nurse"], "Wasted", delta=-1, witness_id=witness),
+            desk(db, ids),
+            LotAdjustment(
+                uuid.uuid4(),
+                lot,
+                "Wasted",
+                delta=-1,
+                witness_username=witness,
+                witness_password=password,
+            ),
         )
 
     with pytest.raises(InventoryInputError, match="witness") as err:
         attempt(None)
     assert err.value.field == "witness" and "controlled" in str(err.value)
     with pytest.raises(InventoryInputError, match="someone else"):
-        attempt(ids["nurse"])
-    with pytest.raises(InventoryInputError, match="not an active user"):
-        attempt(ids["gone"])
-    assert quantity(db, lot) == 12
-    attempt(ids["second"])
+        attempt(username(ids, "nurse"))
+    with pytest.raises(InventoryInputError) as err:
+        attempt(username(ids, "second"), None)
+    assert err.value.field == "witness_password"
+    with pytest.raises(InventoryInputError) as err:  # a name picked from a list is not enough
+        attempt(username(ids, "second"), "not her password")
+    assert err.value.field == "witness_password" and "not right" in str(err.value)
+    with pytest.raises(InventoryInputError, match="disabled"):
+        attempt(username(ids, "gone"))
+    no_check = desk(db, ids)
+    no_check.check_password = None
+    with pytest.raises(InventoryInputError, match="cannot check"):
+        adjust_lot(
+            no_check,
+            LotAdjustment(
+                uuid.uuid4(),
+                lot,
+                "x",
+                delta=-1,
+                witness_username=username(ids, "second"),
+                witness_password=WITNESS_PASSWORD,
+            ),
+        )
+    assert quantity(db, lot) == 12 and ledger(db, lot) == []
+    attempt(username(ids, "second").upper())
     assert quantity(db, lot) == 11
-    assert [r.witness_id for r in ledger(db, lot)] == [ids["second"]]
+    assert [(r.user_id, r.witness_id) for r in ledger(db, lot)] == [(ids["nurse"], ids["second"])]
 
 
-def test_an_inactive_user_cannot_adjust(shelf) -> None:  # noqa: ANN001
+def test_who_may_adjust(shelf) -> None:  # noqa: ANN001
+    """A nurse of another school, an auditor, a district admin and a disabled nurse are refused."""
     db, ids = shelf
+    cmd = LotAdjustment(uuid.uuid4(), ids["lot_ok"], "x", delta=1)
+    for who, role, words in (
+        ("elsewhere", Role.NURSE, "outside their schools"),
+        ("nurse", Role.AUDITOR, "auditor"),
+        ("nurse", Role.DISTRICT_ADMIN, "no access"),
+        ("gone", Role.NURSE, "disabled"),
+    ):
+        with pytest.raises(AccessDenied, match=words):
+            adjust_lot(desk(db, ids, who, role), cmd)
+        with pytest.raises(AccessDenied, match=words):
+            add_lot(desk(db, ids, who, role), new_lot(ids), today=TODAY)
+    assert quantity(db, ids["lot_ok"]) == 50 and ledger(db, ids["lot_ok"]) == []
     with pytest.raises(InventoryInputError) as err:
-        adjust_lot(
-            db.sessions, LotAdjustment(uuid.uuid4(), ids["lot_ok"], ids["gone"], "x", delta=1)
-        )
-    assert err.value.field == "user"
-    with pytest.raises(InventoryInputError) as err:
-        adjust_lot(
-            db.sessions, LotAdjustment(uuid.uuid4(), uuid.uuid4(), ids["nurse"], "x", delta=1)
-        )
+        adjust_lot(desk(db, ids), LotAdjustment(uuid.uuid4(), uuid.uuid4(), "x", delta=1))
     assert err.value.field == "lot"
 
 
 def test_a_count_that_moved_meanwhile_is_not_overwritten(shelf) -> None:  # noqa: ANN001
     db, ids = shelf
     lot = ids["lot_warning"]  # 15
-    adjust_lot(db.sessions, LotAdjustment(uuid.uuid4(), lot, ids["second"], "Dose", delta=-1))
+    adjust_lot(desk(db, ids, "second"), LotAdjustment(uuid.uuid4(), lot, "Dose", delta=-1))
     with pytest.raises(LotChanged) as err:
         adjust_lot(
-            db.sessions,
-            LotAdjustment(
-                uuid.uuid4(), lot, ids["nurse"], "Count", new_quantity=20, expected_quantity=15
-            ),
+            desk(db, ids),
+            LotAdjustment(uuid.uuid4(), lot, "Count", new_quantity=20, expected_quantity=15),
         )
     assert err.value.current == 14 and "14" in str(err.value)
     assert quantity(db, lot) == 14
@@ -333,7 +399,6 @@ def new_lot(ids: dict, **kw: object) -> NewLot:
         quantity=24,
         reorder_level=4,
         expiration_date=TODAY + dt.timedelta(days=365),
-        user_id=ids["nurse"],
     )
     values.update(kw)
     return NewLot(**values)  # type: ignore[arg-type]
@@ -342,16 +407,16 @@ def new_lot(ids: dict, **kw: object) -> NewLot:
 def test_receiving_a_lot_records_its_receipt(shelf) -> None:  # noqa: ANN001
     db, ids = shelf
     cmd = new_lot(ids, reason="Received from supplier")
-    row = add_lot(db.sessions, cmd, today=TODAY)
+    row = add_lot(desk(db, ids), cmd, today=TODAY)
     assert (row.id, row.quantity, row.reorder_level, row.status) == (cmd.id, 24, 4, "OK")
     assert quantity(db, cmd.id) == 24
     assert [(r.delta, r.quantity_after, r.reason) for r in ledger(db, cmd.id)] == [
         (24, 24, "Received from supplier")
     ]
-    again = add_lot(db.sessions, cmd, today=TODAY)  # a retry of the same dialog
+    again = add_lot(desk(db, ids), cmd, today=TODAY)  # a retry of the same dialog
     assert again.id == cmd.id and len(ledger(db, cmd.id)) == 1
     with pytest.raises(InventoryInputError, match="already on the shelf"):
-        add_lot(db.sessions, new_lot(ids, batch_number=cmd.batch_number), today=TODAY)
+        add_lot(desk(db, ids), new_lot(ids, batch_number=cmd.batch_number), today=TODAY)
 
 
 @pytest.mark.parametrize(
@@ -372,7 +437,7 @@ def test_receiving_refuses_what_cannot_go_on_the_shelf(shelf, kwargs, field) -> 
         kwargs = {"medication_id": ids["controlled"]}
     cmd = new_lot(ids, **kwargs)
     with pytest.raises(InventoryInputError) as err:
-        add_lot(db.sessions, cmd, today=TODAY)
+        add_lot(desk(db, ids), cmd, today=TODAY)
     assert err.value.field == field
     with Session(db.engine) as s:
         assert s.get(MedicationInventory, cmd.id) is None
@@ -380,8 +445,14 @@ def test_receiving_refuses_what_cannot_go_on_the_shelf(shelf, kwargs, field) -> 
 
 def test_a_controlled_receipt_with_a_witness(shelf) -> None:  # noqa: ANN001
     db, ids = shelf
-    cmd = new_lot(ids, medication_id=ids["controlled"], witness_id=ids["second"])
-    row = add_lot(db.sessions, cmd, today=TODAY)
+    cmd = new_lot(
+        ids,
+        medication_id=ids["controlled"],
+        witness_username=username(ids, "second"),
+        witness_password=WITNESS_PASSWORD,
+    )
+    assert WITNESS_PASSWORD not in repr(cmd)
+    row = add_lot(desk(db, ids), cmd, today=TODAY)
     assert row.is_controlled and [r.witness_id for r in ledger(db, cmd.id)] == [ids["second"]]
 
 

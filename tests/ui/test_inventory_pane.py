@@ -7,15 +7,21 @@ from __future__ import annotations
 import uuid
 
 from PySide6.QtCore import Qt
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from medapp.db.engine import Database
 from medapp.db.models import InventoryAdjustment, MedicationInventory
+from medapp.services import accounts
+from medapp.services.desk import Role
 from medapp.services.inventory_admin import LotAdjustment, LotRow, adjust_lot, school_lots
+from medapp.services.signin import verify_password
 from medapp.ui.context import AppContext
 from medapp.ui.dialogs.adjust_stock import OTHER, AddLotDialog, AdjustStockDialog
 from medapp.ui.models.inventory_model import COL_MEDICATION, COL_QUANTITY, COL_STATUS, LotRole
 from medapp.ui.panes.inventory_pane import InventoryPane
+
+WITNESS_PW = "witness pass phrase"
 
 
 def make_pane(qtbot, ctx: AppContext) -> InventoryPane:  # noqa: ANN001
@@ -126,7 +132,16 @@ def test_adjust_quantity_records_the_reason(qtbot, desk_ctx: AppContext) -> None
     assert index.data() == f"{lot.quantity - 2:,}"
 
 
-def test_a_controlled_lot_needs_a_witness(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
+def test_a_controlled_lot_needs_a_witness(qtbot, desk_ctx: AppContext, login_roles) -> None:  # noqa: ANN001
+    # a second nurse of this school, with her own password (private-database accounts)
+    private = Database(desk_ctx.db.engine, desk_ctx.db.sessions, desk_ctx.db.url, embedded=True)
+    name = login_roles.new("witness")
+    with desk_ctx.db.engine.connect() as conn:
+        school_name = conn.execute(
+            text("SELECT name FROM schools WHERE id = :s"), {"s": desk_ctx.school_id}
+        ).scalar()
+    accounts.create_user(private, name, Role.NURSE, [school_name], WITNESS_PW, "Wanda", "Witness")
+    desk_ctx.check_password = lambda user, pw: verify_password(private, user, pw)
     pane = make_pane(qtbot, desk_ctx)
     lot = pick_lot(desk_ctx, controlled=True)
     choose(pane, lot.id)
@@ -140,8 +155,16 @@ def test_a_controlled_lot_needs_a_witness(qtbot, desk_ctx: AppContext) -> None: 
     dialog.count_spin.setValue(lot.quantity - 1)
     dialog.save()
     assert "witness" in dialog.errors.message("witness")
-    dialog.witness_combo.setCurrentIndex(1)
-    witness_id = dialog.witness_combo.currentData()
+    dialog.witness_combo.setCurrentIndex(dialog.witness_combo.findData(name))
+    dialog.save()  # no password typed: refused before anything is sent
+    assert "password" in dialog.errors.message("witness_password")
+    dialog.witness_password.setText("not her password")
+    dialog.save()
+    qtbot.waitUntil(lambda: bool(dialog.errors.message("witness_password")), timeout=10_000)
+    assert "not right" in dialog.errors.message("witness_password")
+    assert dialog.witness_password.text() == ""  # a wrong password is not kept on screen
+    assert quantity(desk_ctx, lot.id) == lot.quantity
+    dialog.witness_password.setText(WITNESS_PW)
     with qtbot.waitSignal(dialog.adjusted, timeout=10_000):
         dialog.save()
     assert quantity(desk_ctx, lot.id) == lot.quantity - 1
@@ -151,6 +174,10 @@ def test_a_controlled_lot_needs_a_witness(qtbot, desk_ctx: AppContext) -> None: 
             .where(InventoryAdjustment.inventory_id == lot.id)
             .order_by(InventoryAdjustment.created_at.desc())
         ).first()
+    with desk_ctx.db.engine.connect() as conn:
+        witness_id = conn.execute(
+            text("SELECT id FROM users WHERE username = :n"), {"n": name}
+        ).scalar()
     assert row is not None and row.witness_id == witness_id
 
 
@@ -163,10 +190,7 @@ def test_a_count_changed_elsewhere_is_shown_not_overwritten(qtbot, desk_ctx: App
     assert isinstance(dialog, AdjustStockDialog)
     dialog.count_spin.setValue(lot.quantity + 10)
     # meanwhile another PC takes one from this lot
-    other = adjust_lot(
-        desk_ctx.db.sessions,
-        LotAdjustment(uuid.uuid4(), lot.id, desk_ctx.user_id, "dose given", delta=-1),
-    )
+    other = adjust_lot(desk_ctx.desk, LotAdjustment(uuid.uuid4(), lot.id, "dose given", delta=-1))
     dialog.save()
     qtbot.waitUntil(lambda: bool(dialog.errors.message("quantity")), timeout=10_000)
     assert f"now shows {other.quantity_after}" in dialog.errors.message("quantity")

@@ -2,7 +2,7 @@
 
 Both write through ``services.inventory_admin`` on a worker, with an id made when the dialog
 opens (pressing Save twice changes stock once). A controlled substance needs a witness, chosen
-from the other people of this desk. The service's refusals (``InventoryInputError``) appear under
+from the other people of this desk, who types her own password (checked by the service). The service's refusals (``InventoryInputError``) appear under
 the field concerned; a count changed meanwhile on another PC (``LotChanged``) shows the new
 count and asks the nurse to check before saving again.
 """
@@ -136,6 +136,12 @@ class _StockDialog(QDialog):
         self.witness_combo.addItem("Loading…", None)
         self.witness_combo.setEnabled(False)
         self.witness_combo.currentIndexChanged.connect(lambda _i: self.errors.clear("witness"))
+        self.witness_password = QLineEdit()
+        self.witness_password.setObjectName(f"{object_name}WitnessPassword")
+        self.witness_password.setAccessibleName("Witness's password")
+        self.witness_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.witness_password.setPlaceholderText("The witness types her own password")
+        self.witness_password.textEdited.connect(lambda _t: self.errors.clear("witness_password"))
         self.busy = BusyIndicator("Saving…", f"{object_name}Busy")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -192,10 +198,17 @@ class _StockDialog(QDialog):
     def _witness_row(self) -> None:
         if not self.controlled:
             self.witness_combo.hide()
+            self.witness_password.hide()
             return
         self.form.addRow(
             "Witness *",
             self.errors.wrap("witness", self.witness_combo, self.witness_combo.objectName()),
+        )
+        self.form.addRow(
+            "Witness's password *",
+            self.errors.wrap(
+                "witness_password", self.witness_password, self.witness_password.objectName()
+            ),
         )
         sessions, school_id = self.ctx.db.sessions, self.ctx.school_id
         run_in_background(
@@ -210,7 +223,9 @@ class _StockDialog(QDialog):
         self.witness_combo.addItem("Choose the second person…", None)
         for user in users:
             if user.id != self.ctx.user_id:
-                self.witness_combo.addItem(f"{user.display_name} — {user.role_label}", user.id)
+                self.witness_combo.addItem(
+                    f"{user.display_name} — {user.role_label}", user.username
+                )
         self.witness_combo.setEnabled(True)
 
     def _witnesses_failed(self, exc: BaseException) -> None:
@@ -240,6 +255,11 @@ class _StockDialog(QDialog):
                 "witness", "A controlled substance is counted with a witness: choose who."
             )
             return False
+        if self.controlled and not self.witness_password.text():
+            self.errors.set(
+                "witness_password", "The witness types her own password to confirm the count."
+            )
+            return False
         self._saving = True
         self.save_button.setEnabled(False)
         self.busy.start()
@@ -250,8 +270,18 @@ class _StockDialog(QDialog):
         self.busy.stop()
         self.save_button.setEnabled(True)
 
+    def _witness(self) -> dict[str, str | None]:
+        if not self.controlled:
+            return {}
+        return {
+            "witness_username": self.witness_combo.currentData(),
+            "witness_password": self.witness_password.text(),
+        }
+
     def _show_failure(self, exc: BaseException) -> None:
         self._end_save()
+        if isinstance(exc, InventoryInputError) and exc.field == "witness_password":
+            self.witness_password.clear()
         if isinstance(exc, InventoryInputError) and self.errors.set(exc.field, str(exc)):
             return
         self.banner.show_message("error", f"Not saved: {friendly_error(exc)}")
@@ -332,18 +362,16 @@ class AdjustStockDialog(_StockDialog):
             return
         if not self._begin_save():
             return
-        assert self.ctx.user_id is not None
         cmd = LotAdjustment(
             id=self.request_id,
             inventory_id=self.lot.id,
-            user_id=self.ctx.user_id,
             reason=_reason_text(self.reason_combo, self.details_edit),
             new_quantity=self.count_spin.value(),
             expected_quantity=self.expected,
-            witness_id=self.witness_combo.currentData() if self.controlled else None,
+            **self._witness(),  # type: ignore[arg-type]
         )
-        sessions = self.ctx.db.sessions
-        run_in_background(self, lambda: adjust_lot(sessions, cmd), self._saved, self._failed)
+        desk = self.ctx.desk
+        run_in_background(self, lambda: adjust_lot(desk, cmd), self._saved, self._failed)
 
     def _saved(self, result: AdjustResult) -> None:
         self._end_save()
@@ -434,7 +462,6 @@ class AddLotDialog(_StockDialog):
             return
         if not self._begin_save():
             return
-        assert self.ctx.user_id is not None
         q = self.expiry_edit.date()
         cmd = NewLot(
             id=self.request_id,
@@ -444,14 +471,13 @@ class AddLotDialog(_StockDialog):
             quantity=self.quantity_spin.value(),
             reorder_level=self.reorder_spin.value(),
             expiration_date=dt.date(q.year(), q.month(), q.day()),
-            user_id=self.ctx.user_id,
-            witness_id=self.witness_combo.currentData() if self.controlled else None,
             reason=_reason_text(self.reason_combo, self.details_edit),
+            **self._witness(),  # type: ignore[arg-type]
         )
-        sessions = self.ctx.db.sessions
+        desk = self.ctx.desk
         today = self.today
         run_in_background(
-            self, lambda: add_lot(sessions, cmd, today=today), self._saved, self._show_failure
+            self, lambda: add_lot(desk, cmd, today=today), self._saved, self._show_failure
         )
 
     def _saved(self, lot: LotRow) -> None:
