@@ -548,9 +548,11 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_gui(args: argparse.Namespace, settings: Settings) -> int:
-    from medapp.bootstrap import connect
+    from medapp.bootstrap import connect, desk_base
 
-    db = connect(settings, demo=args.demo, schema="upgrade" if args.demo else None)
+    # The demo fills its own private database first (as its owner); a real desk only gets the
+    # address (or the private server) to sign in *from*: each nurse then connects as herself.
+    db = connect(settings, demo=True, schema="upgrade") if args.demo else desk_base(settings)
     if args.demo:
         from sqlalchemy import text
 

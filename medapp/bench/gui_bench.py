@@ -174,13 +174,20 @@ def gui_search_keystroke(db: Database, *, words: tuple[str, ...] = TYPED_WORDS) 
 
 
 def _desk_username(db: Database) -> str:
+    """A nurse of the first school, able to sign in over the bench server's socket: the desk
+    connects as her own login role (the bench database's demo roles are made NOLOGIN for the
+    private-database sign-in; the socket trusts this machine's user, as pgserver sets it up)."""
+    from medapp.db import roles as pgroles
     from medapp.services.people import desk_users, list_schools
 
     schools = list_schools(db.sessions)
     for school in schools:
         users = desk_users(db.sessions, school.id)
         if users:
-            return users[0].username
+            user = users[0]
+            with db.engine.begin() as conn:
+                pgroles.ensure_user_role(conn, user.username, user.role, login=True, password=None)
+            return user.username
     raise RuntimeError("the database has no school with a desk user")
 
 

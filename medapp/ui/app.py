@@ -85,17 +85,37 @@ def _start_jobs(ctx, window):  # noqa: ANN001, ANN202
     return jobs
 
 
+def demo_sign_in_hint(db: Database) -> str:
+    """The demo's accounts and their published password, for the sign-in screen."""
+    from medapp.demo.accounts import DEMO_PASSWORD, demo_accounts
+    from medapp.services.desk import Role
+
+    with db.engine.connect() as conn:
+        accounts = demo_accounts(conn)
+    names = ", ".join(f"{username} ({Role(role).label.lower()})" for username, _n, role in accounts)
+    return f"Demo data — every account's password is {DEMO_PASSWORD}. Try: {names}."
+
+
 def make_gate(db: Database, *, demo: bool = False) -> Gatekeeper:
-    """The accounts service for the window: sign-in, unlock and the first account."""
+    """The accounts service for the window: sign-in, unlock and the first account.
+
+    On a district server the sign-in is a connection as the nurse; the schema is checked on her
+    connection (the desk itself has none before)."""
+    from medapp.bootstrap import check_schema
     from medapp.services import accounts, signin
 
-    hint = None
-    if demo:
-        from medapp.demo.accounts import demo_sign_in_hint
+    def sign_in(username: str, password: str) -> signin.SignedIn:
+        signed = signin.sign_in(db, username, password)
+        if not db.embedded:
+            try:
+                check_schema(signed.db)
+            except BaseException:
+                signed.close()
+                raise
+        return signed
 
-        hint = demo_sign_in_hint()
     return Gatekeeper(
-        sign_in=lambda username, password: signin.sign_in(db, username, password),
+        sign_in=sign_in,
         verify=lambda username, password: signin.verify_password(db, username, password),
         needs_first_admin=lambda: accounts.needs_first_admin(db),
         create_first_admin=lambda username, first, last, password, school: (
@@ -103,7 +123,7 @@ def make_gate(db: Database, *, demo: bool = False) -> Gatekeeper:
                 db, username, password, first_name=first, last_name=last, school_name=school
             )
         ),
-        demo_hint=hint,
+        demo_hint=demo_sign_in_hint(db) if demo else None,
     )
 
 

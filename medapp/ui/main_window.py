@@ -438,6 +438,8 @@ class MainWindow(QMainWindow):
         if previous is not db and previous is not self._base_db:
             previous.dispose()
         ctx.set_user(actor.user_id, actor.display_name, actor)
+        verify = getattr(signed, "verify", None)
+        ctx.check_password = verify if callable(verify) else None  # the witness's own password
         ctx.cache.clear()  # what the previous user was allowed to see is not hers to see
         if self._save_settings and actor.username:
             remember_username(actor.username)

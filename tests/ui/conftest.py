@@ -52,18 +52,35 @@ def demo_db(pg_server_url: str) -> Iterator[Database]:
     committed in a database of the module's own."""
     import datetime as dt
 
+    from sqlalchemy import text
+
+    from medapp.db import roles as pgroles
     from medapp.db.testing import scratch_database
     from medapp.demo import load_demo
+    from medapp.demo.accounts import enable_demo_sign_in
 
     with scratch_database(pg_server_url) as url:
         db = open_database(url)
         migrate.upgrade(db.engine)
         with db.engine.begin() as conn:
             load_demo(conn, "school", 1, today=dt.date.today())
+            enable_demo_sign_in(conn, create_roles=True)  # the demo accounts can sign in
+            usernames = conn.execute(text("SELECT username FROM users")).scalars().all()
         try:
             yield db
         finally:
             db.dispose()
+    # Roles are global to the server: the demo's are dropped once its database is gone.
+    from sqlalchemy import create_engine
+
+    admin = create_engine(pg_server_url)
+    try:
+        with admin.begin() as conn:
+            for name in usernames:
+                if pgroles.valid_username(name):
+                    pgroles.drop_user_role(conn, name)
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture

@@ -1,11 +1,10 @@
 """The desk window on the committed school demo: four panes in order, the status bar (who,
-school, database, online, last refresh), keyboard switching, the sign-in picker when nobody is
-remembered, ``MEDAPP_DESK_USER``, remembered geometry and pane, notifications, offline state —
-and the GUI thread never waiting on the database."""
+school, database, online, last refresh), keyboard switching, remembered geometry and pane,
+notifications, offline state — and the GUI thread never waiting on the database. Signing in,
+locking and switching user are in ``test_desk_sign_in.py``."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from medapp.cache.outbox import Outbox
 from medapp.cache.store import Cache
 from medapp.db.engine import Database
 from medapp.ui.context import AppContext
-from medapp.ui.main_window import MainWindow, forget_identity, remembered_identity
+from medapp.ui.main_window import MainWindow
 from medapp.ui.panes.inventory_pane import InventoryPane
 from medapp.ui.panes.reminders_pane import RemindersPane
 from medapp.ui.panes.schedule_pane import SchedulePane
@@ -125,74 +124,6 @@ def test_keyboard_switches_panes_and_finds(qtbot, desk_ctx: AppContext) -> None:
     # the sidebar buttons do the same
     qtbot.mouseClick(window.nav_buttons[2], Qt.MouseButton.LeftButton)
     assert window.stack.currentWidget() is window.reminders_pane
-
-
-def test_the_picker_asks_who_is_at_the_desk_then_it_is_remembered(
-    qtbot,  # noqa: ANN001
-    blank_ctx: AppContext,
-    demo_db: Database,
-    tmp_path: Path,
-) -> None:
-    window = open_window(qtbot, blank_ctx)
-    qtbot.waitUntil(
-        lambda: window.sign_in_dialog is not None and window.sign_in_dialog.isVisible(),
-        timeout=5000,
-    )
-    assert window.panes == [] and window.user_label.text() == "Nobody signed in"
-    dialog = window.sign_in_dialog
-    qtbot.waitUntil(lambda: len(dialog.visible_names()) == 3, timeout=10_000)
-    qtbot.keyClicks(dialog.filter_edit, "chen")
-    with qtbot.waitSignal(window.desk_started, timeout=10_000):
-        qtbot.keyClick(dialog.filter_edit, Qt.Key.Key_Return)
-    assert blank_ctx.user_name == "David Chen" and blank_ctx.school_name == "Riverside K-8 School"
-    assert window.user_label.text() == "David Chen" and len(window.panes) == 4
-    remembered = remembered_identity()
-    assert remembered is not None and remembered["user_name"] == "David Chen"
-    window.close()
-
-    # next start: no picker, the same person and school
-    ctx = AppContext(db=demo_db, cache=Cache(tmp_path / "c2"), outbox=Outbox(tmp_path / "o2"))
-    try:
-        again = open_window(qtbot, ctx)
-        qtbot.waitUntil(lambda: bool(again.panes), timeout=5000)
-        assert again.sign_in_dialog is None
-        assert ctx.user_id == uuid.UUID(remembered["user_id"])
-        assert ctx.school_name == "Riverside K-8 School"
-        qtbot.waitUntil(lambda: again.state_label.text() == "Online", timeout=10_000)
-        again.close()
-    finally:
-        ctx.stop()
-        ctx.cache.close()
-    forget_identity()
-    assert remembered_identity() is None
-
-
-def test_a_remembered_user_who_left_gets_the_picker(qtbot, blank_ctx: AppContext) -> None:  # noqa: ANN001
-    s = QSettings()
-    s.setValue("desk/user_id", str(uuid.uuid4()))  # nobody by that id any more
-    s.setValue("desk/user_name", "Former Nurse")
-    s.setValue("desk/school_id", str(uuid.uuid4()))
-    s.setValue("desk/school_name", "Old School")
-    window = open_window(qtbot, blank_ctx)
-    qtbot.waitUntil(
-        lambda: window.sign_in_dialog is not None and window.sign_in_dialog.isVisible(),
-        timeout=10_000,
-    )
-    assert remembered_identity() is None
-    assert "no longer an active user" in window.statusBar().currentMessage()
-
-
-def test_desk_user_from_the_environment_skips_the_picker(qtbot, blank_ctx: AppContext) -> None:  # noqa: ANN001
-    window = open_window(qtbot, blank_ctx, desk_user="lead.okafor")
-    qtbot.waitUntil(lambda: bool(window.panes), timeout=10_000)
-    assert blank_ctx.user_name == "Grace Okafor" and window.sign_in_dialog is None
-    assert remembered_identity() is None  # a kiosk/bench user is not remembered
-
-
-def test_an_unknown_desk_user_gets_the_picker(qtbot, blank_ctx: AppContext) -> None:  # noqa: ANN001
-    window = open_window(qtbot, blank_ctx, desk_user="nobody.here")
-    qtbot.waitUntil(lambda: window.sign_in_dialog is not None, timeout=10_000)
-    assert "nobody.here" in window.statusBar().currentMessage()
 
 
 def test_size_position_and_pane_are_remembered(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
