@@ -123,7 +123,7 @@ class DeskJobs:
         try:
             tz = ZoneInfo(ctx.school_timezone)
             today = dt.datetime.now(tz).date()
-            reminders = reminders_for_school(ctx.db.sessions, ctx.school_id, today, cache=ctx.cache)
+            reminders = reminders_for_school(ctx.desk, ctx.school_id, today)
         except Exception:  # noqa: BLE001 - the next tick tries again; the pane shows offline
             log.warning("dose check failed", exc_info=False)
             self.signals.job_failed.emit("doses")

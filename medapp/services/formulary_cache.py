@@ -36,7 +36,13 @@ from medapp.cache.store import FORMULARY_TAG, TTL, Cache
 from medapp.db.errors import DatabaseUnavailable
 from medapp.db.models import Medication
 from medapp.formulary.ndc import NdcError, interpret_ndc
-from medapp.formulary.search import MedicationHit, lookup_ndc, search_medications
+from medapp.formulary.search import (
+    MedicationHit,
+    group_members,
+    lookup_ndc,
+    search_medications,
+    warm_up,
+)
 from medapp.formulary.text import query_tokens, search_key
 
 log = logging.getLogger(__name__)
@@ -312,3 +318,17 @@ def lookup_code(
             return SearchOutcome(code, (hit,) if hit else (), 1 if hit else 0, "ndc")
     outcome = _offline(holder, code, 5)
     return outcome
+
+
+def product_group(sessions: sessionmaker[Session], hit: MedicationHit) -> tuple[MedicationHit, ...]:
+    """Every product collapsed into one search hit (same name, strength and form)."""
+    if hit.group_size <= 1:
+        return (hit,)
+    with sessions() as s:
+        return tuple(group_members(s, hit))
+
+
+def warm_search(sessions: sessionmaker[Session]) -> None:
+    """Prepare the typo vocabulary of formulary search (start-up housekeeping)."""
+    with sessions() as s:
+        warm_up(s)

@@ -18,10 +18,10 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session, sessionmaker
 
 from medapp.cache.store import TTL
 from medapp.domain.inventory import DEFAULT_NEAR_EXPIRY_DAYS, inventory_status_sql
+from medapp.services.desk import STUDENT_READERS, Desk
 
 ALERT_ORDER = (
     "CASE expiry_status WHEN 'EXPIRED' THEN 0 WHEN 'NEAR_EXPIRY' THEN 1 ELSE 2 END, "
@@ -76,7 +76,7 @@ def _live_sql(near_days: int) -> str:
 
 
 def inventory_alerts(
-    sessions: sessionmaker[Session],
+    desk: Desk,
     *,
     school_id: uuid.UUID | None = None,
     today: dt.date | None = None,
@@ -84,6 +84,11 @@ def inventory_alerts(
     max_age: dt.timedelta = dt.timedelta(seconds=TTL.INVENTORY_ALERTS),
     force_live: bool = False,
 ) -> InventoryAlerts:
+    if school_id is not None:
+        desk.actor.require_read(school_id, "this school's stock")
+    else:
+        desk.actor.require_role(STUDENT_READERS, "see the district's stock alerts")
+    sessions = desk.sessions
     today = today or dt.date.today()
     where = "(school_id = :school OR :school IS NULL) AND (expiry_status <> 'OK' OR stock_status <> 'OK')"
     params: dict[str, object] = {"school": school_id, "today": today}

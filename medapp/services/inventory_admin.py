@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from medapp.db.models import (
     InventoryAdjustment,
@@ -237,7 +237,7 @@ def _row(
 
 
 def school_lots(
-    sessions: sessionmaker[Session],
+    desk: Desk,
     school_id: uuid.UUID,
     *,
     medication_ids: Sequence[uuid.UUID] | None = None,
@@ -245,7 +245,8 @@ def school_lots(
     near_days: int = DEFAULT_NEAR_EXPIRY_DAYS,
 ) -> InventoryOverview:
     """The school's lots (of ``medication_ids`` only, when given), soonest expiry first."""
-    with sessions() as s:
+    desk.actor.require_read(school_id, "this school's stock")
+    with desk.sessions() as s:
         school = s.get(School, school_id)
         if school is None:
             raise InventoryInputError("school", "That school is not in the database.")

@@ -5,29 +5,29 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from medapp.cache.store import TTL, Cache, school_tag
+from medapp.cache.store import TTL, school_tag
 from medapp.db.repositories.reminders import (
     DayReminders,
     ReminderInputs,
     load_inputs,
     reminders_from_inputs,
 )
+from medapp.services.desk import STUDENT_READERS, Desk
 
 
 def reminders_for_school(
-    sessions: sessionmaker[Session],
-    school_id: uuid.UUID,
-    day: dt.date,
-    *,
-    now: dt.datetime | None = None,
-    cache: Cache | None = None,
+    desk: Desk, school_id: uuid.UUID, day: dt.date, *, now: dt.datetime | None = None
 ) -> DayReminders:
-    now = now or dt.datetime.now(dt.UTC)
+    """The school's doses of ``day`` with their status at ``now`` (default: the desk's clock).
+
+    The inputs are cached per school and day (``desk.cache``), statuses never are: they follow
+    the clock. The cache is shared by the users of one PC, so the actor is checked before it."""
+    desk.actor.require_read(school_id, "this school's doses")
+    now = now or desk.now()
+    cache = desk.cache
 
     def load() -> ReminderInputs:
-        with sessions() as s:
+        with desk.sessions() as s:
             return load_inputs(s, day, [school_id])
 
     if cache is None:
@@ -39,9 +39,11 @@ def reminders_for_school(
 
 
 def reminders_for_district(
-    sessions: sessionmaker[Session], day: dt.date, *, now: dt.datetime | None = None
+    desk: Desk, day: dt.date, *, now: dt.datetime | None = None
 ) -> DayReminders:
-    """Every school's doses at once (district reports, the benchmark); not cached."""
-    with sessions() as s:
+    """Every school's doses the actor may see, at once (district reports, the benchmark); not
+    cached. Row-level security narrows "every school" to hers on her own connection."""
+    desk.actor.require_role(STUDENT_READERS, "see the district's doses")
+    with desk.sessions() as s:
         inputs = load_inputs(s, day, None)
-    return reminders_from_inputs(inputs, now or dt.datetime.now(dt.UTC))
+    return reminders_from_inputs(inputs, now or desk.now())

@@ -30,9 +30,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from medapp.db.errors import DatabaseUnavailable
 from medapp.db.mapping import calendar_from_row
@@ -366,9 +366,20 @@ def _card(s: Session, student_id: uuid.UUID) -> StudentCard:
     )
 
 
-def student_card(sessions: sessionmaker[Session], student_id: uuid.UUID) -> StudentCard:
-    with sessions() as s:
-        return _card(s, student_id)
+def log_student_opened(s: Session, student_id: uuid.UUID) -> None:
+    """Opening a student's record is part of the audit trail (``medapp_log_read``, migration
+    0005: it writes a READ row under the connected role, even for roles that may not write)."""
+    s.execute(text("SELECT medapp_log_read('students', :id)"), {"id": student_id})
+    s.commit()
+
+
+def student_card(desk: Desk, student_id: uuid.UUID) -> StudentCard:
+    """The student's card (name, allergies, school); opening it is logged."""
+    with desk.sessions() as s:
+        card = _card(s, student_id)
+        desk.actor.require_read(card.school_id, "this student")
+        log_student_opened(s, student_id)
+        return card
 
 
 def _detail(rx: StudentMedication, med: Medication) -> PrescriptionDetail:
@@ -415,11 +426,10 @@ def _rx_row(
     return rx, med, student, school
 
 
-def prescription_detail(
-    sessions: sessionmaker[Session], prescription_id: uuid.UUID
-) -> PrescriptionDetail:
-    with sessions() as s:
-        rx, med, _student, _school = _rx_row(s, prescription_id)
+def prescription_detail(desk: Desk, prescription_id: uuid.UUID) -> PrescriptionDetail:
+    with desk.sessions() as s:
+        rx, med, _student, school = _rx_row(s, prescription_id)
+        desk.actor.require_read(school.id, "this student's orders")
         return _detail(rx, med)
 
 
@@ -467,10 +477,12 @@ def _logs(
 
 
 def day_logs(
-    sessions: sessionmaker[Session], prescription_id: uuid.UUID, day: dt.date, timezone: str
+    desk: Desk, prescription_id: uuid.UUID, day: dt.date, timezone: str
 ) -> tuple[DoseLogInfo, ...]:
     """The logs of one prescription on one school-local day, oldest first, nurses named."""
-    with sessions() as s:
+    with desk.sessions() as s:
+        _rx, _med, _student, school = _rx_row(s, prescription_id)
+        desk.actor.require_read(school.id, "this student's dose records")
         return _logs(s, prescription_id, *_day_bounds(day, ZoneInfo(timezone)))
 
 
@@ -510,7 +522,7 @@ def _lots(
 
 
 def stock_lots(
-    sessions: sessionmaker[Session],
+    desk: Desk,
     school_id: uuid.UUID,
     medication_id: uuid.UUID,
     *,
@@ -520,7 +532,8 @@ def stock_lots(
     """The school's lots of a medication, soonest expiry first (empty and expired ones too,
     flagged). With ``student_id``: office stock plus that student's own supply only — never
     another student's bottle."""
-    with sessions() as s:
+    desk.actor.require_read(school_id, "this school's stock")
+    with desk.sessions() as s:
         return _lots(s, school_id, medication_id, student_id, today or dt.date.today())
 
 
@@ -607,11 +620,13 @@ def dose_sheet(
     now: dt.datetime | None = None,
     scheduled_for: dt.datetime | None = None,
 ) -> DoseSheet:
-    """Everything the dose dialog shows, read in one session; the preview is for "given now"."""
+    """Everything the dose dialog shows, read in one session; the preview is for "given now".
+    Opening the dialog opens the student's record: it is logged."""
     now = now or desk.now()
     with desk.sessions() as s:
         rx, med, student, school = _rx_row(s, prescription_id)
         desk.actor.require_read(school.id, "this student")
+        log_student_opened(s, student.id)
         tz = ZoneInfo(school.timezone)
         day = now.astimezone(tz).date()
         return DoseSheet(
@@ -632,6 +647,7 @@ def reaction_sheet(desk: Desk, student_id: uuid.UUID, medication_id: uuid.UUID) 
     with desk.sessions() as s:
         card = _card(s, student_id)
         desk.actor.require_read(card.school_id, "this student")
+        log_student_opened(s, student_id)
         med = s.get(Medication, medication_id)
         if med is None:
             raise StudentNotFound("That medication is not in the database.")
@@ -646,7 +662,7 @@ def reaction_sheet(desk: Desk, student_id: uuid.UUID, medication_id: uuid.UUID) 
 
 
 def school_schedule(
-    sessions: sessionmaker[Session],
+    desk: Desk,
     school_id: uuid.UUID,
     start: dt.date,
     end: dt.date,
@@ -658,7 +674,8 @@ def school_schedule(
 ) -> ScheduleView:
     """The schedule pane's page: active orders in the range, each with its logs in the range
     and its authorization warning as of ``today`` (school-local)."""
-    with sessions() as s:
+    desk.actor.require_read(school_id, "this school's schedule")
+    with desk.sessions() as s:
         school = s.get(School, school_id)
         if school is None:
             raise StudentNotFound("That school is not in the database.")

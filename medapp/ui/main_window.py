@@ -51,9 +51,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from medapp.formulary.search import warm_up
 from medapp.services.desk import Actor, Role
-from medapp.services.formulary_cache import is_connection_error
+from medapp.services.formulary_cache import is_connection_error, warm_search
 from medapp.services.people import SchoolInfo, desk_identity, list_schools
 from medapp.ui.context import AppContext
 from medapp.ui.dialogs.first_run import FirstRunDialog
@@ -619,12 +618,13 @@ class MainWindow(QMainWindow):
             return
         self._housekeeping_started = True
         sessions = self.ctx.db.sessions
-
-        def warm() -> None:
-            with sessions() as s:
-                warm_up(s)
-
-        run_in_background(self, warm, lambda _r: None, lambda _e: None, pool=background_pool())
+        run_in_background(
+            self,
+            lambda: warm_search(sessions),
+            lambda _r: None,
+            lambda _e: None,
+            pool=background_pool(),
+        )
         self.search_pane.prepare_snapshot()
 
     def _school_now(self) -> dt.datetime:

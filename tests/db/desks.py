@@ -41,3 +41,16 @@ def desk_for(
         )
     clock = (lambda: now) if now is not None else utc_now
     return Desk(via or sessions, actor, clock, cache, outbox)
+
+
+def reader_desk(
+    sessions: sessionmaker[Session],
+    schools: Iterable[uuid.UUID] = (),
+    *,
+    role: Role = Role.LEAD_NURSE,
+    cache: Cache | None = None,
+) -> Desk:
+    """A reader of ``schools`` (default role: lead nurse; ``Role.AUDITOR`` reads every school)
+    for read-only services; she need not be a row of ``users``."""
+    actor = Actor(uuid.uuid4(), "reader", "Rea", "Der", role, frozenset(schools))
+    return Desk(sessions, actor, utc_now, cache)

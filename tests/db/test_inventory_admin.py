@@ -42,6 +42,7 @@ from medapp.services.passwords import hash_password
 from medapp.services.people import desk_identity, desk_users, find_user, list_schools, school_for
 from medapp.services.signin import verify_password
 from tests.db import factories as f
+from tests.db.desks import reader_desk
 
 TODAY = dt.date(2026, 11, 2)
 
@@ -182,7 +183,7 @@ def ledger(db: Database, lot_id: uuid.UUID) -> list[InventoryAdjustment]:
 
 def test_school_lots_carry_the_domain_alert_classes(shelf) -> None:  # noqa: ANN001
     db, ids = shelf
-    overview = school_lots(db.sessions, ids["school"], today=TODAY)
+    overview = school_lots(reader_desk(db.sessions, [ids["school"]]), ids["school"], today=TODAY)
     by_batch = {lot.batch_number: lot for lot in overview.lots}
     assert set(by_batch) == {"OK1", "EXP1", "NEAR1", "LOW1", "W1", "E0", "C1"}  # not X1
     for lot in overview.lots:
@@ -206,11 +207,21 @@ def test_school_lots_carry_the_domain_alert_classes(shelf) -> None:  # noqa: ANN
 
 def test_school_lots_of_some_medications_only(shelf) -> None:  # noqa: ANN001
     db, ids = shelf
-    only = school_lots(db.sessions, ids["school"], medication_ids=[ids["controlled"]], today=TODAY)
+    only = school_lots(
+        reader_desk(db.sessions, [ids["school"]]),
+        ids["school"],
+        medication_ids=[ids["controlled"]],
+        today=TODAY,
+    )
     assert [lot.batch_number for lot in only.lots] == ["C1"]
-    assert school_lots(db.sessions, ids["school"], medication_ids=[], today=TODAY).lots == ()
+    assert (
+        school_lots(
+            reader_desk(db.sessions, [ids["school"]]), ids["school"], medication_ids=[], today=TODAY
+        ).lots
+        == ()
+    )
     with pytest.raises(InventoryInputError):
-        school_lots(db.sessions, uuid.uuid4())
+        school_lots(reader_desk(db.sessions, [ids["school"]], role=Role.AUDITOR), uuid.uuid4())
 
 
 # --- adjusting -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from medapp.db.models import MedicationInventory
 from medapp.domain.inventory import classify_lot
 from medapp.services.inventory import inventory_alerts, refresh_alert_view
 from tests.db import factories as f
+from tests.db.desks import reader_desk
 from tests.domain.inventory_cases import EXPIRY_OFFSETS
 
 
@@ -63,8 +64,12 @@ def test_view_live_and_domain_agree(stocked) -> None:  # noqa: ANN001
         expected[lot_id] = (status.expiry.value, status.stock.value)
     assert view == expected
 
-    live = inventory_alerts(db.sessions, school_id=school_id, today=today, force_live=True)
-    from_view = inventory_alerts(db.sessions, school_id=school_id, today=today)
+    live = inventory_alerts(
+        reader_desk(db.sessions, [school_id]), school_id=school_id, today=today, force_live=True
+    )
+    from_view = inventory_alerts(
+        reader_desk(db.sessions, [school_id]), school_id=school_id, today=today
+    )
     assert (live.source, from_view.source) == ("live", "view")
     assert {lot.id: (lot.expiry_status, lot.stock_status) for lot in live.lots} == {
         k: v for k, v in expected.items() if v != ("OK", "OK")
@@ -76,9 +81,16 @@ def test_view_live_and_domain_agree(stocked) -> None:  # noqa: ANN001
 
 def test_stale_view_falls_back_to_live(stocked) -> None:  # noqa: ANN001
     db, school_id, _, today = stocked
-    stale = inventory_alerts(db.sessions, school_id=school_id, today=today, max_age=dt.timedelta(0))
+    stale = inventory_alerts(
+        reader_desk(db.sessions, [school_id]),
+        school_id=school_id,
+        today=today,
+        max_age=dt.timedelta(0),
+    )
     assert stale.source == "live"
     tomorrow = inventory_alerts(
-        db.sessions, school_id=school_id, today=today + dt.timedelta(days=1)
+        reader_desk(db.sessions, [school_id]),
+        school_id=school_id,
+        today=today + dt.timedelta(days=1),
     )
     assert tomorrow.source == "live"  # the view's statuses are for the day it was refreshed

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from medapp.cache.store import Cache
 from medapp.db.models import StudentMedication
+from medapp.services.desk import Role
 from medapp.services.doses import DoseCommand, record_dose
 from medapp.services.reminders import reminders_for_district, reminders_for_school
 from tests.db import factories as f
-from tests.db.desks import desk_for
+from tests.db.desks import desk_for, reader_desk
 
 NY = ZoneInfo("America/New_York")
 DAY = dt.date(2026, 11, 2)  # Monday
@@ -82,7 +83,7 @@ def status_by_student(reminders) -> dict[str, str]:  # noqa: ANN001
 
 def test_every_status_and_flag(world) -> None:  # noqa: ANN001
     db, school_id, _, _ = world
-    r = reminders_for_school(db.sessions, school_id, DAY, now=NOW)
+    r = reminders_for_school(reader_desk(db.sessions, [school_id]), school_id, DAY, now=NOW)
     assert status_by_student(r) == {
         "Completed": "COMPLETED",
         "Missed": "MISSED",
@@ -108,7 +109,7 @@ def test_query_count_is_fixed(world) -> None:  # noqa: ANN001
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        reminders_for_school(db.sessions, school_id, DAY, now=NOW)
+        reminders_for_school(reader_desk(db.sessions, [school_id]), school_id, DAY, now=NOW)
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len([q for q in seen if q.lstrip().upper().startswith("SELECT")]) == 3
@@ -116,7 +117,7 @@ def test_query_count_is_fixed(world) -> None:  # noqa: ANN001
 
 def test_district_view_includes_every_school(world) -> None:  # noqa: ANN001
     db, school_id, _, _ = world
-    r = reminders_for_district(db.sessions, DAY, now=NOW)
+    r = reminders_for_district(reader_desk(db.sessions, role=Role.AUDITOR), DAY, now=NOW)
     schools = {i.rx.school_id for i in r.items}
     assert school_id in schools and len(schools) >= 2
 
@@ -124,9 +125,13 @@ def test_district_view_includes_every_school(world) -> None:  # noqa: ANN001
 def test_cached_list_is_dropped_when_a_dose_is_logged(world, tmp_path) -> None:  # noqa: ANN001
     db, school_id, nurse_id, rx = world
     cache = Cache(tmp_path / "cache")
-    first = reminders_for_school(db.sessions, school_id, DAY, now=NOW, cache=cache)
+    first = reminders_for_school(
+        reader_desk(db.sessions, [school_id], cache=cache), school_id, DAY, now=NOW
+    )
     assert status_by_student(first)["Due"] == "DUE"
-    again = reminders_for_school(db.sessions, school_id, DAY, now=NOW, cache=cache)
+    again = reminders_for_school(
+        reader_desk(db.sessions, [school_id], cache=cache), school_id, DAY, now=NOW
+    )
     assert cache.hits == 1 and again.items == first.items
     record_dose(
         desk_for(db.sessions, nurse_id, now=NOW, cache=cache),
@@ -139,5 +144,7 @@ def test_cached_list_is_dropped_when_a_dose_is_logged(world, tmp_path) -> None: 
             scheduled_for=at(12, 30),
         ),
     )
-    after = reminders_for_school(db.sessions, school_id, DAY, now=NOW, cache=cache)
+    after = reminders_for_school(
+        reader_desk(db.sessions, [school_id], cache=cache), school_id, DAY, now=NOW
+    )
     assert status_by_student(after)["Due"] == "COMPLETED"

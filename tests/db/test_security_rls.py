@@ -19,7 +19,9 @@ from sqlalchemy.pool import NullPool
 from medapp import paths
 from medapp.db.models import User
 from medapp.db.repositories.reminders import load_inputs
+from medapp.services.desk import Role
 from medapp.services.inventory import inventory_alerts, refresh_alert_view
+from tests.db.desks import reader_desk
 from tests.db.secure_world import (
     INSERTS,
     STUDENT_DATA,
@@ -317,6 +319,6 @@ def test_the_services_queries_return_only_her_school_on_her_connection(
     assert set(inputs.prescriptions) == {world.ids["a_order"]}
     refresh_alert_view(world.engine("nurse_a"))
     for live in (False, True):
-        alerts = inventory_alerts(sessions, force_live=live)
+        alerts = inventory_alerts(reader_desk(sessions, role=Role.AUDITOR), force_live=live)
         assert alerts.source == ("live" if live else "view")
         assert {lot.id for lot in alerts.lots} == {world.ids["a_lot"]}  # near expiry, hers only

@@ -142,7 +142,7 @@ def given(ids, rx_key: str = "rx", **kw) -> DoseCommand:  # noqa: ANN001
 
 def test_student_card_names_initials_and_active_allergies_most_severe_first(world) -> None:  # noqa: ANN001
     db, ids = world
-    card = student_card(db.sessions, ids["student"])
+    card = student_card(desk_for(db.sessions, ids["n1"]), ids["student"])
     assert (card.full_name, card.display_name, card.initials) == (
         "Ada Lovelace",
         "Lovelace, Ada",
@@ -156,7 +156,7 @@ def test_student_card_names_initials_and_active_allergies_most_severe_first(worl
 def test_unknown_ids_are_a_readable_error(world) -> None:  # noqa: ANN001
     db, ids = world
     with pytest.raises(StudentNotFound, match="student"):
-        student_card(db.sessions, uuid.uuid4())
+        student_card(desk_for(db.sessions, ids["n1"]), uuid.uuid4())
     with pytest.raises(StudentNotFound, match="prescription"):
         dose_sheet(desk_for(db.sessions, ids["n1"], now=NOW), uuid.uuid4(), now=NOW)
 
@@ -186,7 +186,7 @@ def test_dose_sheet_has_the_order_the_days_logs_and_usable_lots(world) -> None: 
 
 def test_stock_lots_whole_school_or_one_students_view(world) -> None:  # noqa: ANN001
     db, ids = world
-    everything = stock_lots(db.sessions, ids["school"], ids["med"], today=DAY)
+    everything = stock_lots(desk_for(db.sessions, ids["n1"]), ids["school"], ids["med"], today=DAY)
     assert {lot.batch_number for lot in everything} == {
         "OLD",
         "EMPTY",
@@ -195,7 +195,13 @@ def test_stock_lots_whole_school_or_one_students_view(world) -> None:  # noqa: A
         "LATE",
         "THEIRS",
     }
-    mine = stock_lots(db.sessions, ids["school"], ids["med"], student_id=ids["student"], today=DAY)
+    mine = stock_lots(
+        desk_for(db.sessions, ids["n1"]),
+        ids["school"],
+        ids["med"],
+        student_id=ids["student"],
+        today=DAY,
+    )
     assert "THEIRS" not in {lot.batch_number for lot in mine}
     assert default_lot(()) is None
 
@@ -205,7 +211,11 @@ def test_a_dose_from_a_lot_lowers_what_stock_lots_reports(world) -> None:  # noq
 
     def soon() -> int:
         lots = stock_lots(
-            db.sessions, ids["school"], ids["med"], student_id=ids["student"], today=DAY
+            desk_for(db.sessions, ids["n1"]),
+            ids["school"],
+            ids["med"],
+            student_id=ids["student"],
+            today=DAY,
         )
         return next(lot.quantity for lot in lots if lot.batch_number == "SOON")
 
@@ -269,18 +279,24 @@ def test_reaction_sheet_and_schedule_with_authorization_warnings(world) -> None:
     db, ids = world
     sheet = reaction_sheet(desk_for(db.sessions, ids["n1"]), ids["student"], ids["med"])
     assert sheet.student.initials == "AL" and sheet.medication.name.startswith("Amoxicillin")
-    view = school_schedule(db.sessions, ids["school"], DAY, DAY, today=DAY)
+    view = school_schedule(desk_for(db.sessions, ids["n1"]), ids["school"], DAY, DAY, today=DAY)
     codes = {(e.row.student_name, e.row.frequency): e.authorization_code for e in view.entries}
     assert codes == {
         ("Lovelace, Ada", "daily at noon"): None,
         ("Lovelace, Ada", "q4h prn pain, max 2 per day"): None,
         ("Other, Bo", "daily at noon"): "AUTHORIZATION_EXPIRED",
     }
-    expiring = school_schedule(db.sessions, ids["school"], DAY, DAY, today=dt.date(2027, 6, 10))
+    expiring = school_schedule(
+        desk_for(db.sessions, ids["n1"]), ids["school"], DAY, DAY, today=dt.date(2027, 6, 10)
+    )
     assert {e.authorization_code for e in expiring.entries} >= {"AUTHORIZATION_EXPIRING"}
-    only = school_schedule(db.sessions, ids["school"], DAY, DAY, search="oth", today=DAY)
+    only = school_schedule(
+        desk_for(db.sessions, ids["n1"]), ids["school"], DAY, DAY, search="oth", today=DAY
+    )
     assert [e.row.student_name for e in only.entries] == ["Other, Bo"] and only.total == 1
-    number = school_schedule(db.sessions, ids["school"], DAY, DAY, search=ids["other_number"])
+    number = school_schedule(
+        desk_for(db.sessions, ids["n1"]), ids["school"], DAY, DAY, search=ids["other_number"]
+    )
     assert {e.row.student_name for e in number.entries} == {"Other, Bo"}
 
 
@@ -353,7 +369,7 @@ def test_an_order_that_disagrees_with_its_product_is_flagged(world) -> None:  # 
     assert sheet.dose_conflict == sheet.prescription.dose_conflict
     assert "1 tab (10 mg each) but its dose is 15 mg" in (sheet.dose_conflict or "")
     assert dose_sheet(desk, ids["rx"], now=NOW).dose_conflict is None
-    view = school_schedule(db.sessions, ids["school"], DAY, DAY, today=DAY)
+    view = school_schedule(desk_for(db.sessions, ids["n1"]), ids["school"], DAY, DAY, today=DAY)
     flagged = {e.row.prescription_id for e in view.entries if e.dose_conflict}
     assert flagged == {order_id}
 
@@ -368,3 +384,31 @@ def test_reading_needs_the_students_school(world) -> None:  # noqa: ANN001
     with pytest.raises(AccessDenied) as denied:
         reaction_sheet(outsider, ids["student"], ids["med"])
     assert friendly_error(denied.value) == str(denied.value)
+
+
+def test_opening_a_students_record_is_audited_and_other_schools_are_refused(world) -> None:  # noqa: ANN001
+    from sqlalchemy import text
+
+    from medapp.services.desk import AccessDenied
+
+    db, ids = world
+    with db.sessions() as s:
+        before = s.execute(
+            text("SELECT count(*) FROM audit_log WHERE action = 'READ' AND row_id = :id"),
+            {"id": str(ids["student"])},
+        ).scalar()
+    student_card(desk_for(db.sessions, ids["n1"]), ids["student"])
+    with db.sessions() as s:
+        after = s.execute(
+            text("SELECT count(*) FROM audit_log WHERE action = 'READ' AND row_id = :id"),
+            {"id": str(ids["student"])},
+        ).scalar()
+    assert after == before + 1
+    elsewhere = desk_for(db.sessions, ids["n1"], schools=[uuid.uuid4()])
+    for call in (
+        lambda: student_card(elsewhere, ids["student"]),
+        lambda: school_schedule(elsewhere, ids["school"], DAY, DAY, today=DAY),
+        lambda: stock_lots(elsewhere, ids["school"], ids["med"], today=DAY),
+    ):
+        with pytest.raises(AccessDenied):
+            call()

@@ -181,7 +181,7 @@ def test_search_give_due_dose_stock_drops_second_given_refused(
 
     def on_shelf() -> int:
         lots = stock_lots(
-            ctx.db.sessions, ctx.school_id, amoxicillin.id, student_id=student_id, today=today
+            ctx.desk, ctx.school_id, amoxicillin.id, student_id=student_id, today=today
         )
         return next(x.quantity for x in lots if x.id == lot_id)
 

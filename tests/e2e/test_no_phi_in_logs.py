@@ -53,7 +53,7 @@ def test_services_log_no_names(committed_db, caplog, tmp_path) -> None:  # noqa:
             dt.datetime.now(dt.UTC),
         ),
     )
-    reminders_for_school(committed_db.sessions, school_id, noon.date(), now=now)
+    reminders_for_school(desk_for(committed_db.sessions, nurse_id), school_id, noon.date(), now=now)
     dead = make_engine("postgresql://medapp:pw@127.0.0.1:1/x")
     outbox = Outbox(tmp_path / "o")
     from sqlalchemy.orm import sessionmaker

@@ -172,7 +172,7 @@ def test_five_rights_then_given_from_the_default_lot(qtbot, ctx: AppContext) -> 
     assert (row.id, row.status, row.nurse_id) == (dialog.command_id, "GIVEN", ctx.user_id)
     assert (row.scheduled_for, row.inventory_id, row.quantity_used) == (due, lot.id, 1)
     after = stock_lots(
-        ctx.db.sessions, ctx.school_id, rx.medication_id, student_id=rx.student_id, today=due.date()
+        ctx.desk, ctx.school_id, rx.medication_id, student_id=rx.student_id, today=due.date()
     )
     assert next(x.quantity for x in after if x.id == lot.id) == before - 1
 

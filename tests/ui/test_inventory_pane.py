@@ -45,7 +45,7 @@ def choose(pane: InventoryPane, lot_id: uuid.UUID) -> None:
 
 def test_lots_chips_and_filters(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
     pane = make_pane(qtbot, desk_ctx)
-    expected = school_lots(desk_ctx.db.sessions, desk_ctx.school_id)
+    expected = school_lots(desk_ctx.desk, desk_ctx.school_id)
     on_shelf = [lot for lot in expected.lots if not lot.empty]
     assert {lot.id for lot in rows_on_screen(pane)} == {lot.id for lot in on_shelf}
     chips = pane.chips.chips
@@ -90,7 +90,7 @@ def quantity(ctx: AppContext, lot_id: uuid.UUID) -> int:
 
 
 def pick_lot(ctx: AppContext, controlled: bool) -> LotRow:
-    lots = school_lots(ctx.db.sessions, ctx.school_id).lots
+    lots = school_lots(ctx.desk, ctx.school_id).lots
     return next(
         lot
         for lot in lots

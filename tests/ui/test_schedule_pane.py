@@ -68,7 +68,7 @@ def type_filter(qtbot, pane: SchedulePane, text: str) -> None:  # noqa: ANN001
 def test_the_days_orders_with_times_limits_and_authorization(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
     pane = make_pane(qtbot, ctx)
     today = local(ctx, ctx.clock()).date()  # type: ignore[attr-defined]
-    expected = school_schedule(ctx.db.sessions, ctx.school_id, today, today, today=today)
+    expected = school_schedule(ctx.desk, ctx.school_id, today, today, today=today)
     assert pane.proxy.rowCount() == expected.total > 50
     assert pane.count_label.text().startswith(f"{expected.total} orders")
     students = column(pane, COL_STUDENT)

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from medapp.db.models import DEA_SCHEDULES
 from medapp.formulary.search import MedicationHit
-from medapp.services.search import DuplicateNdcError, MedicationEntryError, add_medication
+from medapp.services.formulary_admin import add_formulary_item
+from medapp.services.search import DuplicateNdcError, MedicationEntryError
 from medapp.services.students import friendly_error
 from medapp.ui.context import AppContext
 from medapp.ui.widgets import Banner, BusyIndicator
@@ -67,9 +68,8 @@ ROUTES = (
 
 
 def save_medication(ctx: AppContext, fields: dict[str, Any]) -> MedicationHit:
-    """One unit of work: validate and insert (runs on a worker)."""
-    with ctx.db.sessions.begin() as session:
-        return add_medication(session, **fields)
+    """Runs on a worker: the formulary service validates and inserts."""
+    return add_formulary_item(ctx.desk, **fields)
 
 
 class AddMedicationDialog(QDialog):

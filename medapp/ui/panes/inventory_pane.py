@@ -249,13 +249,13 @@ class InventoryPane(QWidget):
             return
         self._generation += 1
         generation = self._generation
-        sessions, school_id = ctx.db.sessions, ctx.school_id
+        desk, school_id = ctx.desk, ctx.school_id
         today = school_today(ctx.school_timezone, ctx.now())
         self.busy.start()
         self.refresh_button.setEnabled(False)
         run_in_background(
             self,
-            lambda: school_lots(sessions, school_id, today=today),
+            lambda: school_lots(desk, school_id, today=today),
             lambda overview: self._loaded(generation, overview),
             lambda exc: self._failed(generation, exc),
         )

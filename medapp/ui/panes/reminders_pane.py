@@ -238,11 +238,11 @@ class RemindersPane(QWidget):
         now = desk_now(ctx)
         tz = school_tz(ctx)
         day = now.astimezone(tz).date()
-        sessions, school_id, cache = ctx.db.sessions, ctx.school_id, ctx.cache
+        desk, school_id = ctx.desk, ctx.school_id
         self.busy.start()
         run_in_background(
             self,
-            lambda: reminders_for_school(sessions, school_id, day, now=now, cache=cache),
+            lambda: reminders_for_school(desk, school_id, day, now=now),
             lambda result: self._loaded(generation, result),
             lambda exc: self._failed(generation, exc),
         )

@@ -202,12 +202,12 @@ class SchedulePane(QWidget):
         start, end = self.span()
         search = self.search_edit.text()
         today = self._today()
-        sessions, school_id = ctx.db.sessions, ctx.school_id
+        desk, school_id = ctx.desk, ctx.school_id
         self.busy.start()
         run_in_background(
             self,
             lambda: school_schedule(
-                sessions, school_id, start, end, search=search, today=today, limit=PAGE_LIMIT
+                desk, school_id, start, end, search=search, today=today, limit=PAGE_LIMIT
             ),
             lambda view: self._loaded(generation, view),
             lambda exc: self._failed(generation, exc),

@@ -46,12 +46,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from medapp.formulary.search import MedicationHit, group_members
+from medapp.formulary.search import MedicationHit
 from medapp.services.formulary_cache import (
     SearchOutcome,
     SnapshotHolder,
     is_connection_error,
     lookup_code,
+    product_group,
     search_formulary,
 )
 from medapp.services.inventory_admin import InventoryOverview, school_lots, school_today
@@ -741,17 +742,16 @@ class SearchPane(QWidget):
     def _load_details(self, hit: MedicationHit) -> None:
         self._detail_generation += 1
         generation = self._detail_generation
-        sessions, school_id, offline = self.ctx.db.sessions, self.ctx.school_id, self.offline
+        desk, school_id, offline = self.ctx.desk, self.ctx.school_id, self.offline
         today = school_today(self.ctx.school_timezone, self.ctx.now())
 
         def load() -> ProductDetails:
             if offline:
                 return ProductDetails(hit, (hit,), None, offline=True)
-            with sessions() as s:
-                members = tuple(group_members(s, hit)) if hit.group_size > 1 else (hit,)
+            members = product_group(desk.sessions, hit)
             ids = [m.id for m in members] or [hit.id]
             stock = (
-                school_lots(sessions, school_id, medication_ids=ids, today=today)
+                school_lots(desk, school_id, medication_ids=ids, today=today)
                 if school_id is not None
                 else None
             )
