@@ -124,6 +124,25 @@ class Cache:
             except Exception as exc:  # noqa: BLE001
                 log.warning("cache clear failed (%s)", type(exc).__name__)
 
+    def purge_student_data(self) -> int:
+        """Drop every entry that holds student data (reminder lists: tagged ``school:<id>``)
+        and everything expired, keeping the formulary snapshot and search results (no PHI), so
+        an offline desk can still search. Called when someone signs in (what the previous user
+        could see is not hers) and at the end of each day. Returns the number dropped."""
+        if self._dc is None:
+            return 0
+        dropped = 0
+        try:
+            self._dc.expire(retry=True)
+            for key in list(self._dc.iterkeys()):
+                _value, tag = self._dc.get(key, default=None, tag=True, retry=True)
+                if isinstance(tag, str) and tag.startswith("school:"):
+                    dropped += int(self._dc.delete(key, retry=True))
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cache purge failed (%s); clearing it", type(exc).__name__)
+            self.clear()
+        return dropped
+
     def close(self) -> None:
         if self._dc is not None:
             self._dc.close()

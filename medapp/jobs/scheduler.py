@@ -73,6 +73,13 @@ class DeskScheduler(BaseScheduler):
         return wait_seconds
 
 
+def _school_zone(ctx: AppContext) -> ZoneInfo:
+    try:
+        return ZoneInfo(ctx.school_timezone)
+    except Exception:  # noqa: BLE001 - a bad setting must not stop the jobs
+        return ZoneInfo("UTC")
+
+
 class JobSignals(QObject):
     notice = Signal(str, str, str)  # kind, title, text
     outbox_synced = Signal(int, int, int)  # delivered, rejected, still waiting
@@ -108,9 +115,18 @@ class DeskJobs:
         self.scheduler.add_job(
             self.refresh_alerts, "interval", minutes=alert_view_minutes, id="alerts"
         )
+        # The PC keeps no student data overnight: the day's reminder lists go at day end.
+        self.scheduler.add_job(
+            self.purge_day, "cron", hour=0, minute=5, id="purge", timezone=_school_zone(ctx)
+        )
 
     def start(self) -> None:
+        self.purge_day()  # whatever an earlier day left behind
         self.scheduler.start()
+
+    def purge_day(self) -> None:
+        dropped = self.ctx.cache.purge_student_data()
+        log.info("day-end purge: %d cached student entries dropped", dropped)
 
     def stop(self) -> None:
         if self.scheduler.state != STATE_STOPPED:

@@ -439,7 +439,7 @@ class MainWindow(QMainWindow):
         ctx.set_user(actor.user_id, actor.display_name, actor)
         verify = getattr(signed, "verify", None)
         ctx.check_password = verify if callable(verify) else None  # the witness's own password
-        ctx.cache.clear()  # what the previous user was allowed to see is not hers to see
+        ctx.cache.purge_student_data()  # what the previous user could see is not hers to see
         if self._save_settings and actor.username:
             remember_username(actor.username)
         sessions = db.sessions
