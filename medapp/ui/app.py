@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from medapp import paths
 from medapp.db.engine import Database
+from medapp.db.errors import DatabaseUnavailable
 from medapp.ui.gate import Gatekeeper
 
 MIN_POINT_SIZE = 10.0
@@ -96,6 +97,26 @@ def demo_sign_in_hint(db: Database) -> str:
     return f"Demo data — every account's password is {DEMO_PASSWORD}. Try: {names}."
 
 
+def _raise_if_schema_is_not_ours(db: Database, username: str, password: str) -> None:
+    """After a failed server sign-in: was it because the server's schema is not this version's
+    (no ``users`` table yet, say)? Then IT must hear that, not "password not right". Checked on
+    one short connection as her; if she cannot connect, the original refusal stands."""
+    from sqlalchemy.engine import make_url
+
+    from medapp.bootstrap import check_schema
+    from medapp.db.engine import open_database
+
+    url = make_url(db.url).set(username=username, password=password)
+    try:
+        probe = open_database(url.render_as_string(hide_password=False), pool_size=1)
+    except Exception:  # noqa: BLE001 - cannot connect as her: the sign-in's answer stands
+        return
+    try:
+        check_schema(probe)  # raises DatabaseUnavailable with the sentence for IT
+    finally:
+        probe.dispose()
+
+
 def make_gate(db: Database, *, demo: bool = False) -> Gatekeeper:
     """The accounts service for the window: sign-in, unlock and the first account.
 
@@ -105,7 +126,14 @@ def make_gate(db: Database, *, demo: bool = False) -> Gatekeeper:
     from medapp.services import accounts, signin
 
     def sign_in(username: str, password: str) -> signin.SignedIn:
-        signed = signin.sign_in(db, username, password)
+        try:
+            signed = signin.sign_in(db, username, password)
+        except DatabaseUnavailable:
+            raise
+        except Exception:
+            if not db.embedded:  # e.g. no users table: say what IT must do, not what broke
+                _raise_if_schema_is_not_ours(db, username, password)
+            raise
         if not db.embedded:
             try:
                 check_schema(signed.db)

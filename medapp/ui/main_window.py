@@ -396,6 +396,7 @@ class MainWindow(QMainWindow):
     def _auto_sign_in_failed(self, exc: BaseException) -> None:
         self.statusBar().showMessage(sign_in_error(exc), 20_000)
         if self.exit_when_ready:
+            print(f"medapp: {sign_in_error(exc)}", file=sys.stderr, flush=True)
             print("MEDAPP_NOT_READY sign-in", file=sys.stderr, flush=True)
             app = QApplication.instance()
             if app is not None:

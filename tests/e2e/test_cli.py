@@ -10,7 +10,10 @@ import pytest
 
 
 def run(
-    *args: str, env_extra: dict[str, str] | None = None, timeout: int = 180
+    *args: str,
+    env_extra: dict[str, str] | None = None,
+    timeout: int = 180,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.pop("MEDAPP_DATABASE_URL", None)
@@ -21,6 +24,7 @@ def run(
         text=True,
         env=env,
         timeout=timeout,
+        input=stdin if stdin is not None else "",
     )
 
 
@@ -52,10 +56,30 @@ def test_unreachable_server_gives_one_line_and_exit_2() -> None:
     assert "hunter2" not in result.stderr and "Traceback" not in result.stderr
 
 
-def test_gui_refuses_a_server_without_schema(scratch_url: str) -> None:
-    result = run("--database-url", scratch_url)
-    assert result.returncode == 2
+def test_gui_refuses_a_server_without_schema(scratch_url: str, login_roles) -> None:  # noqa: ANN001
+    """The desk has no connection of its own before a sign-in: the schema is checked on the
+    nurse's connection, and an old or empty server is one sentence for IT."""
+    from sqlalchemy import create_engine, text
+
+    name = login_roles.new("nurse")
+    admin = create_engine(scratch_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE ROLE "{name}" LOGIN'))
+    finally:
+        admin.dispose()
+    result = run(
+        "--database-url",
+        scratch_url,
+        "--user",
+        name,
+        "--password-stdin",
+        stdin="a password of hers\n",
+        env_extra={"MEDAPP_EXIT_WHEN_READY": "1", "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode != 0
     assert "medapp db upgrade" in result.stderr
+    assert "a password of hers" not in result.stderr + result.stdout
 
 
 def test_info_names_the_folders(tmp_path) -> None:  # noqa: ANN001
