@@ -150,7 +150,7 @@ def test_five_rights_then_given_from_the_default_lot(qtbot, ctx: AppContext) -> 
     assert "Milk" in dialog.allergies.text() and "Peanuts" in dialog.allergies.text()
     assert dialog.allergies.palette().color(dialog.allergies.foregroundRole()) == tone("error")
     assert dialog.medication.text().startswith("Focalin 5 mg")
-    assert "Controlled substance" in dialog.medication.text()
+    assert dialog.controlled.text().startswith("Controlled substance (schedule CII)")
     assert (dialog.dose.text(), dialog.route.text()) == ("5 mg", "PO")
     assert dialog.time_label.text() == f"Scheduled {due.strftime('%H:%M')} today"
     assert dialog.warning_list.warnings == ()  # milk and peanuts are not Focalin

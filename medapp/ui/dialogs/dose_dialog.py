@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ from PySide6.QtCore import (
     QObject,
     QPointF,
     QRectF,
+    QSize,
     Qt,
     QTime,
     QTimer,
@@ -48,6 +50,7 @@ from PySide6.QtWidgets import (
     QDateTimeEdit,
     QDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -56,18 +59,21 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from medapp.domain.checks import DoseRefused, RuleWarning
+from medapp.domain.checks import DoseRefused, RuleWarning, WarningCode
 from medapp.domain.doses import NotGivenReason
 from medapp.services.doses import DoseCommand, DoseInputError, DoseResult, record_dose
 from medapp.services.students import (
     DoseLogInfo,
     DosePreview,
     DoseSheet,
+    PrescriptionDetail,
     StockLot,
     StudentCard,
     default_lot,
@@ -168,6 +174,15 @@ def initials_pixmap(card: StudentCard, size: int, dpr: float = 1.0) -> QPixmap:
     return pm
 
 
+def controlled_text(rx: PrescriptionDetail) -> str:
+    """The five-rights line on controlled substances: on every dose of the order, before and
+    after it is given (count and witness rules depend on it)."""
+    if not rx.is_controlled:
+        return "No — not a controlled substance"
+    schedule = f" (schedule {rx.dea_schedule})" if rx.dea_schedule else ""
+    return f"Controlled substance{schedule} — count the stock after giving"
+
+
 # --------------------------------------------------------------------------------------------
 # The dialog
 # --------------------------------------------------------------------------------------------
@@ -182,6 +197,48 @@ OUTCOMES: tuple[tuple[str, str, NotGivenReason | None], ...] = (
     ("outcomeOther", "Other", NotGivenReason.OTHER),
 )
 OWN_SUPPLY_LABEL = "Student's own supply / not from office stock"
+#: Said under the override field before the nurse presses Record (the service's rule too).
+OVERRIDE_MIN_CHARS = 10
+OVERRIDE_HINT = (
+    f"Write a sentence (at least {OVERRIDE_MIN_CHARS} characters): why the dose is safe to give "
+    "and who agreed."
+)
+
+
+def override_problem(text: str) -> str | None:
+    """Why an override reason is not yet a sentence (None when it is): at least
+    ``OVERRIDE_MIN_CHARS`` characters and a few letters, as ``record_dose`` requires."""
+    reason = text.strip()
+    if len(reason) < OVERRIDE_MIN_CHARS:
+        more = OVERRIDE_MIN_CHARS - len(reason)
+        return (
+            f"The override reason must be a sentence of at least {OVERRIDE_MIN_CHARS} characters "
+            f"({more} more needed): why the dose is safe to give and who agreed."
+        )
+    if sum(ch.isalpha() for ch in reason) < 3:
+        return "The override reason must be words, not only numbers or punctuation."
+    return None
+
+
+class FittingScrollArea(QScrollArea):
+    """A scroll area that asks for its content's full size (a plain one caps its size hint at
+    about 24 lines), so the dialog opens big enough for everything and scrolls only when the
+    screen is smaller than that."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        inner = self.widget()
+        if inner is None:
+            return super().sizeHint()
+        hint = inner.sizeHint()
+        margin = 2 * self.frameWidth()
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(hint.width() + margin + bar, hint.height() + margin)
 
 
 class WarningList(QWidget):
@@ -269,6 +326,11 @@ class DoseDialog(QDialog):
         self._finished_ok = False
         self._preview_generation = 0
         self._sheet_generation = 0
+        #: the current GIVEN that makes this dose "already given" (Correct… acts on it)
+        self.existing_log_id: uuid.UUID | None = None
+        self._refusal: DoseRefused | None = None
+        self.correction_dialog: QDialog | None = None
+        self.reaction_dialog: QDialog | None = None
         self.setObjectName("doseDialog")
         self.setWindowTitle("Record a dose")
         self.setModal(True)
@@ -299,12 +361,14 @@ class DoseDialog(QDialog):
         self.student_name = QLabel("Loading…")
         self.student_name.setObjectName("studentName")
         self.student_name.setProperty("heading", True)
+        self.student_name.setWordWrap(True)
         font = self.student_name.font()
         font.setPointSizeF(font.pointSizeF() * 1.35)
         font.setBold(True)
         self.student_name.setFont(font)
         self.student_details = QLabel()
         self.student_details.setObjectName("studentDetails")
+        self.student_details.setWordWrap(True)
         self.allergies = QLabel()
         self.allergies.setObjectName("studentAllergies")
         self.allergies.setWordWrap(True)
@@ -319,73 +383,118 @@ class DoseDialog(QDialog):
         self.busy = BusyIndicator("Loading…", "doseBusy")
         outer.addWidget(self.busy)
 
+        # Everything between the header and the buttons scrolls when the window is too short for
+        # it, so a line is never squeezed out of sight (rule: no clipped text at 1024×700 up).
+        self.body = QWidget()
+        self.body.setObjectName("doseBody")
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        self.scroll = FittingScrollArea()
+        self.scroll.setObjectName("doseScroll")
+        self.scroll.setWidget(self.body)
+        outer.addWidget(self.scroll, 1)
+
         # Right medication, dose, route, time
         rights = QGroupBox("Five rights")
         rights.setObjectName("fiveRights")
         grid = QFormLayout(rights)
         grid.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        grid.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         self.medication = QLabel()
         self.medication.setObjectName("medicationLabel")
-        self.medication.setWordWrap(True)
+        self.controlled = QLabel()
+        self.controlled.setObjectName("controlledLabel")
         self.dose = QLabel()
         self.dose.setObjectName("doseLabel")
+        self.dose_conflict = QLabel()
+        self.dose_conflict.setObjectName("doseConflict")
         self.route = QLabel()
         self.route.setObjectName("routeLabel")
         self.time_label = QLabel()
         self.time_label.setObjectName("scheduledLabel")
-        self.time_label.setWordWrap(True)
         self.order = QLabel()
         self.order.setObjectName("orderLabel")
-        self.order.setWordWrap(True)
         self.authorization = QLabel()
         self.authorization.setObjectName("authorizationLabel")
-        self.authorization.setWordWrap(True)
-        labels = (self.medication, self.dose, self.route, self.time_label, self.order)
-        for label in (*labels, self.authorization):
+        self.rights_labels = (
+            self.medication,
+            self.controlled,
+            self.dose,
+            self.dose_conflict,
+            self.route,
+            self.time_label,
+            self.order,
+            self.authorization,
+        )
+        for label in self.rights_labels:
+            label.setWordWrap(True)  # every line wraps: long names and orders never clip
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bold = self.dose.font()
         bold.setBold(True)
-        self.medication.setFont(bold)
-        self.dose.setFont(bold)
-        self.route.setFont(bold)
+        for label in (self.medication, self.dose, self.route, self.controlled, self.dose_conflict):
+            label.setFont(bold)
         grid.addRow("Medication:", self.medication)
+        grid.addRow("Controlled:", self.controlled)
         grid.addRow("Dose:", self.dose)
+        self.dose_conflict_row = QWidget()
+        conflict_line = QHBoxLayout(self.dose_conflict_row)
+        conflict_line.setContentsMargins(0, 0, 0, 0)
+        self.dose_conflict_icon = QLabel()
+        self.dose_conflict_icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        conflict_line.addWidget(self.dose_conflict_icon)
+        conflict_line.addWidget(self.dose_conflict, 1)
+        grid.addRow("", self.dose_conflict_row)
+        self.dose_conflict_row.hide()
         grid.addRow("Route:", self.route)
         grid.addRow("Time:", self.time_label)
         grid.addRow("Order:", self.order)
         grid.addRow("Authorized:", self.authorization)
-        outer.addWidget(rights)
+        self.rights_form = grid
+        body.addWidget(rights)
 
+        # The order's records today, with "Correct…" on them (rule 5)
+        history = QHBoxLayout()
         self.today_logs = QLabel()
         self.today_logs.setObjectName("todayLogs")
         self.today_logs.setWordWrap(True)
-        outer.addWidget(self.today_logs)
+        self.today_logs.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.history_button = QPushButton("History / Correct…")
+        self.history_button.setObjectName("historyCorrect")
+        self.history_button.setToolTip("This order's dose records; correct one of them")
+        self.history_button.clicked.connect(lambda: self.open_correction(None))
+        history.addWidget(self.today_logs, 1)
+        history.addWidget(self.history_button, 0, Qt.AlignmentFlag.AlignTop)
+        body.addLayout(history)
+
+        # "Already given": who and when, and "Correct…" on that record
+        self.already_box = QFrame()
+        self.already_box.setObjectName("alreadyGiven")
+        self.already_box.setProperty("attention", True)
+        self.already_box.setFrameShape(QFrame.Shape.StyledPanel)
+        already = QHBoxLayout(self.already_box)
+        already.setContentsMargins(8, 6, 8, 6)
+        self.already_icon = QLabel()
+        self.already_icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.already_text = QLabel()
+        self.already_text.setObjectName("alreadyGivenText")
+        self.already_text.setWordWrap(True)
+        self.already_text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        font = self.already_text.font()
+        font.setBold(True)
+        self.already_text.setFont(font)
+        self.already_correct = QPushButton("Correct…")
+        self.already_correct.setObjectName("alreadyGivenCorrect")
+        self.already_correct.setToolTip("Correct the record that is already there")
+        self.already_correct.clicked.connect(lambda: self.open_correction(self.existing_log_id))
+        already.addWidget(self.already_icon, 0, Qt.AlignmentFlag.AlignTop)
+        already.addWidget(self.already_text, 1)
+        already.addWidget(self.already_correct, 0, Qt.AlignmentFlag.AlignTop)
+        self.already_box.hide()
+        body.addWidget(self.already_box)
 
         self.warning_list = WarningList()
-        outer.addWidget(self.warning_list)
-
-        # What happened
-        outcome_box = QGroupBox("What happened")
-        outcome_box.setObjectName("outcomeBox")
-        outcome_grid = QGridLayout(outcome_box)
-        self.outcomes = QButtonGroup(self)
-        self.outcomes.setExclusive(True)
-        self.outcome_buttons: dict[str, QRadioButton] = {}
-        for i, (name, label, _reason) in enumerate(OUTCOMES):
-            button = QRadioButton(label if i else "Given")
-            button.setObjectName(name)
-            self.outcomes.addButton(button, i)
-            self.outcome_buttons[name] = button
-            if i == 0:
-                outcome_grid.addWidget(button, 0, 0, 1, 3)
-                font = button.font()
-                font.setBold(True)
-                button.setFont(font)
-            else:
-                outcome_grid.addWidget(button, 1 + (i - 1) // 3, (i - 1) % 3)
-        self.outcome_buttons["outcomeGiven"].setChecked(True)
-        self.outcomes.buttonToggled.connect(self._outcome_changed)
-        outer.addWidget(outcome_box)
+        body.addWidget(self.warning_list)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -408,7 +517,10 @@ class DoseDialog(QDialog):
         self.lot_combo = QComboBox()
         self.lot_combo.setObjectName("stockLot")
         self.lot_combo.setAccessibleName("Stock lot")
-        self.lot_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.lot_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.lot_combo.setMinimumContentsLength(24)
         self.lot_combo.currentIndexChanged.connect(self._lot_changed)
         self.quantity = QSpinBox()
         self.quantity.setObjectName("stockQuantity")
@@ -426,22 +538,58 @@ class DoseDialog(QDialog):
         self.notes.setAccessibleName("Notes")
         self.notes.setTabChangesFocus(True)
         self.notes.setPlaceholderText("Notes (required for “Other”)")
-        self.notes.setFixedHeight(int(em * 3.6))
+        self.notes.setMinimumHeight(int(em * 3.6))
+        self.notes.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.notes.textChanged.connect(self._update_record_button)
         form.addRow("Notes:", self.notes)
+        body.addLayout(form)
 
+        # What happened: last before the button, so "Record" is one Tab away from the choice
+        outcome_box = QGroupBox("What happened")
+        outcome_box.setObjectName("outcomeBox")
+        outcome_grid = QGridLayout(outcome_box)
+        self.outcomes = QButtonGroup(self)
+        self.outcomes.setExclusive(True)
+        self.outcome_buttons: dict[str, QRadioButton] = {}
+        for i, (name, label, _reason) in enumerate(OUTCOMES):
+            button = QRadioButton(label if i else "Given")
+            button.setObjectName(name)
+            self.outcomes.addButton(button, i)
+            self.outcome_buttons[name] = button
+            if i == 0:
+                outcome_grid.addWidget(button, 0, 0, 1, 3)
+                font = button.font()
+                font.setBold(True)
+                button.setFont(font)
+            else:
+                outcome_grid.addWidget(button, 1 + (i - 1) // 3, (i - 1) % 3)
+        self.outcome_buttons["outcomeGiven"].setChecked(True)
+        self.outcomes.buttonToggled.connect(self._outcome_changed)
+        body.addWidget(outcome_box)
+
+        override = QFormLayout()
+        override.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.override_caption = QLabel("Override reason:")
         self.override_edit = QLineEdit()
         self.override_edit.setObjectName("overrideReason")
         self.override_edit.setAccessibleName("Override reason")
         self.override_edit.setPlaceholderText(
-            "Why the dose is given despite the warning (who agreed)"
+            "A sentence: why the dose is given despite the warning, and who agreed"
         )
-        self.override_edit.textChanged.connect(self._update_record_button)
-        form.addRow(self.override_caption, self.override_edit)
-        self.override_caption.hide()
-        self.override_edit.hide()
-        outer.addLayout(form)
+        self.override_edit.textChanged.connect(self._override_changed)
+        self.override_hint = QLabel(OVERRIDE_HINT)
+        self.override_hint.setObjectName("overrideHint")
+        self.override_hint.setWordWrap(True)
+        set_tone(self.override_hint, "muted")
+        override_field = QVBoxLayout()
+        override_field.setSpacing(2)
+        override_field.addWidget(self.override_edit)
+        override_field.addWidget(self.override_hint)
+        override.addRow(self.override_caption, override_field)
+        for widget in (self.override_caption, self.override_edit, self.override_hint):
+            widget.hide()
+        body.addLayout(override)
+        body.addStretch(1)
 
         buttons = QHBoxLayout()
         self.reaction_button = QPushButton("Report reaction…")
@@ -454,13 +602,40 @@ class DoseDialog(QDialog):
         self.record_button.setObjectName("recordButton")
         self.record_button.setProperty("primary", True)
         self.record_button.clicked.connect(self.record)
-        for b in (self.reaction_button, self.cancel_button, self.record_button):
-            b.setAutoDefault(False)  # Enter in a field must never record a dose by accident
+        for b in (
+            self.reaction_button,
+            self.cancel_button,
+            self.history_button,
+            self.already_correct,
+        ):
+            b.setAutoDefault(False)  # Enter on a side button never presses it by accident
+        # Enter in any single-line field (time, dose given, quantity, override reason) or on the
+        # status choice records: the dialog's default button. The notes field keeps its Enter.
+        self.record_button.setAutoDefault(False)
+        self.record_button.setDefault(True)
         buttons.addWidget(self.reaction_button)
         buttons.addStretch(1)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.record_button)
         outer.addLayout(buttons)
+
+        # Top to bottom, then the outcome, the override reason and "Record" (1–2 Tabs away).
+        chain: list[QWidget] = [
+            self.time_edit,
+            self.dosage_edit,
+            self.lot_combo,
+            self.quantity,
+            self.notes,
+            *self.outcome_buttons.values(),
+            self.override_edit,
+            self.record_button,
+            self.cancel_button,
+            self.reaction_button,
+            self.history_button,
+            self.already_correct,
+        ]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
         self._set_form_enabled(False)
         self.setMinimumWidth(int(em * 40))
@@ -513,13 +688,16 @@ class DoseDialog(QDialog):
             self.allergies.setProperty("alert", False)
             set_tone(self.allergies, "muted")
         repolish(self.allergies)
-        controlled = (
-            "\nControlled substance" + (f" (schedule {rx.dea_schedule})" if rx.dea_schedule else "")
-            if rx.is_controlled
-            else ""
-        )
-        self.medication.setText(rx.medication_label + controlled)
+        self.medication.setText(rx.medication_label)
+        self.controlled.setText(controlled_text(rx))
+        set_tone(self.controlled, "warning" if rx.is_controlled else "muted")
         self.dose.setText(rx.dosage)
+        conflict = getattr(rx, "dose_conflict", None)
+        self.dose_conflict.setText(conflict or "")
+        set_tone(self.dose_conflict, "warning")
+        size = self.fontMetrics().height()
+        self.dose_conflict_icon.setPixmap(warning_icon("warning").pixmap(size, size))
+        self.dose_conflict_row.setVisible(bool(conflict))
         self.route.setText(rx.route)
         self.order.setText(self._order_text())
         last = rx.authorization_expires
@@ -528,10 +706,20 @@ class DoseDialog(QDialog):
         self._show_logs(sheet.logs)
         if not keep_inputs:
             self._fill_inputs(sheet)
-            self.adjustSize()  # the content is known now: fit it (long names wrap)
+            self._fit_to_screen()  # the content is known now: fit it (long names wrap)
         self._set_form_enabled(True)
         self._show_preview(sheet.preview)
         soon(self, lambda: self.loaded.emit(True))
+
+    def _fit_to_screen(self) -> None:
+        """As big as the content asks, never bigger than the screen's free area (the body then
+        scrolls instead of squeezing lines)."""
+        hint = self.sizeHint()
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            free = screen.availableGeometry().size()
+            hint = hint.boundedTo(QSize(free.width() - 40, free.height() - 60))
+        self.resize(hint.expandedTo(self.minimumSizeHint()))
 
     def _order_text(self) -> str:
         assert self.sheet is not None
@@ -641,7 +829,45 @@ class DoseDialog(QDialog):
             # Nothing stops a "not given" record, but the nurse should still see why a dose
             # may be a problem (an expired authorization, a dose already given): as notices.
             self.warning_list.set_warnings([replace(w, blocking=False) for w in preview.warnings])
+        self._show_already_given(preview.warnings, None)
         self._update_record_button()
+
+    def _show_already_given(
+        self, warnings: Sequence[RuleWarning], log_id: uuid.UUID | None
+    ) -> None:
+        """The "already given" state: who gave it and when (the rule's sentence), and
+        "Correct…" on that record. Shown whatever the chosen outcome."""
+        found = next((w for w in warnings if w.code is WarningCode.ALREADY_GIVEN), None)
+        if found is None:
+            self.existing_log_id = None
+            self.already_box.hide()
+            return
+        self.existing_log_id = log_id or self._given_log_for_target()
+        text = found.message
+        if "Correct…" not in text:
+            text += " If that record is wrong, use Correct… on it."
+        self.already_text.setText(text)
+        set_tone(self.already_text, "error")
+        size = self.fontMetrics().height()
+        self.already_icon.setPixmap(warning_icon("error").pixmap(size, size))
+        self.already_correct.setEnabled(self.existing_log_id is not None)
+        self.already_box.show()
+
+    def _given_log_for_target(self) -> uuid.UUID | None:
+        """The current GIVEN of today that satisfies the dose this dialog is about: the one
+        tagged for it, else the one nearest to it (the rule matches by window, not by tag)."""
+        if self.sheet is None:
+            return None
+        given = [e for e in self.sheet.logs if e.status == "GIVEN" and not e.superseded]
+        if not given:
+            return None
+        target = self.scheduled_for or (self.preview.scheduled_for if self.preview else None)
+        if target is None:
+            return given[-1].id
+        tagged = [e for e in given if e.scheduled_for == target]
+        if tagged:
+            return tagged[-1].id
+        return min(given, key=lambda e: abs((e.time_given - target).total_seconds())).id
 
     def _update_time_label(self) -> None:
         if self.sheet is None:
@@ -699,8 +925,8 @@ class DoseDialog(QDialog):
             widget.setEnabled(given and self.sheet is not None)
         self.dosage_edit.setEnabled(given and self.sheet is not None)
         if not given:
-            self.override_caption.hide()
-            self.override_edit.hide()
+            for widget in (self.override_caption, self.override_edit, self.override_hint):
+                widget.hide()
         if self.preview is not None:
             self._show_preview(self.preview)
         self._update_record_button()
@@ -737,6 +963,14 @@ class DoseDialog(QDialog):
         if not self.override_edit.isVisible():
             self.override_caption.show()
             self.override_edit.show()
+            self.override_hint.show()
+
+    @Slot(str)
+    def _override_changed(self, text: str) -> None:
+        problem = override_problem(text) if text.strip() else None
+        self.override_hint.setText(OVERRIDE_HINT if problem is None else problem)
+        set_tone(self.override_hint, "warning" if problem else "muted")
+        self._update_record_button()
 
     def _set_form_enabled(self, enabled: bool) -> None:
         for button in self.outcome_buttons.values():
@@ -748,6 +982,7 @@ class DoseDialog(QDialog):
             widget.setEnabled(enabled and given)
         self.quantity.setEnabled(enabled and given and self.selected_lot() is not None)
         self.reaction_button.setEnabled(enabled)
+        self.history_button.setEnabled(self.sheet is not None)
         self._update_record_button()
 
     def _update_record_button(self) -> None:
@@ -818,6 +1053,12 @@ class DoseDialog(QDialog):
                     "Write why you are giving this dose despite the warning, then press Record again.",
                 )
                 return
+        if self._given() and self.override_edit.isVisible() and self.override_edit.text().strip():
+            problem = override_problem(self.override_edit.text())
+            if problem is not None:
+                self.override_edit.setFocus()
+                self.banner.show_message("warning", problem)
+                return
         cmd = self.command()
         self._in_flight = True
         self._update_record_button()
@@ -859,7 +1100,9 @@ class DoseDialog(QDialog):
         self._in_flight = False
         self.busy.reset()
         if isinstance(exc, DoseRefused):
+            self._refusal = exc
             self.warning_list.set_warnings(exc.warnings)
+            self._show_already_given(exc.warnings, getattr(exc, "existing_log_id", None))
             if exc.warnings and all(w.overridable for w in exc.warnings):
                 self._reveal_override()
                 self.override_edit.setFocus()
@@ -902,6 +1145,31 @@ class DoseDialog(QDialog):
         dialog.finished.connect(dialog.deleteLater)
         self.reaction_dialog = dialog
         dialog.open()
+
+    def open_correction(self, log_id: uuid.UUID | None) -> QDialog | None:
+        """The correction dialog on ``log_id`` (or on this order's history, to pick one)."""
+        if self.sheet is None:
+            return None
+        from medapp.ui.dialogs.correction_dialog import CorrectionDialog  # imports this module
+
+        if self.correction_dialog is not None:
+            self.correction_dialog.raise_()
+            return None
+        dialog = CorrectionDialog(self.ctx, self.prescription_id, log_id, parent=self)
+        dialog.finished.connect(self._correction_finished)
+        self.correction_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot(int)
+    def _correction_finished(self, _result: int) -> None:
+        dialog, self.correction_dialog = self.correction_dialog, None
+        if dialog is not None:
+            soon(self, dialog.deleteLater)
+        if not self._finished_ok and not self._in_flight:
+            # A correction changes what this dose may be: read the order's records again.
+            self._refusal = None
+            self._load(keep_inputs=True)
 
     @Slot(str, str)
     def _on_data_changed(self, table: str, school: str) -> None:
