@@ -133,7 +133,9 @@ class DoseHistoryModel(QAbstractTableModel):
     def _details(self, entry: DoseHistoryEntry) -> str:
         parts: list[str] = []
         if not entry.is_current:
-            replaced_by = self._by_id.get(entry.superseded_by_id) if entry.superseded_by_id else None
+            replaced_by = (
+                self._by_id.get(entry.superseded_by_id) if entry.superseded_by_id else None
+            )
             who = f" by {replaced_by.nurse_name}" if replaced_by else ""
             when = f" at {self._local(entry.corrected_at, '%H:%M')}" if entry.corrected_at else ""
             parts.append(f"Corrected{who}{when}")
