@@ -818,6 +818,12 @@ class DoseDialog(QDialog):
             self.banner.show_message("warning", f"The checks could not run: {friendly_error(exc)}")
 
     def _show_preview(self, preview: DosePreview) -> None:
+        if self._refusal is not None:
+            # The server's last refusal may know more than the preview (the quantity or dose
+            # typed): its findings stay on screen until the nurse presses Record again.
+            seen = {w.code for w in preview.warnings}
+            extra = tuple(w for w in self._refusal.warnings if w.code not in seen)
+            preview = DosePreview(preview.warnings + extra, preview.scheduled_for, preview.at)
         self.preview = preview
         self._update_time_label()
         if self._given():
@@ -1060,6 +1066,7 @@ class DoseDialog(QDialog):
                 self.banner.show_message("warning", problem)
                 return
         cmd = self.command()
+        self._refusal = None
         self._in_flight = True
         self._update_record_button()
         self.banner.clear()
@@ -1118,6 +1125,8 @@ class DoseDialog(QDialog):
                 self.preview.scheduled_for if self.preview else None,
                 self._time_given(),
             )
+            # …and the order's records (who gave it, for "Correct…") are read again.
+            self._load(keep_inputs=True)
         elif isinstance(exc, DoseInputError | ValueError):
             self.banner.show_message("error", f"Not recorded: {exc}")
         else:
