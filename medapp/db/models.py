@@ -50,6 +50,14 @@ NAMING_CONVENTION = {
 USER_ROLES = ("NURSE", "ADMIN", "AIDE", "VIEWER")
 ALLERGY_SEVERITIES = ("MILD", "MODERATE", "SEVERE", "LIFE_THREATENING")
 LOG_STATUSES = ("GIVEN", "NOT_GIVEN", "ENTERED_IN_ERROR")
+#: Why a log superseded its original (``medication_logs.correction_kind``, migration 0004).
+CORRECTION_KINDS = (
+    "ENTERED_IN_ERROR",
+    "WRONG_TIME",
+    "WRONG_DOSE",
+    "WRONG_STATUS",
+    "GIVEN_AFTER_NOT_GIVEN",
+)
 NOT_GIVEN_REASONS = ("REFUSED", "ABSENT", "HELD", "NO_SUPPLY", "PARENT_CALLED", "OTHER")
 INCIDENT_TYPES = ("ADVERSE_REACTION", "MEDICATION_ERROR", "INJURY", "ILLNESS", "OTHER")
 DEA_SCHEDULES = ("CI", "CII", "CIII", "CIV", "CV")
@@ -368,7 +376,9 @@ class MedicationLog(Base):
     """One dose event: GIVEN, NOT_GIVEN (with a reason), or ENTERED_IN_ERROR (a correction).
 
     Append-only (trigger): the only permitted update stamps ``superseded_at``/``superseded_by_id``
-    on a row that a newer row corrects.
+    on a row that a newer row corrects — in the same transaction, for the same order and dose
+    (deferred constraint triggers, migration 0004). A second current GIVEN whose dose tag lies
+    within the school's dose window of another is refused by ``medapp_one_given_per_dose``.
     """
 
     __tablename__ = "medication_logs"
@@ -393,7 +403,12 @@ class MedicationLog(Base):
         ForeignKey("medication_logs.id"), unique=True
     )
     superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    superseded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("medication_logs.id"))
+    # Deferred (0004): a correction stamps the original before inserting the replacement.
+    superseded_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("medication_logs.id", deferrable=True, initially="DEFERRED")
+    )
+    correction_kind: Mapped[str | None] = mapped_column(String(30))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
     recorded_offline: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
     )
@@ -422,6 +437,13 @@ class MedicationLog(Base):
         ),
         CheckConstraint(
             "(superseded_at IS NULL) = (superseded_by_id IS NULL)", name="superseded_pair"
+        ),
+        CheckConstraint(
+            f"correction_kind IS NULL OR {_in('correction_kind', CORRECTION_KINDS)}",
+            name="correction_kind_known",
+        ),
+        CheckConstraint(
+            "correction_kind IS NULL OR supersedes_id IS NOT NULL", name="correction_has_original"
         ),
         Index("medication_logs_time_student_idx", "student_medication_id", text("time_given DESC")),
         Index("ix_medication_logs_time_given", "time_given"),

@@ -14,6 +14,19 @@ a time in the future, an order not active/started/ended, an expired authorizatio
 legal order), and a scheduled dose already given (correct the earlier record if it was wrong —
 the database also allows only one current "given" per scheduled dose).
 
+One dose, one truth: a current GIVEN whose dose tag (``scheduled_for``, or the time given when
+it has none) lies within the school's dose window of a scheduled dose satisfies that dose,
+whatever the tag says to the second; a second GIVEN for it is refused with who and when and
+the log's id (``DoseRefused.existing_log_id``) so the desk can offer "Correct…" on it. A dose
+given early or late with an override is recorded *for* the dose it replaces. A GIVEN after a
+NOT_GIVEN for the same dose needs a written reason and supersedes the NOT_GIVEN
+(``GiveDecision.supersedes_id``); a NOT_GIVEN for a dose already given is refused
+(``check_can_record_not_given``). Nothing is recorded for a later school day. PRN limits apply
+to every GIVEN of an as-needed order, whatever dose tag the command carries.
+
+Override reasons are sentences (``override_reason_problem``): at least 10 characters with a few
+letters, because "ok" or "..." tells the next nurse nothing.
+
 The allergy check is a simple safety net, not a drug database: case-insensitive whole-word and
 ingredient matching of the medication's names against the student's allergens, plus a short list
 of common allergy classes (penicillins, sulfonamides, NSAIDs, cephalosporins, opioids).
@@ -22,9 +35,9 @@ of common allergy classes (penicillins, sulfonamides, NSAIDs, cephalosporins, op
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from medapp.domain.doses import (
@@ -36,7 +49,12 @@ from medapp.domain.doses import (
     dose_statuses,
 )
 from medapp.domain.frequency import FrequencyError
-from medapp.domain.prn import PrnRule, check_prn
+from medapp.domain.plausibility import (
+    dose_strength_conflict,
+    dose_text_differs,
+    quantity_over_order,
+)
+from medapp.domain.prn import PrnLimits, PrnRule, check_prn
 from medapp.domain.schedule import (
     PlanFlagCode,
     Prescription,
@@ -47,14 +65,18 @@ from medapp.domain.schedule import (
 from medapp.domain.school import SchoolCalendar, require_aware
 
 __all__ = [
+    "MIN_REASON_LENGTH",
     "DoseRefused",
     "GiveDecision",
     "Override",
+    "OverrideReasonError",
     "OverrideRecord",
     "RuleWarning",
     "WarningCode",
     "allergy_matches",
     "check_can_give",
+    "check_can_record_not_given",
+    "override_reason_problem",
 ]
 
 
@@ -72,6 +94,20 @@ class WarningCode(StrEnum):
     PRN_MIN_INTERVAL = "PRN_MIN_INTERVAL"
     PRN_MAX_PER_DAY = "PRN_MAX_PER_DAY"
     ALLERGY = "ALLERGY"
+    EARLY_DOSE = "EARLY_DOSE"
+    LATER_DAY = "LATER_DAY"
+    NOT_GIVEN_ON_FILE = "NOT_GIVEN_ON_FILE"
+    GIVEN_ON_FILE = "GIVEN_ON_FILE"
+    ALREADY_NOT_GIVEN = "ALREADY_NOT_GIVEN"
+    DOSE_DIFFERS = "DOSE_DIFFERS"
+    QUANTITY_OVER_ORDER = "QUANTITY_OVER_ORDER"
+    DOSE_STRENGTH_CONFLICT = "DOSE_STRENGTH_CONFLICT"
+
+
+#: Findings that point at an existing log the nurse may want to correct instead.
+_POINTS_AT_LOG = frozenset(
+    {WarningCode.ALREADY_GIVEN, WarningCode.GIVEN_ON_FILE, WarningCode.ALREADY_NOT_GIVEN}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +120,49 @@ class RuleWarning:
     blocking: bool = True
     overridable: bool = False
     earliest_allowed: datetime | None = None
+    log_id: Hashable | None = None  # the existing log this finding is about (to correct)
+
+
+MIN_REASON_LENGTH = 10
+
+
+class OverrideReasonError(ValueError):
+    """An override reason that is not a sentence; the message says what is needed."""
+
+
+def override_reason_problem(reason: object) -> str | None:
+    """Why ``reason`` is not an acceptable written reason (one sentence), or None when it is.
+
+    A reason is kept forever with the dose and read by the next nurse and the auditor, so it
+    must say something: at least 10 characters, and words (5 letters or more), not only
+    punctuation or numbers."""
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        return (
+            "A written reason is required: say in a sentence why (at least "
+            f"{MIN_REASON_LENGTH} characters)."
+        )
+    if len(text) < MIN_REASON_LENGTH:
+        return (
+            f"The reason “{text}” is too short: say in a sentence why (at least "
+            f"{MIN_REASON_LENGTH} characters)."
+        )
+    if sum(ch.isalpha() for ch in text) < 5:
+        return "The reason must be written in words, not only punctuation or numbers."
+    return None
 
 
 @dataclass(frozen=True, slots=True)
 class Override:
-    """A nurse's decision to give despite overridable warnings; a written reason is required."""
+    """A nurse's decision to give despite overridable warnings; a written reason is required
+    (a sentence: see ``override_reason_problem``; OverrideReasonError otherwise)."""
 
     reason: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.reason, str) or not self.reason.strip():
-            raise ValueError("An override needs a written reason.")
+        problem = override_reason_problem(self.reason)
+        if problem is not None:
+            raise OverrideReasonError(problem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +179,21 @@ class OverrideRecord:
 class DoseRefused(ValueError):
     """The dose may not be recorded; ``warnings`` say why (and what an override would need)."""
 
-    def __init__(self, warnings: tuple[RuleWarning, ...], message: str) -> None:
+    def __init__(
+        self,
+        warnings: tuple[RuleWarning, ...],
+        message: str,
+        existing_log_id: Hashable | None = None,
+    ) -> None:
         super().__init__(message)
         self.warnings = warnings
+        if existing_log_id is None:
+            existing_log_id = next(
+                (w.log_id for w in warnings if w.code in _POINTS_AT_LOG and w.log_id is not None),
+                None,
+            )
+        #: the current log that makes this record impossible (offer "Correct…" on it)
+        self.existing_log_id = existing_log_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +202,8 @@ class GiveDecision:
 
     warnings: tuple[RuleWarning, ...] = ()
     scheduled_for: datetime | None = None
+    #: a current NOT_GIVEN of the same dose that this GIVEN supersedes (after an override)
+    supersedes_id: Hashable | None = None
 
     @property
     def blockers(self) -> tuple[RuleWarning, ...]:
@@ -176,14 +258,22 @@ def check_can_give(
     medication_names: Iterable[str] = (),
     allergens: Iterable[str] = (),
     clock_skew: timedelta = CLOCK_SKEW,
+    order_dose: str | None = None,
+    dosage_given: str | None = None,
+    quantity_used: int | None = None,
+    product_strength: str | None = None,
 ) -> GiveDecision:
     """Every rule about giving ``prescription`` at ``at`` (recorded at ``now``).
 
     ``logs`` are the prescription's logs (corrections included; only current ones count);
-    ``scheduled_for`` is the scheduled dose being given, or None to pick the scheduled dose
-    whose window contains ``at`` (for a scheduled order) or to treat it as PRN.
+    ``scheduled_for`` is the scheduled dose being given (snapped to the school dose within the
+    window of it), or None to pick the scheduled dose whose window contains ``at`` — or, for an
+    early/late dose, the dose it replaces (an override is then needed). As-needed orders ignore
+    ``scheduled_for`` (the result's ``scheduled_for`` is None) and always check the PRN limits.
     ``medication_names`` (brand, generic, ingredients; defaults to the prescription's
-    ``medication_name``) are matched against the student's ``allergens``.
+    ``medication_name``) are matched against the student's ``allergens``. With ``order_dose``
+    (the order's dose text), ``dosage_given`` and ``quantity_used`` are checked for
+    plausibility, and ``product_strength`` for a conflict with the order (a notice).
     """
     require_aware(at, "at")
     require_aware(now, "now")
@@ -196,7 +286,140 @@ def check_can_give(
                 f"The time given ({local}) is in the future; record a dose after giving it.",
             )
         )
+    if scheduled_for is not None:
+        require_aware(scheduled_for, "scheduled_for")
+        warnings.extend(_later_day(scheduled_for, now, calendar))
     day = calendar.local_date(at)
+    warnings.extend(_order_findings(prescription, calendar, day))
+
+    extras = _plausibility(order_dose, dosage_given, quantity_used, product_strength)
+    current = current_logs(logs)
+    target = scheduled_for
+    supersedes: Hashable | None = None
+    not_in_force = any(w.code in _ORDER_NOT_IN_FORCE for w in warnings)
+    if not_in_force:
+        # No order to give under: schedule and PRN findings would only add noise.
+        warnings.extend(extras)
+        return _with_allergies(warnings, prescription, medication_names, allergens, target)
+    window = calendar.dose_window
+    try:
+        frequency = effective_frequency(prescription, calendar)
+    except FrequencyError as exc:
+        warnings.append(
+            RuleWarning(
+                WarningCode.FREQUENCY_INVALID,
+                f"The frequency cannot be checked: {exc}",
+                overridable=True,
+            )
+        )
+        if prescription.is_prn:
+            target = None
+            limits = PrnLimits(prescription.prn_min_interval, prescription.prn_max_per_day)
+            warnings.extend(_prn_findings(limits, current, at, calendar))
+        else:
+            key = target or at
+            warnings.extend(_already(log, calendar) for log in _given_near(current, key, window))
+    else:
+        if frequency.prn:
+            target = None
+            warnings.extend(_prn_findings(PrnLimits.of(frequency), current, at, calendar))
+        else:
+            target, found, supersedes = _scheduled_findings(
+                prescription, calendar, at, now, current, target
+            )
+            warnings.extend(found)
+    warnings.extend(extras)
+    return _with_allergies(warnings, prescription, medication_names, allergens, target, supersedes)
+
+
+def check_can_record_not_given(
+    prescription: Prescription,
+    calendar: SchoolCalendar,
+    *,
+    at: datetime,
+    now: datetime,
+    logs: Iterable[DoseLog] = (),
+    scheduled_for: datetime | None = None,
+    clock_skew: timedelta = CLOCK_SKEW,
+) -> GiveDecision:
+    """May a NOT_GIVEN be recorded at ``at`` (for ``scheduled_for``)? None of these findings
+    can be overridden.
+
+    Refused: a decision time in the future, a dose of a later school day (a student sent home
+    sick is recorded for *today's* remaining doses), a dose that already has a current GIVEN
+    (correct that record instead) or already a current NOT_GIVEN. The result's
+    ``scheduled_for`` is the school dose it is recorded for (the tag snapped to the dose within
+    the window, or the dose whose window holds ``at``), None for an as-needed order.
+    """
+    require_aware(at, "at")
+    require_aware(now, "now")
+    warnings: list[RuleWarning] = []
+    if at > now + clock_skew:
+        local = at.astimezone(calendar.tz).strftime("%H:%M")
+        warnings.append(
+            RuleWarning(
+                WarningCode.FUTURE_TIME,
+                f"The time ({local}) is in the future; record what happened once it happened.",
+            )
+        )
+    if scheduled_for is not None:
+        require_aware(scheduled_for, "scheduled_for")
+        warnings.extend(_later_day(scheduled_for, now, calendar))
+    try:
+        frequency = effective_frequency(prescription, calendar)
+    except FrequencyError:
+        frequency = None
+    if prescription.is_prn or (frequency is not None and frequency.prn):
+        return GiveDecision(tuple(warnings), None)
+    window = calendar.dose_window
+    key = scheduled_for or at
+    target = scheduled_for
+    if frequency is not None:
+        plan = doses_due_at_school(prescription, calendar, calendar.local_date(key))
+        near = [d.scheduled_for for d in plan.doses if abs(d.scheduled_for - key) <= window]
+        if near:
+            target = min(near, key=lambda s: (abs(s - key), s))
+    if target is not None:
+        current = current_logs(logs)
+        given = _given_near(current, target, window)
+        if given:
+            warnings.append(_given_on_file(given[0], calendar))
+        else:
+            refused = _not_given_for(current, target, window)
+            if refused is not None:
+                warnings.append(_already_not_given(refused, calendar))
+    return GiveDecision(tuple(warnings), target)
+
+
+_ORDER_NOT_IN_FORCE = frozenset(
+    {
+        WarningCode.NOT_ACTIVE,
+        WarningCode.NOT_STARTED,
+        WarningCode.ENDED,
+        WarningCode.AUTHORIZATION_EXPIRED,
+    }
+)
+
+
+def _later_day(
+    scheduled_for: datetime, now: datetime, calendar: SchoolCalendar
+) -> list[RuleWarning]:
+    day = calendar.local_date(scheduled_for)
+    if day <= calendar.local_date(now):
+        return []
+    return [
+        RuleWarning(
+            WarningCode.LATER_DAY,
+            f"Nothing can be recorded for a later school day ({day.isoformat()}); record it on "
+            "that day.",
+        )
+    ]
+
+
+def _order_findings(
+    prescription: Prescription, calendar: SchoolCalendar, day: date
+) -> list[RuleWarning]:
+    warnings: list[RuleWarning] = []
     if not prescription.is_active:
         warnings.append(RuleWarning(WarningCode.NOT_ACTIVE, "The prescription is not active."))
     if day < prescription.start_date:
@@ -224,57 +447,48 @@ def check_can_give(
                 blocking=expired,
             )
         )
+    return warnings
 
-    current = current_logs(logs)
-    target = scheduled_for
-    not_in_force = any(w.code in _ORDER_NOT_IN_FORCE for w in warnings)
-    try:
-        if not_in_force:
-            # No order to give under: schedule and PRN findings would only add noise.
-            return _with_allergies(warnings, prescription, medication_names, allergens, target)
-        frequency = effective_frequency(prescription, calendar)
-    except FrequencyError as exc:
-        warnings.append(
+
+def _plausibility(
+    order_dose: str | None,
+    dosage_given: str | None,
+    quantity_used: int | None,
+    product_strength: str | None,
+) -> list[RuleWarning]:
+    if not order_dose:
+        return []
+    found: list[RuleWarning] = []
+    differs = dose_text_differs(order_dose, dosage_given)
+    if differs:
+        found.append(RuleWarning(WarningCode.DOSE_DIFFERS, differs, overridable=True))
+    over = quantity_over_order(order_dose, quantity_used, product_strength=product_strength)
+    if over:
+        found.append(RuleWarning(WarningCode.QUANTITY_OVER_ORDER, over, overridable=True))
+    if product_strength:
+        conflict = dose_strength_conflict(order_dose, product_strength)
+        if conflict:
+            found.append(RuleWarning(WarningCode.DOSE_STRENGTH_CONFLICT, conflict, blocking=False))
+    return found
+
+
+def _prn_findings(
+    limits: PrnLimits, current: list[DoseLog], at: datetime, calendar: SchoolCalendar
+) -> list[RuleWarning]:
+    decision = check_prn(limits, current, at, calendar)
+    found: list[RuleWarning] = []
+    for rule in decision.rules:
+        code = (
+            WarningCode.PRN_MIN_INTERVAL
+            if rule is PrnRule.MIN_INTERVAL
+            else WarningCode.PRN_MAX_PER_DAY
+        )
+        found.append(
             RuleWarning(
-                WarningCode.FREQUENCY_INVALID,
-                f"The frequency cannot be checked: {exc}",
-                overridable=True,
+                code, decision.reason, overridable=True, earliest_allowed=decision.earliest_allowed
             )
         )
-        if target is not None:
-            warnings.extend(_already_given_tagged(current, target, calendar))
-    else:
-        if frequency.prn and scheduled_for is None:
-            decision = check_prn(frequency, current, at, calendar)
-            for rule in decision.rules:
-                code = (
-                    WarningCode.PRN_MIN_INTERVAL
-                    if rule is PrnRule.MIN_INTERVAL
-                    else WarningCode.PRN_MAX_PER_DAY
-                )
-                warnings.append(
-                    RuleWarning(
-                        code,
-                        decision.reason,
-                        overridable=True,
-                        earliest_allowed=decision.earliest_allowed,
-                    )
-                )
-        else:
-            target, found = _scheduled_findings(prescription, calendar, at, now, current, target)
-            warnings.extend(found)
-
-    return _with_allergies(warnings, prescription, medication_names, allergens, target)
-
-
-_ORDER_NOT_IN_FORCE = frozenset(
-    {
-        WarningCode.NOT_ACTIVE,
-        WarningCode.NOT_STARTED,
-        WarningCode.ENDED,
-        WarningCode.AUTHORIZATION_EXPIRED,
-    }
-)
+    return found
 
 
 def _with_allergies(
@@ -283,6 +497,7 @@ def _with_allergies(
     medication_names: Iterable[str],
     allergens: Iterable[str],
     target: datetime | None,
+    supersedes: Hashable | None = None,
 ) -> GiveDecision:
     names = list(medication_names) or (
         [prescription.medication_name] if prescription.medication_name else []
@@ -295,7 +510,37 @@ def _with_allergies(
                 overridable=True,
             )
         )
-    return GiveDecision(tuple(warnings), target)
+    return GiveDecision(tuple(warnings), target, supersedes)
+
+
+def _dose_key(log: DoseLog) -> datetime:
+    """The dose a log is for: its tag, or the time given when it has none."""
+    return log.scheduled_for if log.scheduled_for is not None else log.time_given
+
+
+def _given_near(current: list[DoseLog], target: datetime, window: timedelta) -> list[DoseLog]:
+    """Current GIVEN logs that satisfy the dose at ``target`` (their dose within the window)."""
+    return sorted(
+        (
+            log
+            for log in current
+            if log.status is LogStatus.GIVEN and abs(_dose_key(log) - target) <= window
+        ),
+        key=lambda log: abs(_dose_key(log) - target),
+    )
+
+
+def _not_given_for(current: list[DoseLog], target: datetime, window: timedelta) -> DoseLog | None:
+    candidates = [
+        log
+        for log in current
+        if log.status is LogStatus.NOT_GIVEN and abs(_dose_key(log) - target) <= window
+    ]
+    return min(candidates, key=lambda log: abs(_dose_key(log) - target), default=None)
+
+
+def _hm(moment: datetime, calendar: SchoolCalendar) -> str:
+    return moment.astimezone(calendar.tz).strftime("%H:%M")
 
 
 def _scheduled_findings(
@@ -304,55 +549,141 @@ def _scheduled_findings(
     at: datetime,
     now: datetime,
     current: list[DoseLog],
-    target: datetime | None,
-) -> tuple[datetime | None, list[RuleWarning]]:
+    tag: datetime | None,
+) -> tuple[datetime | None, list[RuleWarning], Hashable | None]:
+    """(the dose this GIVEN is for, findings, the NOT_GIVEN it would supersede)."""
     window = calendar.dose_window
-    plan = doses_due_at_school(prescription, calendar, calendar.local_date(target or at))
-    if target is None:
-        near = [d.scheduled_for for d in plan.doses if abs(d.scheduled_for - at) <= window]
-        if not near:
-            return None, [
-                RuleWarning(
-                    WarningCode.NOT_SCHEDULED,
-                    "No scheduled school dose is due at this time.",
-                    overridable=True,
-                )
-            ]
-        target = min(near, key=lambda s: (abs(s - at), s))
-    found: list[RuleWarning] = []
+    plan = doses_due_at_school(prescription, calendar, calendar.local_date(tag or at))
     states = dose_statuses(plan.doses, current, now, window).doses
-    state = next((s for s in states if s.dose.scheduled_for == target), None)
-    if state is None:
-        found.extend(_already_given_tagged(current, target, calendar))
-    elif state.log is not None and state.status in (DoseStatus.COMPLETED, DoseStatus.LATE):
-        found.append(_already(state.log, calendar))
-    if at > target + window:
-        found.append(
-            RuleWarning(
-                WarningCode.LATE_DOSE,
-                f"Late: the {target.astimezone(calendar.tz).strftime('%H:%M')} dose's window has "
-                "passed; it will be flagged as late.",
-                blocking=False,
+    times = [d.scheduled_for for d in plan.doses]
+    found: list[RuleWarning] = []
+    target: datetime | None
+    if tag is not None:
+        near = [s for s in times if abs(s - tag) <= window]
+        target = min(near, key=lambda s: (abs(s - tag), s)) if near else tag
+        if at < target - window:
+            found.append(_early(target, calendar))
+        elif at > target + window:
+            found.append(
+                RuleWarning(
+                    WarningCode.LATE_DOSE,
+                    f"Late: the {_hm(target, calendar)} dose's window has passed; it will be "
+                    "flagged as late.",
+                    blocking=False,
+                )
             )
-        )
-    return target, found
+    else:
+        near = [s for s in times if abs(s - at) <= window]
+        if near:
+            target = min(near, key=lambda s: (abs(s - at), s))
+        else:
+            # An early or late dose stands for one of the day's doses: the nearest one with
+            # nothing recorded (else one recorded as not given). It is linked to that dose so
+            # the dose shows as done and cannot be given again.
+            pool = [st for st in states if st.log is None] or [
+                st for st in states if st.status is DoseStatus.NOT_GIVEN
+            ]
+            if pool:
+                target = min((st.dose.scheduled_for for st in pool), key=lambda s: (abs(s - at), s))
+                if at < target:
+                    found.append(_early(target, calendar))
+                else:
+                    found.append(
+                        RuleWarning(
+                            WarningCode.NOT_SCHEDULED,
+                            f"Late: the {_hm(target, calendar)} dose's window closed at "
+                            f"{_hm(target + window, calendar)}. With a written reason this is "
+                            f"recorded as the late {_hm(target, calendar)} dose.",
+                            overridable=True,
+                        )
+                    )
+            elif states:
+                target = min(times, key=lambda s: (abs(s - at), s))
+            else:
+                found.append(
+                    RuleWarning(
+                        WarningCode.NOT_SCHEDULED,
+                        "No scheduled school dose is due at this time.",
+                        overridable=True,
+                    )
+                )
+                found.extend(_already(log, calendar) for log in _given_near(current, at, window))
+                return None, found, None
+    state = next((st for st in states if st.dose.scheduled_for == target), None)
+    given = (
+        state.log
+        if state is not None and state.log is not None and state.log.status is LogStatus.GIVEN
+        else None
+    )
+    if given is None:
+        near_given = _given_near(current, target, window)
+        given = near_given[0] if near_given else None
+    if given is not None:
+        found.append(_already(given, calendar))
+        return target, found, None
+    refused = (
+        state.log
+        if state is not None and state.log is not None and state.log.status is LogStatus.NOT_GIVEN
+        else _not_given_for(current, target, window)
+    )
+    if refused is not None:
+        found.append(_not_given_on_file(refused, calendar))
+        return target, found, refused.id
+    return target, found, None
 
 
-def _already_given_tagged(
-    current: list[DoseLog], target: datetime, calendar: SchoolCalendar
-) -> list[RuleWarning]:
-    for log in current:
-        if log.status is LogStatus.GIVEN and log.scheduled_for == target:
-            return [_already(log, calendar)]
-    return []
+def _early(target: datetime, calendar: SchoolCalendar) -> RuleWarning:
+    opens = target - calendar.dose_window
+    return RuleWarning(
+        WarningCode.EARLY_DOSE,
+        f"Early: the {_hm(target, calendar)} dose's window opens at {_hm(opens, calendar)}. "
+        f"With a written reason this is recorded as the {_hm(target, calendar)} dose.",
+        overridable=True,
+    )
+
+
+def _who_when(log: DoseLog, calendar: SchoolCalendar) -> str:
+    by = f" by {log.nurse_name}" if log.nurse_name else ""
+    return f"at {_hm(log.time_given, calendar)}{by}"
 
 
 def _already(log: DoseLog, calendar: SchoolCalendar) -> RuleWarning:
-    by = f" by {log.nurse_name}" if log.nurse_name else ""
-    hhmm = log.time_given.astimezone(calendar.tz).strftime("%H:%M")
     return RuleWarning(
         WarningCode.ALREADY_GIVEN,
-        f"Already given at {hhmm}{by}. If that record is wrong, correct it instead.",
+        f"Already given {_who_when(log, calendar)}. If that record is wrong, use Correct… on it.",
+        log_id=log.id,
+    )
+
+
+def _given_on_file(log: DoseLog, calendar: SchoolCalendar) -> RuleWarning:
+    return RuleWarning(
+        WarningCode.GIVEN_ON_FILE,
+        f"This dose was already given {_who_when(log, calendar)}, so it cannot be recorded as "
+        "not given. If that record is wrong, use Correct… on it.",
+        log_id=log.id,
+    )
+
+
+def _reason_label(log: DoseLog) -> str:
+    return log.reason.label if log.reason is not None else "not given"
+
+
+def _already_not_given(log: DoseLog, calendar: SchoolCalendar) -> RuleWarning:
+    return RuleWarning(
+        WarningCode.ALREADY_NOT_GIVEN,
+        f"Already recorded as not given ({_reason_label(log)}) {_who_when(log, calendar)}. "
+        "If that record is wrong, use Correct… on it.",
+        log_id=log.id,
+    )
+
+
+def _not_given_on_file(log: DoseLog, calendar: SchoolCalendar) -> RuleWarning:
+    return RuleWarning(
+        WarningCode.NOT_GIVEN_ON_FILE,
+        f"This dose was recorded as not given ({_reason_label(log)}) {_who_when(log, calendar)}. "
+        "Giving it now needs a written reason; the 'not given' record is then superseded.",
+        overridable=True,
+        log_id=log.id,
     )
 
 

@@ -7,8 +7,20 @@ Why it is built this way:
 * The prescription row is locked (``SELECT … FOR UPDATE``) before the rules look at its logs, so
   two PCs recording the same dose are serialised: the second sees the first's log and is told
   "already given at HH:MM by <nurse>". The partial unique index is the last line of defence.
-* The rules (PRN interval and daily maximum, authorization, allergy, future time, already given)
-  are the domain's ``check_can_give``; an override needs a written reason and is stored.
+* The rules (PRN interval and daily maximum, authorization, allergy, future time, already given
+  whatever the dose tag, early/late doses, plausibility of the dose and the quantity) are the
+  domain's ``check_can_give`` (GIVEN) and ``check_can_record_not_given`` (NOT_GIVEN); an
+  override needs a written reason (a sentence) and is stored.
+* One dose, one truth: the dose tag stored is the school dose the rules matched (a tag off by
+  seconds is snapped to it; an early/late dose given with an override is tagged with the dose
+  it replaces; a PRN dose carries no tag). A GIVEN after a NOT_GIVEN of the same dose needs a
+  written reason — the ``override_reason`` of the command is the "explicit yes" — and
+  supersedes the NOT_GIVEN in the same transaction (``correction_kind`` GIVEN_AFTER_NOT_GIVEN).
+  The database refuses a second current GIVEN within the dose window whatever writes it
+  (migration 0004); a refusal names who gave it, when, and the log id (``existing_log_id``).
+* An expired lot is refused; a dose taken from stock is checked against the order.
+* Who: ``desk.actor`` must be allowed to write the student's school, and an online dose is
+  recorded under her own id (``cmd.nurse_id``); an offline resend keeps the nurse who gave it.
 * Stock comes off the chosen lot in the same transaction, with an adjustment row saying why.
 * When the server cannot be reached, the dose goes to the on-disk outbox and is sent later by
   ``sync_outbox`` with the same id — it lands exactly once, or is kept for review if the rules
@@ -26,13 +38,13 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from medapp.cache.outbox import Outbox
-from medapp.cache.store import Cache, school_tag
+from medapp.cache.store import school_tag
 from medapp.db.mapping import calendar_from_row, dose_log_from_row, prescription_from_row
 from medapp.db.models import (
     Allergy,
@@ -46,12 +58,23 @@ from medapp.db.models import (
     StudentMedication,
     User,
 )
-from medapp.domain.checks import DoseRefused, Override, RuleWarning, WarningCode, check_can_give
-from medapp.domain.doses import DoseLog, LogStatus, NotGivenReason, validate_new_log
+from medapp.domain.checks import (
+    DoseRefused,
+    GiveDecision,
+    Override,
+    OverrideReasonError,
+    RuleWarning,
+    WarningCode,
+    check_can_give,
+    check_can_record_not_given,
+)
+from medapp.domain.doses import DoseLog, NotGivenReason
+from medapp.services.desk import AccessDenied, Actor, Desk
 
 log = logging.getLogger(__name__)
 
 ONE_GIVEN_INDEX = "uq_medication_logs_one_given_per_dose"
+ONE_GIVEN_TRIGGER = "medapp_one_given_per_dose"
 
 
 class DoseInputError(ValueError):
@@ -92,6 +115,7 @@ class DoseResult:
     notices: tuple[str, ...] = ()
     override: str | None = None
     stock_left: int | None = None
+    superseded_id: uuid.UUID | None = None  # the NOT_GIVEN this GIVEN superseded
 
 
 def _validate(cmd: DoseCommand) -> None:
@@ -118,6 +142,9 @@ def _validate(cmd: DoseCommand) -> None:
     if cmd.quantity_used is not None and cmd.quantity_used <= 0:
         raise DoseInputError("The quantity taken from stock must be positive.")
 
+    if cmd.scheduled_for is not None and cmd.scheduled_for.tzinfo is None:
+        raise DoseInputError("The scheduled time must include a timezone.")
+
 
 def _is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, (OperationalError, InterfaceError)) and not isinstance(
@@ -125,82 +152,107 @@ def _is_connection_error(exc: BaseException) -> bool:
     )
 
 
-def record_dose(
-    sessions: sessionmaker[Session],
-    cmd: DoseCommand,
-    *,
-    now: dt.datetime | None = None,
-    cache: Cache | None = None,
-    outbox: Outbox | None = None,
-) -> DoseResult:
-    """Record ``cmd``. Raises DoseRefused (rules), DoseInputError (bad command)."""
+def _is_one_given_violation(exc: IntegrityError) -> bool:
+    diag = getattr(exc.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None) or ""
+    return name in (ONE_GIVEN_INDEX, ONE_GIVEN_TRIGGER) or ONE_GIVEN_INDEX in str(exc.orig)
+
+
+def record_dose(desk: Desk, cmd: DoseCommand) -> DoseResult:
+    """Record ``cmd`` for ``desk.actor``. Raises DoseRefused (rules), DoseInputError (bad
+    command), AccessDenied (not her school, or another nurse's name on the command)."""
+    actor = desk.actor
+    actor.require_active()
+    if cmd.nurse_id != actor.user_id:
+        raise AccessDenied(
+            f"A dose is recorded under the name of the nurse signed in ({actor.display_name}); "
+            "sign in as the nurse who gave it."
+        )
     _validate(cmd)
     try:
-        result, school_id = _record(sessions, cmd, now or dt.datetime.now(dt.UTC), offline=False)
+        result, school_id = _record(desk.sessions, cmd, desk.now(), actor=actor, offline=False)
     except (OperationalError, InterfaceError) as exc:
-        if outbox is None or not _is_connection_error(exc):
+        if desk.outbox is None or not _is_connection_error(exc):
             raise
-        outbox.put(cmd.to_record())
+        desk.outbox.put(cmd.to_record())
         return DoseResult(cmd.id, "QUEUED_OFFLINE", cmd.scheduled_for)
-    if cache is not None and school_id is not None:
-        cache.evict_tag(school_tag(school_id))
+    if desk.cache is not None and school_id is not None:
+        desk.cache.evict_tag(school_tag(school_id))
     return result
 
 
-def _day_logs(s: Session, prescription_id: uuid.UUID, around: dt.datetime) -> list[DoseLog]:
-    """Logs within ±36 h: enough for 'already given', the window, and a rolling 24 h PRN count."""
+def _logs_around(
+    s: Session, prescription_id: uuid.UUID, *moments: dt.datetime | None
+) -> list[DoseLog]:
+    """The logs the rules need for a dose at these moments (time given and dose tag)."""
+    points = [m for m in moments if m is not None]
+    start = min(points) - dt.timedelta(hours=36)
+    end = max(points) + dt.timedelta(hours=36)
     rows = s.execute(
         select(MedicationLog, User.first_name, User.last_name)
         .join(User, User.id == MedicationLog.nurse_id)
         .where(
             MedicationLog.student_medication_id == prescription_id,
-            MedicationLog.time_given >= around - dt.timedelta(hours=36),
-            MedicationLog.time_given < around + dt.timedelta(hours=36),
+            MedicationLog.time_given >= start,
+            MedicationLog.time_given < end,
         )
     ).all()
     return [dose_log_from_row(r.MedicationLog, f"{r.first_name} {r.last_name}") for r in rows]
 
 
+class _Lost(Exception):
+    """A concurrent writer won between our checks and our insert: roll back, then explain."""
+
+
 def _record(
-    sessions: sessionmaker[Session], cmd: DoseCommand, now: dt.datetime, *, offline: bool
+    sessions: sessionmaker[Session],
+    cmd: DoseCommand,
+    now: dt.datetime,
+    *,
+    actor: Actor,
+    offline: bool,
 ) -> tuple[DoseResult, uuid.UUID | None]:
     try:
         with sessions.begin() as s:
-            return _record_in(s, cmd, now, offline=offline)
+            return _record_in(s, cmd, now, actor=actor, offline=offline)
+    except _Lost:
+        return DoseResult(cmd.id, "ALREADY_RECORDED", cmd.scheduled_for), None
     except IntegrityError as exc:
-        if ONE_GIVEN_INDEX not in str(exc.orig):
+        if not _is_one_given_violation(exc):
             raise
-    # Lost a race the row lock could not see (e.g. a correction chain): report who won.
+    # Lost a race the row lock could not see (another program wrote the log): report who won.
     with sessions() as s:
-        winner = s.execute(
-            select(MedicationLog, User.first_name, User.last_name)
-            .join(User, User.id == MedicationLog.nurse_id)
-            .where(
-                MedicationLog.student_medication_id == cmd.prescription_id,
-                MedicationLog.scheduled_for == cmd.scheduled_for,
-                MedicationLog.status == "GIVEN",
-                MedicationLog.superseded_at.is_(None),
-            )
-        ).first()
-    who = f"{winner.first_name} {winner.last_name}" if winner else "another nurse"
-    when = winner.MedicationLog.time_given.strftime("%H:%M") if winner else "?"
-    warning = RuleWarning(WarningCode.ALREADY_GIVEN, f"Already given at {when} by {who}.")
+        decision = _decide_given(s, cmd, now)
+    pointing = [w for w in decision.warnings if w.code is WarningCode.ALREADY_GIVEN]
+    if pointing:
+        raise DoseRefused(tuple(pointing), pointing[0].message)
+    warning = RuleWarning(
+        WarningCode.ALREADY_GIVEN,
+        "Already given by another nurse a moment ago. If that record is wrong, use Correct… on it.",
+    )
     raise DoseRefused((warning,), warning.message)
 
 
-def _record_in(
-    s: Session, cmd: DoseCommand, now: dt.datetime, *, offline: bool
-) -> tuple[DoseResult, uuid.UUID | None]:
-    if s.get(MedicationLog, cmd.id) is not None:
-        return DoseResult(cmd.id, "ALREADY_RECORDED", cmd.scheduled_for), None
-    found = s.execute(
+@dataclass
+class _Order:
+    rx: StudentMedication
+    student: Student
+    med: Medication
+    school: School
+    calendar: Any
+
+
+def _load_order(s: Session, cmd: DoseCommand, *, lock: bool) -> _Order:
+    query = (
         select(StudentMedication, Student, Medication, School)
         .join(Student, Student.id == StudentMedication.student_id)
         .join(Medication, Medication.id == StudentMedication.medication_id)
         .join(School, School.id == Student.school_id)
         .where(StudentMedication.id == cmd.prescription_id)
-        .with_for_update(of=StudentMedication)
-    ).first()
+    )
+    if lock:
+        query = query.with_for_update(of=StudentMedication)
+    found = s.execute(query).first()
     if found is None:
         raise DoseInputError("That prescription does not exist.")
     rx_row, student, med, school = found
@@ -213,53 +265,96 @@ def _record_in(
             ),
         )
     ).all()
-    calendar = calendar_from_row(school, closures)
-    prescription = prescription_from_row(rx_row)
-    logs = _day_logs(s, cmd.prescription_id, cmd.time_given)
+    return _Order(rx_row, student, med, school, calendar_from_row(school, closures))
+
+
+def _decide_given(
+    s: Session, cmd: DoseCommand, now: dt.datetime, order: _Order | None = None
+) -> GiveDecision:
+    order = order or _load_order(s, cmd, lock=False)
+    allergens = s.scalars(
+        select(Allergy.allergen).where(Allergy.student_id == order.student.id, Allergy.is_active)
+    ).all()
+    return check_can_give(
+        prescription_from_row(order.rx),
+        order.calendar,
+        at=cmd.time_given,
+        now=now,
+        logs=_logs_around(s, cmd.prescription_id, cmd.time_given, cmd.scheduled_for),
+        scheduled_for=cmd.scheduled_for,
+        medication_names=_names(order.med),
+        allergens=allergens,
+        order_dose=order.rx.dosage,
+        dosage_given=cmd.dosage_given,
+        quantity_used=cmd.quantity_used if cmd.inventory_id is not None else None,
+        product_strength=order.med.strength,
+    )
+
+
+def authorize_with_reason(decision: GiveDecision, reason: str | None) -> str | None:
+    """The override text to store, or DoseRefused / DoseInputError (a reason that is not a
+    sentence, said clearly). A reason given when nothing needs one is not stored."""
+    if decision.blockers or not decision.needs_override:
+        decision.authorize(None)  # raises for blockers; returns None when nothing is needed
+        return None
+    override = None
+    if reason is not None and reason.strip():
+        try:
+            override = Override(reason)
+        except OverrideReasonError as exc:
+            raise DoseInputError(str(exc)) from None
+    record = decision.authorize(override)
+    return record.as_text() if record else None
+
+
+def _record_in(
+    s: Session, cmd: DoseCommand, now: dt.datetime, *, actor: Actor, offline: bool
+) -> tuple[DoseResult, uuid.UUID | None]:
+    if s.get(MedicationLog, cmd.id) is not None:
+        return DoseResult(cmd.id, "ALREADY_RECORDED", cmd.scheduled_for), None
+    order = _load_order(s, cmd, lock=True)
+    actor.require_write(order.school.id, "record a dose for this student")
+    # The row lock may have waited for another PC: look again for our own id.
+    if s.get(MedicationLog, cmd.id) is not None:
+        return DoseResult(cmd.id, "ALREADY_RECORDED", cmd.scheduled_for), None
 
     notices: tuple[str, ...] = ()
     override_text: str | None = None
-    scheduled_for = cmd.scheduled_for
+    supersedes: uuid.UUID | None = None
     if cmd.status == "GIVEN":
-        allergens = s.scalars(
-            select(Allergy.allergen).where(Allergy.student_id == student.id, Allergy.is_active)
-        ).all()
-        decision = check_can_give(
-            prescription,
-            calendar,
+        lot = _usable_lot(s, cmd, order, now) if cmd.inventory_id is not None else None
+        decision = _decide_given(s, cmd, now, order)
+        override_text = authorize_with_reason(decision, cmd.override_reason)
+        notices = tuple(w.message for w in decision.notices)
+        supersedes = decision.supersedes_id  # type: ignore[assignment]
+        scheduled_for = decision.scheduled_for
+    else:
+        lot = None
+        refusal = check_can_record_not_given(
+            prescription_from_row(order.rx),
+            order.calendar,
             at=cmd.time_given,
             now=now,
-            logs=logs,
+            logs=_logs_around(s, cmd.prescription_id, cmd.time_given, cmd.scheduled_for),
             scheduled_for=cmd.scheduled_for,
-            medication_names=_names(med),
-            allergens=allergens,
         )
-        override = Override(cmd.override_reason) if cmd.override_reason else None
-        record = decision.authorize(override)
-        override_text = record.as_text() if record else None
-        scheduled_for = decision.scheduled_for
-        notices = tuple(w.message for w in decision.notices)
-    else:
-        validate_new_log(
-            DoseLog(
-                id=cmd.id,
-                prescription_id=cmd.prescription_id,
-                status=LogStatus.NOT_GIVEN,
-                time_given=cmd.time_given,
-                scheduled_for=cmd.scheduled_for,
-                reason=NotGivenReason(cmd.reason or ""),
-                notes=cmd.notes,
-            ),
-            now,
-        )
+        refusal.authorize(None)
+        scheduled_for = refusal.scheduled_for
 
+    if supersedes is not None:
+        # Stamp first (the foreign key is deferred), then insert the GIVEN that replaces it.
+        s.execute(
+            update(MedicationLog)
+            .where(MedicationLog.id == supersedes, MedicationLog.superseded_at.is_(None))
+            .values(superseded_at=func.now(), superseded_by_id=cmd.id)
+        )
     inserted = s.execute(
         insert(MedicationLog)
         .values(
             id=cmd.id,
             student_medication_id=cmd.prescription_id,
             nurse_id=cmd.nurse_id,
-            dosage_given=cmd.dosage_given or (rx_row.dosage if cmd.status == "GIVEN" else None),
+            dosage_given=cmd.dosage_given or (order.rx.dosage if cmd.status == "GIVEN" else None),
             time_given=cmd.time_given,
             scheduled_for=scheduled_for,
             status=cmd.status,
@@ -271,25 +366,54 @@ def _record_in(
             inventory_id=cmd.inventory_id,
             quantity_used=cmd.quantity_used if cmd.inventory_id else None,
             recorded_offline=offline,
+            supersedes_id=supersedes,
+            correction_kind="GIVEN_AFTER_NOT_GIVEN" if supersedes is not None else None,
+            correction_reason=cmd.override_reason.strip()
+            if supersedes is not None and cmd.override_reason
+            else None,
         )
         .on_conflict_do_nothing(index_elements=[MedicationLog.id])
         .returning(MedicationLog.id)
     ).first()
     if inserted is None:  # a concurrent resend of the same id won
-        return DoseResult(cmd.id, "ALREADY_RECORDED", scheduled_for), None
+        raise _Lost()
 
     stock_left = None
-    if cmd.inventory_id is not None and cmd.status == "GIVEN":
-        stock_left = _take_from_stock(s, cmd, med.id)
+    if lot is not None:
+        stock_left = _take_from_stock(s, cmd, order.med.id)
     log.info(
-        "dose recorded (status=%s, offline=%s, override=%s)",
+        "dose recorded (status=%s, offline=%s, override=%s, supersedes=%s)",
         cmd.status,
         offline,
         bool(override_text),
+        supersedes is not None,
     )
     return DoseResult(
-        cmd.id, "RECORDED", scheduled_for, notices, override_text, stock_left
-    ), school.id
+        cmd.id,
+        "RECORDED",
+        scheduled_for,
+        notices,
+        override_text,
+        stock_left,
+        supersedes,
+    ), order.school.id
+
+
+def _usable_lot(
+    s: Session, cmd: DoseCommand, order: _Order, now: dt.datetime
+) -> MedicationInventory:
+    lot = s.get(MedicationInventory, cmd.inventory_id)
+    if lot is None or lot.medication_id != order.med.id:
+        raise DoseInputError("The chosen stock lot is not this medication.")
+    if lot.student_id is not None and lot.student_id != order.student.id:
+        raise DoseInputError(f"Lot {lot.batch_number} is another student's own supply.")
+    today = now.astimezone(order.calendar.tz).date()
+    if lot.expiration_date < today:
+        raise DoseInputError(
+            f"Lot {lot.batch_number} expired on {lot.expiration_date.isoformat()}; do not give "
+            "it — choose another lot (and set the expired one aside for disposal)."
+        )
+    return lot
 
 
 def _names(med: Medication) -> list[str]:
@@ -338,21 +462,23 @@ class SyncReport:
     still_waiting: int
 
 
-def sync_outbox(
-    sessions: sessionmaker[Session],
-    outbox: Outbox,
-    *,
-    now: dt.datetime | None = None,
-    cache: Cache | None = None,
-) -> SyncReport:
-    """Send doses recorded offline, oldest first. Each lands once; refusals are kept for review."""
+def sync_outbox(desk: Desk) -> SyncReport:
+    """Send doses recorded offline, oldest first. Each lands once; refusals are kept for review.
+
+    A resend keeps the nurse who gave the dose (``nurse_id`` of the record); the desk's actor
+    must still be allowed to write that student's school."""
+    outbox = desk.outbox
+    if outbox is None:
+        return SyncReport(0, 0, 0, 0)
     delivered = already = rejected = 0
     schools: set[uuid.UUID] = set()
+    now = desk.now()
     for record in _pending(outbox):
         cmd = DoseCommand.from_record(record)
         try:
-            result, school_id = _record(sessions, cmd, now or dt.datetime.now(dt.UTC), offline=True)
-        except (DoseRefused, DoseInputError, ValueError) as exc:
+            _validate(cmd)
+            result, school_id = _record(desk.sessions, cmd, now, actor=desk.actor, offline=True)
+        except (DoseRefused, DoseInputError, AccessDenied, ValueError) as exc:
             outbox.reject(cmd.id, str(exc))
             rejected += 1
             continue
@@ -365,9 +491,9 @@ def sync_outbox(
             already += 1
         if school_id is not None:
             schools.add(school_id)
-    if cache is not None:
+    if desk.cache is not None:
         for school_id in schools:
-            cache.evict_tag(school_tag(school_id))
+            desk.cache.evict_tag(school_tag(school_id))
     return SyncReport(delivered, already, rejected, len(outbox))
 
 

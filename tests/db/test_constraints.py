@@ -37,7 +37,7 @@ def test_second_given_for_same_scheduled_dose_is_impossible(world) -> None:  # n
     _fails(
         session,
         lambda: f.log(session, rx, who, scheduled_for=first.scheduled_for),
-        "uq_medication_logs_one_given_per_dose",
+        "uq_medication_logs_one_given_per_dose|already given",
     )
 
 

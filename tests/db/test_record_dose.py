@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import uuid
@@ -16,6 +17,7 @@ from medapp.db.models import Allergy, InventoryAdjustment, MedicationInventory, 
 from medapp.domain.checks import DoseRefused
 from medapp.services.doses import DoseCommand, DoseInputError, record_dose, sync_outbox
 from tests.db import factories as f
+from tests.db.desks import desk_for
 
 NY = ZoneInfo("America/New_York")
 DAY = dt.date(2026, 11, 2)  # a Monday
@@ -73,6 +75,11 @@ def given(ids, rx_key="rx", **kw) -> DoseCommand:  # noqa: ANN001
     return DoseCommand(**values)
 
 
+def rec(db, cmd: DoseCommand, now: dt.datetime = NOW, **kw):  # noqa: ANN001, ANN201
+    """``record_dose`` at the desk of the nurse the command names."""
+    return record_dose(desk_for(db.sessions, cmd.nurse_id, now=now, **kw), cmd)
+
+
 def count_logs(db, rx_id) -> int:  # noqa: ANN001
     with Session(db.engine) as s:
         return s.scalar(
@@ -85,17 +92,17 @@ def count_logs(db, rx_id) -> int:  # noqa: ANN001
 def test_same_command_twice_is_one_row(world) -> None:  # noqa: ANN001
     db, ids = world
     cmd = given(ids)
-    first = record_dose(db.sessions, cmd, now=NOW)
-    second = record_dose(db.sessions, cmd, now=NOW)
+    first = rec(db, cmd, now=NOW)
+    second = rec(db, cmd, now=NOW)
     assert (first.outcome, second.outcome) == ("RECORDED", "ALREADY_RECORDED")
     assert count_logs(db, ids["rx"]) == 1
 
 
 def test_second_given_for_the_same_dose_names_who_and_when(world) -> None:  # noqa: ANN001
     db, ids = world
-    record_dose(db.sessions, given(ids), now=NOW)
+    rec(db, given(ids), now=NOW)
     with pytest.raises(DoseRefused, match=r"(?i)already given at 12:05 by Nora Nurse"):
-        record_dose(db.sessions, given(ids, nurse_id=ids["n2"]), now=NOW)
+        rec(db, given(ids, nurse_id=ids["n2"]), now=NOW)
     assert count_logs(db, ids["rx"]) == 1
 
 
@@ -108,7 +115,7 @@ def test_two_pcs_at_once_exactly_one_wins(world) -> None:  # noqa: ANN001
         cmd = given(ids, nurse_id=ids[nurse])
         barrier.wait()
         try:
-            outcomes.append(record_dose(db.sessions, cmd, now=NOW).outcome)
+            outcomes.append(rec(db, cmd, now=NOW).outcome)
         except DoseRefused as exc:
             outcomes.append(f"refused: {exc}")
 
@@ -124,13 +131,11 @@ def test_two_pcs_at_once_exactly_one_wins(world) -> None:  # noqa: ANN001
 def test_prn_interval_and_daily_max(world) -> None:  # noqa: ANN001
     db, ids = world
     nine = dt.datetime(2026, 11, 2, 9, 0, tzinfo=NY)
-    record_dose(db.sessions, given(ids, "prn", time_given=nine), now=NOW)
+    rec(db, given(ids, "prn", time_given=nine), now=NOW)
     with pytest.raises(DoseRefused, match="13:00"):  # q4h: earliest allowed 13:00
-        record_dose(
-            db.sessions, given(ids, "prn", time_given=nine + dt.timedelta(hours=2)), now=NOW
-        )
-    override = record_dose(
-        db.sessions,
+        rec(db, given(ids, "prn", time_given=nine + dt.timedelta(hours=2)), now=NOW)
+    override = rec(
+        db,
         given(
             ids,
             "prn",
@@ -141,20 +146,20 @@ def test_prn_interval_and_daily_max(world) -> None:  # noqa: ANN001
     )
     assert override.override and "Dr. Lee phoned" in override.override
     with pytest.raises(DoseRefused):  # third dose breaks max 2 per day
-        record_dose(db.sessions, given(ids, "prn", time_given=NOW), now=NOW)
+        rec(db, given(ids, "prn", time_given=NOW), now=NOW)
 
 
 def test_future_time_refused(world) -> None:  # noqa: ANN001
     db, ids = world
     with pytest.raises(DoseRefused, match="future"):
-        record_dose(db.sessions, given(ids, time_given=NOW + dt.timedelta(minutes=30)), now=NOW)
+        rec(db, given(ids, time_given=NOW + dt.timedelta(minutes=30)), now=NOW)
 
 
 def test_not_given_needs_reason(world) -> None:  # noqa: ANN001
     db, ids = world
     with pytest.raises(DoseInputError, match="Say why"):
-        record_dose(db.sessions, given(ids, status="NOT_GIVEN"), now=NOW)
-    ok = record_dose(db.sessions, given(ids, status="NOT_GIVEN", reason="ABSENT"), now=NOW)
+        rec(db, given(ids, status="NOT_GIVEN"), now=NOW)
+    ok = rec(db, given(ids, status="NOT_GIVEN", reason="ABSENT"), now=NOW)
     assert ok.outcome == "RECORDED"
 
 
@@ -164,16 +169,17 @@ def test_allergy_blocks_until_overridden_with_reason(world) -> None:  # noqa: AN
         s.add(Allergy(student_id=ids["student"], allergen="methylphenidate", severity="SEVERE"))
         s.commit()
     with pytest.raises(DoseRefused, match="Allergy"):
-        record_dose(db.sessions, given(ids), now=NOW)
-    done = record_dose(
-        db.sessions, given(ids, override_reason="Allergy is to the dye; parent confirmed"), now=NOW
-    )
+        rec(db, given(ids), now=NOW)
+    done = rec(db, given(ids, override_reason="Allergy is to the dye; parent confirmed"), now=NOW)
     assert "ALLERGY" in (done.override or "")
 
 
 def test_stock_comes_off_the_lot_with_an_adjustment(world) -> None:  # noqa: ANN001
     db, ids = world
-    done = record_dose(db.sessions, given(ids, inventory_id=ids["lot"], quantity_used=2), now=NOW)
+    two = given(ids, inventory_id=ids["lot"], quantity_used=2)
+    with pytest.raises(DoseRefused, match=r"2 taken from stock for a dose of 10 mg \(expected 1\)"):
+        rec(db, two)
+    done = rec(db, dataclasses.replace(two, override_reason="Prescriber raised it to 20 mg today"))
     assert done.stock_left == 1
     with Session(db.engine) as s:
         adj = s.scalars(
@@ -181,9 +187,16 @@ def test_stock_comes_off_the_lot_with_an_adjustment(world) -> None:  # noqa: ANN
         ).one()
         assert (adj.delta, adj.quantity_after, adj.medication_log_id) == (-2, 1, done.log_id)
     with pytest.raises(DoseInputError, match="shows 1 left"):
-        record_dose(
-            db.sessions,
-            given(ids, "prn", time_given=NOW, inventory_id=ids["lot"], quantity_used=2),
+        rec(
+            db,
+            given(
+                ids,
+                "prn",
+                time_given=NOW,
+                inventory_id=ids["lot"],
+                quantity_used=2,
+                override_reason="Prescriber raised it to 20 mg today",
+            ),
             now=NOW,
         )
     with Session(db.engine) as s:
@@ -201,18 +214,18 @@ def test_offline_dose_kept_on_disk_and_lands_exactly_once(world, tmp_path) -> No
     offline = Database(dead, sessionmaker(dead), "x", embedded=False)
     outbox = Outbox(tmp_path / "outbox")
     cmd = given(ids)
-    queued = record_dose(offline.sessions, cmd, now=NOW, outbox=outbox)
+    queued = rec(db, cmd, outbox=outbox, via=offline.sessions)
     assert queued.outcome == "QUEUED_OFFLINE" and len(outbox) == 1
     # the PC restarts: a new Outbox object on the same folder still has it
     outbox = Outbox(tmp_path / "outbox")
     assert [r["id"] for r in outbox.pending()] == [cmd.id]
-    report = sync_outbox(db.sessions, outbox, now=NOW)
+    report = sync_outbox(desk_for(db.sessions, ids["n1"], now=NOW, outbox=outbox))
     assert (report.delivered, report.still_waiting) == (1, 0)
-    again = sync_outbox(db.sessions, outbox, now=NOW)
+    again = sync_outbox(desk_for(db.sessions, ids["n1"], now=NOW, outbox=outbox))
     assert again.delivered == 0
     # and a resend of the same id (e.g. the outbox was restored from a backup) is harmless
     outbox.put(cmd.to_record())
-    resend = sync_outbox(db.sessions, outbox, now=NOW)
+    resend = sync_outbox(desk_for(db.sessions, ids["n1"], now=NOW, outbox=outbox))
     assert (resend.delivered, resend.already_there) == (0, 1)
     assert count_logs(db, ids["rx"]) == 1
     with Session(db.engine) as s:
@@ -225,8 +238,8 @@ def test_offline_dose_refused_on_arrival_is_kept_for_review(world, tmp_path) -> 
     outbox = Outbox(tmp_path / "outbox")
     late = given(ids, nurse_id=ids["n2"])
     outbox.put(late.to_record())
-    record_dose(db.sessions, given(ids), now=NOW)  # meanwhile another nurse gave it online
-    report = sync_outbox(db.sessions, outbox, now=NOW)
+    rec(db, given(ids), now=NOW)  # meanwhile another nurse gave it online
+    report = sync_outbox(desk_for(db.sessions, ids["n1"], now=NOW, outbox=outbox))
     assert (report.rejected, report.still_waiting) == (1, 0)
     kept = outbox.rejected()
     assert kept[0]["id"] == late.id and "already given" in kept[0]["rejected_reason"].lower()

@@ -56,7 +56,10 @@ class TestAlreadyGiven:
         )
         [warning] = decision.warnings
         assert warning.code is WarningCode.ALREADY_GIVEN
-        assert warning.message.startswith("Already given at 12:03 by J. Smith.")
+        assert warning.message == (
+            "Already given at 12:03 by J. Smith. If that record is wrong, use Correct… on it."
+        )
+        assert warning.log_id == "l123"
         assert warning.blocking and not warning.overridable
         with pytest.raises(DoseRefused):
             decision.authorize(Override("student says they did not get it"))
@@ -89,7 +92,7 @@ def test_future_time_beyond_clock_skew_is_refused(calendar: SchoolCalendar) -> N
     bad = check_can_give(rx(), calendar, at=now + timedelta(minutes=6), now=now)
     assert WarningCode.FUTURE_TIME in codes(bad)
     with pytest.raises(DoseRefused, match="future"):
-        bad.authorize(Override("clock is wrong"))
+        bad.authorize(Override("the clock is wrong"))
 
 
 class TestAuthorization:
@@ -120,7 +123,7 @@ class TestAuthorization:
         decision = check_can_give(rx(**kw), calendar, at=ny(DAY, 12), now=ny(DAY, 12))
         assert code in codes(decision) and not decision.allowed
         with pytest.raises(DoseRefused):
-            decision.authorize(Override("x"))
+            decision.authorize(Override("parent asked us to give it"))
 
 
 class TestPrn:
@@ -154,10 +157,17 @@ class TestPrn:
 
 
 class TestSchedule:
-    def test_no_dose_due_now_needs_an_override(self, calendar: SchoolCalendar) -> None:
+    def test_an_early_dose_needs_an_override_and_is_linked(self, calendar: SchoolCalendar) -> None:
         decision = check_can_give(rx(), calendar, at=ny(DAY, 9), now=ny(DAY, 9))
-        assert codes(decision) == {WarningCode.NOT_SCHEDULED}
+        assert codes(decision) == {WarningCode.EARLY_DOSE}
+        assert decision.scheduled_for == ny(DAY, 12)  # recorded as the noon dose
         assert decision.authorize(Override("field trip leaves at 10")) is not None
+
+    def test_no_school_dose_at_all_needs_an_override(self, calendar: SchoolCalendar) -> None:
+        saturday = date(2024, 10, 19)
+        decision = check_can_give(rx(), calendar, at=ny(saturday, 9), now=ny(saturday, 9))
+        assert codes(decision) == {WarningCode.NOT_SCHEDULED}
+        assert decision.scheduled_for is None
 
     def test_late_dose_is_a_notice(self, calendar: SchoolCalendar) -> None:
         decision = check_can_give(
