@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from medapp.db.models import MedicationLog
 from medapp.domain.doses import DoseStatus
 from medapp.services.corrections import CorrectionKind, correct_dose
-from medapp.services.desk import Actor, Desk, Role
+from medapp.services.desk import Desk
 from medapp.services.doses import DoseCommand, record_dose
 from medapp.ui.context import AppContext
 from medapp.ui.dialogs.correction_dialog import CorrectionDialog
@@ -27,6 +27,7 @@ from medapp.ui.panes.reminders_pane import RemindersPane
 from medapp.ui.panes.schedule_pane import SchedulePane
 from tests.ui.test_dose_dialog import (
     Rx,
+    desk_of,
     find_rx,
     local,
     logs_of,
@@ -41,14 +42,6 @@ from tests.ui.test_dose_dialog import (
 def ctx(desk_ctx: AppContext) -> AppContext:
     lunchtime_on_a_school_day(desk_ctx)
     return desk_ctx
-
-
-def desk_of(ctx: AppContext, user_id: uuid.UUID, name: str) -> Desk:
-    """The desk of another nurse of the same school (her own PC)."""
-    first, _, last = name.partition(" ")
-    schools = frozenset({ctx.school_id}) if ctx.school_id else frozenset()
-    actor = Actor(user_id, "", first, last, Role.NURSE, schools)
-    return Desk(ctx.db.sessions, actor, ctx.now)
 
 
 def give(ctx: AppContext, rx: Rx, at: dt.datetime, due: dt.datetime, desk: Desk | None = None):  # noqa: ANN201
@@ -185,7 +178,7 @@ def test_already_given_shows_who_and_when_and_offers_correct(qtbot, ctx: AppCont
     assert not dialog.already_box.isVisible()
     nurse_id, nurse_name = other_nurse(ctx)
     at = due + dt.timedelta(minutes=2)
-    log_id = give(ctx, rx, at, due, desk_of(ctx, nurse_id, nurse_name))
+    log_id = give(ctx, rx, at, due, desk_of(ctx, nurse_id))
 
     qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.already_box.isVisible(), timeout=10_000)

@@ -30,7 +30,8 @@ from medapp.db.models import (
 )
 from medapp.domain.checks import WarningCode
 from medapp.domain.doses import NotGivenReason
-from medapp.services.doses import DoseCommand, record_dose
+from medapp.services.desk import Actor, Desk, Role
+from medapp.services.doses import DoseCommand, DoseResult, record_dose
 from medapp.services.students import stock_lots
 from medapp.ui.context import AppContext
 from medapp.ui.dialogs.dose_dialog import OFFLINE_MESSAGE, DoseDialog
@@ -113,6 +114,20 @@ def other_nurse(ctx: AppContext) -> tuple[uuid.UUID, str]:
         ).first()
         assert user is not None
         return user.id, f"{user.first_name} {user.last_name}"
+
+
+def desk_of(ctx: AppContext, user_id: uuid.UUID | None = None) -> Desk:
+    """The desk of a nurse of the desk's school (another PC when ``user_id`` is another
+    nurse's), on the same database and clock."""
+    user_id = user_id or ctx.user_id
+    assert user_id is not None
+    schools = frozenset({ctx.school_id}) if ctx.school_id else frozenset()
+    return Desk(ctx.db.sessions, Actor(user_id, "", "", "", Role.NURSE, schools), ctx.now)
+
+
+def record_as(ctx: AppContext, cmd: DoseCommand) -> DoseResult:
+    """``record_dose`` on the desk of the command's nurse (``cmd.nurse_id``)."""
+    return record_dose(desk_of(ctx, cmd.nurse_id), cmd)
 
 
 def open_dialog(qtbot, ctx: AppContext, rx: Rx, at: dt.datetime | None) -> DoseDialog:  # noqa: ANN001
@@ -256,10 +271,9 @@ def test_given_on_another_pc_meanwhile_is_refused_with_who_and_when(qtbot, ctx: 
 
     nurse_id, nurse_name = other_nurse(ctx)
     at = due + dt.timedelta(minutes=20)
-    record_dose(
-        ctx.db.sessions,
+    record_as(
+        ctx,
         DoseCommand(uuid.uuid4(), rx.id, nurse_id, "GIVEN", at, scheduled_for=due),
-        now=ctx.clock(),  # type: ignore[attr-defined]
     )
     qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Not recorded" in dialog.banner.text, timeout=10_000)
@@ -283,7 +297,7 @@ def test_pressing_twice_or_retrying_makes_one_row(qtbot, ctx: AppContext) -> Non
     qtbot.wait(200)
     assert results[0].outcome == "RECORDED" and len(results) == 1
     # A retry of the same command (say after a timeout) lands on the same row.
-    again = record_dose(ctx.db.sessions, command, now=ctx.clock())  # type: ignore[attr-defined]
+    again = record_as(ctx, command)
     assert again.outcome == "ALREADY_RECORDED"
     assert [row.id for row in logs_of(ctx, rx.id)] == [command.id]
 
@@ -304,10 +318,9 @@ def test_prn_interval_shows_the_earliest_time_and_offers_an_override(
 ) -> None:  # noqa: ANN001
     rx = find_rx(ctx, "Jung", "Ventolin")
     earlier = ctx.clock() - dt.timedelta(hours=1)  # type: ignore[attr-defined]
-    record_dose(
-        ctx.db.sessions,
+    record_as(
+        ctx,
         DoseCommand(uuid.uuid4(), rx.id, ctx.user_id, "GIVEN", earlier),
-        now=ctx.clock(),  # type: ignore[attr-defined]
     )
     dialog = open_dialog(qtbot, ctx, rx, None)
     assert warning_codes(dialog) == [WarningCode.PRN_MIN_INTERVAL.value]
@@ -480,10 +493,9 @@ def test_record_is_within_three_tabs_of_the_status_choice(qtbot, ctx: AppContext
 def test_override_reason_must_be_a_sentence_before_recording(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
     rx = find_rx(ctx, "Reynolds", "Ventolin")
     earlier = ctx.clock() - dt.timedelta(hours=1)  # type: ignore[attr-defined]
-    record_dose(
-        ctx.db.sessions,
+    record_as(
+        ctx,
         DoseCommand(uuid.uuid4(), rx.id, ctx.user_id, "GIVEN", earlier),
-        now=ctx.clock(),  # type: ignore[attr-defined]
     )
     dialog = open_dialog(qtbot, ctx, rx, None)
     assert dialog.override_edit.isVisible() and dialog.override_hint.isVisible()

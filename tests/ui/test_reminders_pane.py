@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from medapp.db.engine import Database
 from medapp.domain.doses import DoseStatus
-from medapp.services.doses import DoseCommand, record_dose
+from medapp.services.doses import DoseCommand
 from medapp.ui.context import AppContext
 from medapp.ui.dialogs.dose_dialog import DoseDialog
 from medapp.ui.models.reminders_model import (
@@ -26,7 +26,13 @@ from medapp.ui.models.reminders_model import (
     RemindersModel,
 )
 from medapp.ui.panes.reminders_pane import REFRESH_MS, RemindersPane
-from tests.ui.test_dose_dialog import find_rx, local, lunchtime_on_a_school_day, other_nurse
+from tests.ui.test_dose_dialog import (
+    find_rx,
+    local,
+    lunchtime_on_a_school_day,
+    other_nurse,
+    record_as,
+)
 
 
 @pytest.fixture
@@ -153,8 +159,8 @@ def test_dose_logged_on_another_pc_arrives_by_notify(qtbot, ctx: AppContext) -> 
     nurse_id, nurse_name = other_nurse(ctx)
     due = row_index(pane, "Yamamoto, Logan", "11:30").data(ItemRole).scheduled_for
     qtbot.wait(300)  # the listener's LISTEN is in place
-    record_dose(  # another PC: its own connection, its own cache
-        ctx.db.sessions,
+    record_as(  # another PC: its own connection, its own cache
+        ctx,
         DoseCommand(
             uuid.uuid4(),
             rx.id,
@@ -163,7 +169,6 @@ def test_dose_logged_on_another_pc_arrives_by_notify(qtbot, ctx: AppContext) -> 
             due + dt.timedelta(minutes=30),
             scheduled_for=due,
         ),
-        now=ctx.clock(),  # type: ignore[attr-defined]
     )
     qtbot.waitUntil(lambda: statuses_of(pane, "Yamamoto, Logan") == ["COMPLETED"], timeout=15_000)
     given = [row for row in shown(pane.model)["Given"] if row[1] == "Yamamoto, Logan"]

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medapp.domain.checks import override_reason_problem
 from medapp.domain.doses import NotGivenReason
 from medapp.services.corrections import (
     CorrectionCommand,
@@ -116,16 +117,15 @@ REASON_HINT = (
 
 
 def reason_problem(text: str) -> str | None:
-    """Why a correction reason is not yet a sentence (the service's rule), or None."""
+    """Why a correction reason is not yet a sentence (the domain's rule for written reasons,
+    ``override_reason_problem``), or None; while typing, how many characters are missing."""
     reason = text.strip()
-    if len(reason) < OVERRIDE_MIN_CHARS:
+    if 0 < len(reason) < OVERRIDE_MIN_CHARS:
         return (
             f"Write the reason as a sentence of at least {OVERRIDE_MIN_CHARS} characters "
             f"({OVERRIDE_MIN_CHARS - len(reason)} more needed)."
         )
-    if sum(ch.isalpha() for ch in reason) < 3:
-        return "The reason must be words, not only numbers or punctuation."
-    return None
+    return override_reason_problem(reason)
 
 
 class CorrectionDialog(QDialog):

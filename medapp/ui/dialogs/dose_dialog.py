@@ -66,7 +66,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from medapp.domain.checks import DoseRefused, RuleWarning, WarningCode
+from medapp.domain.checks import (
+    MIN_REASON_LENGTH,
+    DoseRefused,
+    RuleWarning,
+    WarningCode,
+    override_reason_problem,
+)
 from medapp.domain.doses import NotGivenReason
 from medapp.services.doses import DoseCommand, DoseInputError, DoseResult, record_dose
 from medapp.services.students import (
@@ -198,26 +204,28 @@ OUTCOMES: tuple[tuple[str, str, NotGivenReason | None], ...] = (
 )
 OWN_SUPPLY_LABEL = "Student's own supply / not from office stock"
 #: Said under the override field before the nurse presses Record (the service's rule too).
-OVERRIDE_MIN_CHARS = 10
+OVERRIDE_MIN_CHARS = MIN_REASON_LENGTH
 OVERRIDE_HINT = (
     f"Write a sentence (at least {OVERRIDE_MIN_CHARS} characters): why the dose is safe to give "
     "and who agreed."
 )
+#: Findings that name an existing record the nurse may correct instead ("Correct…").
+POINTS_AT_LOG = frozenset(
+    {WarningCode.ALREADY_GIVEN, WarningCode.GIVEN_ON_FILE, WarningCode.ALREADY_NOT_GIVEN}
+)
 
 
 def override_problem(text: str) -> str | None:
-    """Why an override reason is not yet a sentence (None when it is): at least
-    ``OVERRIDE_MIN_CHARS`` characters and a few letters, as ``record_dose`` requires."""
+    """Why a written reason is not yet a sentence (None when it is) — the domain's rule
+    (``override_reason_problem``), with how many characters are still missing while typing."""
     reason = text.strip()
-    if len(reason) < OVERRIDE_MIN_CHARS:
+    if 0 < len(reason) < OVERRIDE_MIN_CHARS:
         more = OVERRIDE_MIN_CHARS - len(reason)
         return (
-            f"The override reason must be a sentence of at least {OVERRIDE_MIN_CHARS} characters "
-            f"({more} more needed): why the dose is safe to give and who agreed."
+            f"Write a sentence of at least {OVERRIDE_MIN_CHARS} characters ({more} more "
+            "needed): why the dose is safe to give and who agreed."
         )
-    if sum(ch.isalpha() for ch in reason) < 3:
-        return "The override reason must be words, not only numbers or punctuation."
-    return None
+    return override_reason_problem(reason)
 
 
 class FittingScrollArea(QScrollArea):
@@ -843,12 +851,13 @@ class DoseDialog(QDialog):
     ) -> None:
         """The "already given" state: who gave it and when (the rule's sentence), and
         "Correct…" on that record. Shown whatever the chosen outcome."""
-        found = next((w for w in warnings if w.code is WarningCode.ALREADY_GIVEN), None)
+        found = next((w for w in warnings if w.code in POINTS_AT_LOG), None)
         if found is None:
             self.existing_log_id = None
             self.already_box.hide()
             return
-        self.existing_log_id = log_id or self._given_log_for_target()
+        pointed = found.log_id if isinstance(found.log_id, uuid.UUID) else None
+        self.existing_log_id = log_id or pointed or self._given_log_for_target()
         text = found.message
         if "Correct…" not in text:
             text += " If that record is wrong, use Correct… on it."
@@ -1071,11 +1080,10 @@ class DoseDialog(QDialog):
         self._update_record_button()
         self.banner.clear()
         self.busy.start()
-        ctx = self.ctx
-        sessions, cache, outbox, now = ctx.db.sessions, ctx.cache, ctx.outbox, desk_now(ctx)
+        desk = self.ctx.desk
         run_in_background(
             self,
-            lambda: record_dose(sessions, cmd, now=now, cache=cache, outbox=outbox),
+            lambda: record_dose(desk, cmd),
             lambda result: self._recorded(result, cmd),
             self._record_failed,
         )
@@ -1109,7 +1117,10 @@ class DoseDialog(QDialog):
         if isinstance(exc, DoseRefused):
             self._refusal = exc
             self.warning_list.set_warnings(exc.warnings)
-            self._show_already_given(exc.warnings, getattr(exc, "existing_log_id", None))
+            existing = exc.existing_log_id
+            self._show_already_given(
+                exc.warnings, existing if isinstance(existing, uuid.UUID) else None
+            )
             if exc.warnings and all(w.overridable for w in exc.warnings):
                 self._reveal_override()
                 self.override_edit.setFocus()
