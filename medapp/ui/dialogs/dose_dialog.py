@@ -42,9 +42,18 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPalette, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QGuiApplication,
+    QPainter,
+    QPalette,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QBoxLayout,
     QButtonGroup,
     QComboBox,
     QDateTimeEdit,
@@ -395,8 +404,15 @@ class DoseDialog(QDialog):
         # it, so a line is never squeezed out of sight (rule: no clipped text at 1024×700 up).
         self.body = QWidget()
         self.body.setObjectName("doseBody")
-        body = QVBoxLayout(self.body)
-        body.setContentsMargins(0, 0, 0, 0)
+        outer_body = QVBoxLayout(self.body)
+        outer_body.setContentsMargins(0, 0, 0, 0)
+        # Two columns when the window is wide enough (what to check | what happened), one
+        # below the other when it is not: ``resizeEvent`` switches.
+        self.columns = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.columns.setSpacing(int(em * 0.9))
+        outer_body.addLayout(self.columns)
+        body = QVBoxLayout()
+        self.columns.addLayout(body, 1)
         self.scroll = FittingScrollArea()
         self.scroll.setObjectName("doseScroll")
         self.scroll.setWidget(self.body)
@@ -503,6 +519,9 @@ class DoseDialog(QDialog):
 
         self.warning_list = WarningList()
         body.addWidget(self.warning_list)
+        body.addStretch(1)
+        body = QVBoxLayout()
+        self.columns.addLayout(body, 1)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -546,8 +565,8 @@ class DoseDialog(QDialog):
         self.notes.setAccessibleName("Notes")
         self.notes.setTabChangesFocus(True)
         self.notes.setPlaceholderText("Notes (required for “Other”)")
-        self.notes.setMinimumHeight(int(em * 3.6))
-        self.notes.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.notes.setMinimumHeight(int(em * 2.6))
+        self.notes.setMaximumHeight(int(em * 4.2))  # an edit box: it scrolls its own text
         self.notes.textChanged.connect(self._update_record_button)
         form.addRow("Notes:", self.notes)
         body.addLayout(form)
@@ -646,7 +665,16 @@ class DoseDialog(QDialog):
             QWidget.setTabOrder(first, second)
 
         self._set_form_enabled(False)
-        self.setMinimumWidth(int(em * 40))
+        self._two_columns_from = int(em * 52)
+        self.setMinimumWidth(int(em * 34))
+        self.resize(int(em * 58), int(em * 36))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        wide = event.size().width() >= self._two_columns_from
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if self.columns.direction() != direction:
+            self.columns.setDirection(direction)
+        super().resizeEvent(event)
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -720,14 +748,28 @@ class DoseDialog(QDialog):
         soon(self, lambda: self.loaded.emit(True))
 
     def _fit_to_screen(self) -> None:
-        """As big as the content asks, never bigger than the screen's free area (the body then
-        scrolls instead of squeezing lines)."""
-        hint = self.sizeHint()
+        """As big as the content asks (at the dialog's width, wrapped lines included), never
+        bigger than the screen's free area: the body then scrolls instead of squeezing lines."""
+        em = self.fontMetrics().height()
         screen = self.screen() or QGuiApplication.primaryScreen()
-        if screen is not None:
-            free = screen.availableGeometry().size()
-            hint = hint.boundedTo(QSize(free.width() - 40, free.height() - 60))
-        self.resize(hint.expandedTo(self.minimumSizeHint()))
+        free = screen.availableGeometry().size() if screen is not None else QSize(1920, 1080)
+        width = min(max(self.width(), int(em * 64)), free.width() - 40)
+        tallest = free.height() - 60
+        self.resize(width, tallest)
+        self.columns.setDirection(
+            QBoxLayout.Direction.LeftToRight
+            if width >= self._two_columns_from
+            else QBoxLayout.Direction.TopToBottom
+        )
+        self.layout().activate()
+        viewport = self.scroll.viewport().width()
+        needed = (
+            self.body.heightForWidth(viewport)
+            if self.body.hasHeightForWidth()
+            else self.body.sizeHint().height()
+        )
+        rest = self.height() - self.scroll.height()
+        self.resize(width, max(min(rest + needed + 2, tallest), self.minimumSizeHint().height()))
 
     def _order_text(self) -> str:
         assert self.sheet is not None
