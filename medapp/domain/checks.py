@@ -73,6 +73,7 @@ __all__ = [
     "OverrideRecord",
     "RuleWarning",
     "WarningCode",
+    "active_ingredients",
     "allergy_matches",
     "check_can_give",
     "check_can_record_not_given",
@@ -754,3 +755,33 @@ def allergy_matches(medication_names: Iterable[str], allergens: Iterable[str]) -
         if hit and allergen not in matched:
             matched.append(allergen)
     return tuple(matched)
+
+
+# Salt and form words that are not the allergen ("amoxicillin trihydrate" → amoxicillin).
+_SALTS = frozenset(
+    """
+    hcl hydrochloride hydrobromide sodium potassium calcium magnesium sulfate sulphate acetate
+    saccharate aspartate succinate maleate tartrate bitartrate mesylate besylate citrate phosphate
+    fumarate monohydrate dihydrate trihydrate anhydrous hyclate dipropionate propionate furoate
+    bromide chloride lactate gluconate disodium dimesylate xinafoate tromethamine
+    """.split()
+)
+_INGREDIENT_SPLIT = re.compile(r"\s*(?:;|,|/|\+|\band\b|\bwith\b|&)\s*", re.IGNORECASE)
+_STRENGTH_TAIL = re.compile(r"\s+\d.*$")
+
+
+def active_ingredients(generic_name: str | None, name: str = "") -> tuple[str, ...]:
+    """The product's active ingredients as allergens, lower case, salts dropped, in order.
+
+    ``generic_name`` may list several ("amoxicillin and clavulanate potassium",
+    "AMOXICILLIN; CLAVULANATE POTASSIUM", "dextroamphetamine saccharate, amphetamine
+    aspartate, …"); without it the product name without its strength is used ("Tylenol 325 mg"
+    → "tylenol")."""
+    found: list[str] = []
+    source = generic_name or _STRENGTH_TAIL.sub("", name or "")
+    for part in _INGREDIENT_SPLIT.split(source):
+        words = [w for w in _WORD.findall(part.casefold()) if w not in _SALTS]
+        ingredient = " ".join(words).strip()
+        if len(ingredient) >= 3 and ingredient not in found:
+            found.append(ingredient)
+    return tuple(found)

@@ -222,7 +222,7 @@ def _record(
             raise
     # Lost a race the row lock could not see (another program wrote the log): report who won.
     with sessions() as s:
-        decision = _decide_given(s, cmd, now)
+        decision = decide_given(s, cmd, now)
     pointing = [w for w in decision.warnings if w.code is WarningCode.ALREADY_GIVEN]
     if pointing:
         raise DoseRefused(tuple(pointing), pointing[0].message)
@@ -268,9 +268,11 @@ def _load_order(s: Session, cmd: DoseCommand, *, lock: bool) -> _Order:
     return _Order(rx_row, student, med, school, calendar_from_row(school, closures))
 
 
-def _decide_given(
+def decide_given(
     s: Session, cmd: DoseCommand, now: dt.datetime, order: _Order | None = None
 ) -> GiveDecision:
+    """The rules' verdict on ``cmd`` (a GIVEN) — what ``record_dose`` applies and what
+    ``preview_dose`` shows, from the same inputs."""
     order = order or _load_order(s, cmd, lock=False)
     allergens = s.scalars(
         select(Allergy.allergen).where(Allergy.student_id == order.student.id, Allergy.is_active)
@@ -288,6 +290,21 @@ def _decide_given(
         dosage_given=cmd.dosage_given,
         quantity_used=cmd.quantity_used if cmd.inventory_id is not None else None,
         product_strength=order.med.strength,
+    )
+
+
+def decide_not_given(
+    s: Session, cmd: DoseCommand, now: dt.datetime, order: _Order | None = None
+) -> GiveDecision:
+    """The rules' verdict on ``cmd`` as a NOT_GIVEN (nothing there can be overridden)."""
+    order = order or _load_order(s, cmd, lock=False)
+    return check_can_record_not_given(
+        prescription_from_row(order.rx),
+        order.calendar,
+        at=cmd.time_given,
+        now=now,
+        logs=_logs_around(s, cmd.prescription_id, cmd.time_given, cmd.scheduled_for),
+        scheduled_for=cmd.scheduled_for,
     )
 
 
@@ -323,21 +340,14 @@ def _record_in(
     supersedes: uuid.UUID | None = None
     if cmd.status == "GIVEN":
         lot = _usable_lot(s, cmd, order, now) if cmd.inventory_id is not None else None
-        decision = _decide_given(s, cmd, now, order)
+        decision = decide_given(s, cmd, now, order)
         override_text = authorize_with_reason(decision, cmd.override_reason)
         notices = tuple(w.message for w in decision.notices)
         supersedes = decision.supersedes_id  # type: ignore[assignment]
         scheduled_for = decision.scheduled_for
     else:
         lot = None
-        refusal = check_can_record_not_given(
-            prescription_from_row(order.rx),
-            order.calendar,
-            at=cmd.time_given,
-            now=now,
-            logs=_logs_around(s, cmd.prescription_id, cmd.time_given, cmd.scheduled_for),
-            scheduled_for=cmd.scheduled_for,
-        )
+        refusal = decide_not_given(s, cmd, now, order)
         refusal.authorize(None)
         scheduled_for = refusal.scheduled_for
 

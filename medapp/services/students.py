@@ -4,16 +4,19 @@ stock on the shelf, and the rules' verdict *before* "Given" is pressed.
 Every function takes the session factory (run it off the GUI thread) and returns frozen
 dataclasses, never ORM objects:
 
-* ``dose_sheet(sessions, prescription_id, now=, scheduled_for=)`` — everything the dose dialog
-  shows, in one session: :class:`StudentCard`, :class:`PrescriptionDetail`, the day's
+* ``dose_sheet(desk, prescription_id, now=, scheduled_for=)`` — everything the dose dialog
+  shows, in one session: :class:`StudentCard`, :class:`PrescriptionDetail` (with
+  ``dose_conflict`` when the order's dose disagrees with the product's strength), the day's
   :class:`DoseLogInfo` rows with nurse names, the :class:`StockLot` rows the dose may come from
   and a :class:`DosePreview` for "given now";
-* ``preview_dose(sessions, prescription_id, at=, now=, scheduled_for=)`` — the same rules
-  ``record_dose`` applies (``medapp.domain.checks.check_can_give`` with the same inputs), so
-  the dialog can show red warnings while the nurse is still deciding;
+* ``preview_dose(desk, prescription_id, at=, scheduled_for=, dosage_given=, quantity_used=,
+  inventory_id=, status=)`` — the very verdict ``record_dose`` computes
+  (``medapp.services.doses.decide_given`` / ``decide_not_given``), so the dialog can show red
+  warnings while the nurse is still deciding;
 * ``stock_lots(sessions, school_id, medication_id, student_id=, today=)`` and
   ``default_lot(lots)`` — the school's lots of a medication, and the one to use first;
-* ``student_card``, ``prescription_detail``, ``day_logs``, ``reaction_sheet`` — the parts;
+* ``student_card``, ``prescription_detail``, ``day_logs``, ``reaction_sheet(desk, …)`` — the
+  parts;
 * ``school_schedule(sessions, school_id, start, end, search=)`` — the schedule pane's page with
   each order's authorization warning (the domain's ``authorization_status``);
 * ``friendly_error(exc)`` — one sentence for a message box instead of a traceback.
@@ -32,23 +35,24 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from medapp.db.errors import DatabaseUnavailable
-from medapp.db.mapping import calendar_from_row, dose_log_from_row, prescription_from_row
+from medapp.db.mapping import calendar_from_row
 from medapp.db.models import (
     Allergy,
     Medication,
     MedicationInventory,
     MedicationLog,
     School,
-    SchoolClosure,
     Student,
     StudentMedication,
     User,
 )
 from medapp.db.repositories.schedule import ScheduleRow, schedule_page
-from medapp.domain.checks import DoseRefused, RuleWarning, check_can_give
+from medapp.domain.checks import DoseRefused, RuleWarning
 from medapp.domain.doses import NotGivenReason
+from medapp.domain.plausibility import dose_strength_conflict
 from medapp.domain.schedule import Prescription, authorization_status
-from medapp.domain.school import SchoolCalendar
+from medapp.services.desk import Desk
+from medapp.services.doses import DoseCommand, decide_given, decide_not_given
 
 __all__ = [
     "AllergyInfo",
@@ -154,6 +158,8 @@ class PrescriptionDetail:
     is_controlled: bool
     dea_schedule: str | None
     prescribed_by: str
+    #: a sentence when the order's dose disagrees with the product's strength ("Needs attention")
+    dose_conflict: str | None = None
 
     @property
     def medication_label(self) -> str:
@@ -201,6 +207,10 @@ class DoseLogInfo:
     superseded: bool
     quantity_used: int | None
     batch_number: str | None
+    supersedes_id: uuid.UUID | None = None
+    superseded_by_id: uuid.UUID | None = None
+    correction_kind: str | None = None
+    correction_reason: str | None = None
 
     @property
     def outcome_label(self) -> str:
@@ -233,6 +243,15 @@ class DosePreview:
     warnings: tuple[RuleWarning, ...]
     scheduled_for: dt.datetime | None
     at: dt.datetime
+    #: the NOT_GIVEN this GIVEN would supersede (after a written reason)
+    supersedes_id: uuid.UUID | None = None
+    status: str = "GIVEN"
+
+    @property
+    def existing_log_id(self) -> uuid.UUID | None:
+        """The log that makes this record impossible (offer "Correct…" on it)."""
+        found = next((w.log_id for w in self.blockers if w.log_id is not None), None)
+        return found if isinstance(found, uuid.UUID) else None
 
     @property
     def blockers(self) -> tuple[RuleWarning, ...]:
@@ -257,6 +276,11 @@ class DoseSheet:
     logs: tuple[DoseLogInfo, ...]  # the day's logs of this prescription, oldest first
     lots: tuple[StockLot, ...]  # office stock and the student's own supply, soonest expiry first
     preview: DosePreview
+
+    @property
+    def dose_conflict(self) -> str | None:
+        """The order's dose disagrees with the product's strength (a sentence), or None."""
+        return self.prescription.dose_conflict
 
 
 @dataclass(frozen=True)
@@ -369,6 +393,7 @@ def _detail(rx: StudentMedication, med: Medication) -> PrescriptionDetail:
         is_controlled=med.is_controlled,
         dea_schedule=med.dea_schedule,
         prescribed_by=rx.prescribed_by,
+        dose_conflict=dose_strength_conflict(rx.dosage, med.strength, frequency=rx.frequency),
     )
 
 
@@ -430,6 +455,10 @@ def _logs(
             superseded=r.MedicationLog.superseded_at is not None,
             quantity_used=r.MedicationLog.quantity_used,
             batch_number=r.batch_number,
+            supersedes_id=r.MedicationLog.supersedes_id,
+            superseded_by_id=r.MedicationLog.superseded_by_id,
+            correction_kind=r.MedicationLog.correction_kind,
+            correction_reason=r.MedicationLog.correction_reason,
         )
         for r in rows
     )
@@ -499,83 +528,88 @@ def default_lot(lots: Sequence[StockLot]) -> StockLot | None:
     return min(usable, key=lambda lot: (lot.expiration_date, lot.batch_number)) if usable else None
 
 
-def _calendar(s: Session, school: School, around: dt.date) -> SchoolCalendar:
-    closures = s.scalars(
-        select(SchoolClosure.closed_on).where(
-            SchoolClosure.school_id == school.id,
-            SchoolClosure.closed_on.between(
-                around - dt.timedelta(days=1), around + dt.timedelta(days=1)
-            ),
-        )
-    ).all()
-    return calendar_from_row(school, closures)
-
-
 def _preview(
     s: Session,
-    rx: StudentMedication,
-    med: Medication,
-    student: Student,
-    school: School,
+    desk: Desk,
+    prescription_id: uuid.UUID,
     *,
     at: dt.datetime,
     now: dt.datetime,
     scheduled_for: dt.datetime | None,
+    status: str = "GIVEN",
+    dosage_given: str | None = None,
+    quantity_used: int | None = None,
+    inventory_id: uuid.UUID | None = None,
 ) -> DosePreview:
-    """``record_dose``'s checks with ``record_dose``'s inputs (logs ±36 h, active allergens)."""
-    calendar = _calendar(s, school, at.astimezone(ZoneInfo(school.timezone)).date())
-    rows = s.execute(
-        select(MedicationLog, User.first_name, User.last_name)
-        .join(User, User.id == MedicationLog.nurse_id)
-        .where(
-            MedicationLog.student_medication_id == rx.id,
-            MedicationLog.time_given >= at - dt.timedelta(hours=36),
-            MedicationLog.time_given < at + dt.timedelta(hours=36),
-        )
-    ).all()
-    logs = [dose_log_from_row(r.MedicationLog, f"{r.first_name} {r.last_name}") for r in rows]
-    allergens = s.scalars(
-        select(Allergy.allergen).where(Allergy.student_id == student.id, Allergy.is_active)
-    ).all()
-    decision = check_can_give(
-        prescription_from_row(rx),
-        calendar,
-        at=at,
-        now=now,
-        logs=logs,
+    """``record_dose``'s verdict from ``record_dose``'s own code, without recording."""
+    cmd = DoseCommand(
+        id=uuid.uuid4(),
+        prescription_id=prescription_id,
+        nurse_id=desk.actor.user_id,
+        status=status,
+        time_given=at,
         scheduled_for=scheduled_for,
-        medication_names=[n for n in (med.name, med.generic_name) if n],
-        allergens=allergens,
+        dosage_given=dosage_given,
+        inventory_id=inventory_id,
+        quantity_used=quantity_used,
     )
-    return DosePreview(decision.warnings, decision.scheduled_for, at)
+    if status == "NOT_GIVEN":
+        decision = decide_not_given(s, cmd, now)
+    else:
+        decision = decide_given(s, cmd, now)
+    return DosePreview(
+        decision.warnings,
+        decision.scheduled_for,
+        at,
+        decision.supersedes_id,  # type: ignore[arg-type]
+        status,
+    )
 
 
 def preview_dose(
-    sessions: sessionmaker[Session],
+    desk: Desk,
     prescription_id: uuid.UUID,
     *,
     at: dt.datetime,
     now: dt.datetime | None = None,
     scheduled_for: dt.datetime | None = None,
+    status: str = "GIVEN",
+    dosage_given: str | None = None,
+    quantity_used: int | None = None,
+    inventory_id: uuid.UUID | None = None,
 ) -> DosePreview:
-    """What the rules would say to "given at ``at``" — without recording anything."""
-    now = now or dt.datetime.now(dt.UTC)
-    with sessions() as s:
-        rx, med, student, school = _rx_row(s, prescription_id)
-        return _preview(s, rx, med, student, school, at=at, now=now, scheduled_for=scheduled_for)
+    """What the rules would say to "given at ``at``" (or "not given", with ``status``) —
+    without recording anything. ``now`` defaults to ``desk.now()``."""
+    now = now or desk.now()
+    with desk.sessions() as s:
+        _rx, _med, _student, school = _rx_row(s, prescription_id)
+        desk.actor.require_read(school.id, "this student")
+        return _preview(
+            s,
+            desk,
+            prescription_id,
+            at=at,
+            now=now,
+            scheduled_for=scheduled_for,
+            status=status,
+            dosage_given=dosage_given,
+            quantity_used=quantity_used,
+            inventory_id=inventory_id,
+        )
 
 
 def dose_sheet(
-    sessions: sessionmaker[Session],
+    desk: Desk,
     prescription_id: uuid.UUID,
     *,
     now: dt.datetime | None = None,
     scheduled_for: dt.datetime | None = None,
 ) -> DoseSheet:
     """Everything the dose dialog shows, read in one session; the preview is for "given now"."""
-    now = now or dt.datetime.now(dt.UTC)
-    with sessions() as s:
+    now = now or desk.now()
+    with desk.sessions() as s:
         rx, med, student, school = _rx_row(s, prescription_id)
+        desk.actor.require_read(school.id, "this student")
         tz = ZoneInfo(school.timezone)
         day = now.astimezone(tz).date()
         return DoseSheet(
@@ -587,16 +621,15 @@ def dose_sheet(
             logs=_logs(s, rx.id, *_day_bounds(day, tz)),
             lots=_lots(s, school.id, med.id, student.id, day),
             preview=_preview(
-                s, rx, med, student, school, at=now, now=now, scheduled_for=scheduled_for
+                s, desk, prescription_id, at=now, now=now, scheduled_for=scheduled_for
             ),
         )
 
 
-def reaction_sheet(
-    sessions: sessionmaker[Session], student_id: uuid.UUID, medication_id: uuid.UUID
-) -> ReactionSheet:
-    with sessions() as s:
+def reaction_sheet(desk: Desk, student_id: uuid.UUID, medication_id: uuid.UUID) -> ReactionSheet:
+    with desk.sessions() as s:
         card = _card(s, student_id)
+        desk.actor.require_read(card.school_id, "this student")
         med = s.get(Medication, medication_id)
         if med is None:
             raise StudentNotFound("That medication is not in the database.")
