@@ -59,8 +59,17 @@ def open_correction(qtbot, ctx: AppContext, rx: Rx, log_id=None) -> CorrectionDi
     return dialog
 
 
-def wait_history(qtbot, dialog: CorrectionDialog, rows: int) -> None:  # noqa: ANN001
-    qtbot.waitUntil(lambda: dialog.model.rowCount() == rows, timeout=10_000)
+def todays(dialog: CorrectionDialog, since: dt.datetime) -> list[int]:
+    """Rows of the history (which holds the order's whole history) from ``since`` on."""
+    return [
+        r
+        for r in range(dialog.model.rowCount())
+        if dialog.model.entry_at(r).time_given >= since - dt.timedelta(hours=3)
+    ]
+
+
+def wait_history(qtbot, dialog: CorrectionDialog, rows: int, since: dt.datetime) -> None:  # noqa: ANN001
+    qtbot.waitUntil(lambda: len(todays(dialog, since)) == rows, timeout=10_000)
 
 
 def struck(dialog: CorrectionDialog, row: int) -> bool:
@@ -122,8 +131,8 @@ def test_entered_in_error_end_to_end_from_the_reminders(qtbot, ctx: AppContext) 
     assert result.outcome == "CORRECTED" and result.original_log_id == given.id
     assert "entered in error" in dialog.banner.text and "struck through" in dialog.banner.text
 
-    wait_history(qtbot, dialog, 2)
-    rows = {dialog.model.entry_at(r).log_id: r for r in range(2)}
+    wait_history(qtbot, dialog, 2, due)
+    rows = {dialog.model.entry_at(r).log_id: r for r in todays(dialog, due)}
     original, correction = rows[given.id], rows[result.log_id]
     assert struck(dialog, original) and not struck(dialog, correction)
     assert dialog.model.index(original, 0).data(CurrentRole) is False
@@ -226,12 +235,14 @@ def test_each_kind_shows_its_fields_and_a_wrong_status_is_recorded(qtbot, ctx: A
     qtbot.keyClicks(dialog.reason_edit, "The student spat the tablet out; refused it")
     with qtbot.waitSignal(dialog.corrected, timeout=10_000):
         qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
-    wait_history(qtbot, dialog, 2)
-    current = [e for e in dialog.history if e.is_current]
+    wait_history(qtbot, dialog, 2, due)
+    current = [dialog.model.entry_at(r) for r in todays(dialog, due)]
+    current = [e for e in current if e.is_current]
     assert [(e.status, e.not_given_reason) for e in current] == [("NOT_GIVEN", "REFUSED")]
 
 
 def test_problems_are_sentences_in_the_banner_never_a_traceback(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    lunchtime_on_a_school_day(ctx, dt.time(12, 40))  # its dose is at 12:30
     rx = find_rx(ctx, "Ellis", "Focalin")
     due = scheduled(ctx, rx)
     log_id = give(ctx, rx, due, due)
@@ -257,7 +268,7 @@ def test_problems_are_sentences_in_the_banner_never_a_traceback(qtbot, ctx: AppC
         other.record()
 
     dialog.set_time_given(due + dt.timedelta(minutes=25))
-    qtbot.keyClicks(dialog.reason_edit, " — it was given at 12:25")
+    qtbot.keyClicks(dialog.reason_edit, "; it was given at 12:25")
     dialog.record()
     qtbot.waitUntil(lambda: dialog.banner.text.startswith("Not recorded:"), timeout=10_000)
     assert "Traceback" not in dialog.banner.text and len(dialog.banner.text) < 300
@@ -265,6 +276,7 @@ def test_problems_are_sentences_in_the_banner_never_a_traceback(qtbot, ctx: AppC
 
 
 def test_schedule_row_offers_correct_on_its_newest_record(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    lunchtime_on_a_school_day(ctx, dt.time(12, 40))  # its dose is at 12:30
     rx = find_rx(ctx, "Mensah", "Amphetamine")
     due = scheduled(ctx, rx)
     log_id = give(ctx, rx, due + dt.timedelta(minutes=1), due)
@@ -291,6 +303,7 @@ def test_schedule_row_offers_correct_on_its_newest_record(qtbot, ctx: AppContext
 
 
 def test_the_dose_dialog_history_opens_the_correction_list(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    lunchtime_on_a_school_day(ctx, dt.time(12, 40))  # its dose is at 12:30
     rx = find_rx(ctx, "Wang", "Amphetamine")
     due = scheduled(ctx, rx)
     log_id = give(ctx, rx, due, due)
@@ -301,4 +314,4 @@ def test_the_dose_dialog_history_opens_the_correction_list(qtbot, ctx: AppContex
     assert correction is not None
     qtbot.waitUntil(lambda: correction.detail is not None, timeout=10_000)
     assert correction.selected_entry().log_id == log_id
-    assert correction.model.rowCount() == 1 and not struck(correction, 0)
+    assert todays(correction, due) == [0] and not struck(correction, 0)

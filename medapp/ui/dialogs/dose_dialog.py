@@ -83,6 +83,7 @@ from medapp.domain.checks import (
     override_reason_problem,
 )
 from medapp.domain.doses import NotGivenReason
+from medapp.services.desk import AccessDenied
 from medapp.services.doses import DoseCommand, DoseInputError, DoseResult, record_dose
 from medapp.services.students import (
     DoseLogInfo,
@@ -351,11 +352,11 @@ class DoseDialog(QDialog):
         self.setObjectName("doseDialog")
         self.setWindowTitle("Record a dose")
         self.setModal(True)
-        self._build()
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(300)
         self._preview_timer.timeout.connect(self._run_preview)
+        self._build()
         ctx.hub.data_changed.connect(self._on_data_changed)
         self._load()
 
@@ -538,6 +539,7 @@ class DoseDialog(QDialog):
         self.dosage_edit = QLineEdit()
         self.dosage_edit.setObjectName("dosageGiven")
         self.dosage_edit.setAccessibleName("Dose given")
+        self.dosage_edit.textEdited.connect(lambda _t: self._preview_timer.start())
         form.addRow("Dose given:", self.dosage_edit)
 
         stock_row = QHBoxLayout()
@@ -549,10 +551,12 @@ class DoseDialog(QDialog):
         )
         self.lot_combo.setMinimumContentsLength(24)
         self.lot_combo.currentIndexChanged.connect(self._lot_changed)
+        self.lot_combo.currentIndexChanged.connect(lambda _i: self._preview_timer.start())
         self.quantity = QSpinBox()
         self.quantity.setObjectName("stockQuantity")
         self.quantity.setAccessibleName("Quantity taken from stock")
         self.quantity.setRange(1, 1)
+        self.quantity.valueChanged.connect(lambda _v: self._preview_timer.start())
         self.quantity_caption = QLabel("Quantity:")
         stock_row.addWidget(self.lot_combo, 1)
         stock_row.addWidget(self.quantity_caption)
@@ -681,17 +685,22 @@ class DoseDialog(QDialog):
     def _load(self, *, keep_inputs: bool = False) -> None:
         self._sheet_generation += 1
         generation = self._sheet_generation
-        sessions = self.ctx.db.sessions
+        try:
+            desk = self.ctx.desk
+        except AccessDenied as exc:
+            self._load_failed(generation, exc)
+            return
         now = desk_now(self.ctx)
-        at = self._time_given() if keep_inputs else None
         rx_id, scheduled = self.prescription_id, self.scheduled_for
+        # Reloading (another PC wrote, a correction was made): the verdict for what is typed.
+        typed = self._preview_args() if keep_inputs and self.sheet is not None else None
         self.busy.start()
 
         def op() -> DoseSheet:
-            sheet = dose_sheet(sessions, rx_id, now=now, scheduled_for=scheduled)
-            if at is not None and abs((at - now).total_seconds()) > 1:
+            sheet = dose_sheet(desk, rx_id, now=now, scheduled_for=scheduled)
+            if typed is not None:
                 sheet = _with_preview(
-                    sheet, preview_dose(sessions, rx_id, at=at, now=now, scheduled_for=scheduled)
+                    sheet, preview_dose(desk, rx_id, now=now, scheduled_for=scheduled, **typed)
                 )
             return sheet
 
@@ -728,7 +737,7 @@ class DoseDialog(QDialog):
         self.controlled.setText(controlled_text(rx))
         set_tone(self.controlled, "warning" if rx.is_controlled else "muted")
         self.dose.setText(rx.dosage)
-        conflict = getattr(rx, "dose_conflict", None)
+        conflict = rx.dose_conflict
         self.dose_conflict.setText(conflict or "")
         set_tone(self.dose_conflict, "warning")
         size = self.fontMetrics().height()
@@ -850,14 +859,27 @@ class DoseDialog(QDialog):
             return
         self._preview_generation += 1
         generation = self._preview_generation
-        sessions, rx_id, scheduled = self.ctx.db.sessions, self.prescription_id, self.scheduled_for
-        at, now = self._time_given(), desk_now(self.ctx)
+        desk, rx_id, scheduled = self.ctx.desk, self.prescription_id, self.scheduled_for
+        typed, now = self._preview_args(), desk_now(self.ctx)
         run_in_background(
             self,
-            lambda: preview_dose(sessions, rx_id, at=at, now=now, scheduled_for=scheduled),
+            lambda: preview_dose(desk, rx_id, now=now, scheduled_for=scheduled, **typed),
             lambda preview: self._preview_ready(generation, preview),
             lambda exc: self._preview_failed(generation, exc),
         )
+
+    def _preview_args(self) -> dict[str, object]:
+        """What the nurse has typed, as ``preview_dose`` takes it: the same verdict
+        ``record_dose`` would give (quantity and dose text checked against the order too)."""
+        given = self._given()
+        lot = self.selected_lot() if given else None
+        return {
+            "at": self._time_given(),
+            "status": "GIVEN" if given else "NOT_GIVEN",
+            "dosage_given": (self.dosage_edit.text().strip() or None) if given else None,
+            "quantity_used": self.quantity.value() if lot is not None else None,
+            "inventory_id": lot.id if lot is not None else None,
+        }
 
     def _preview_ready(self, generation: int, preview: DosePreview) -> None:
         if generation == self._preview_generation:
@@ -869,23 +891,23 @@ class DoseDialog(QDialog):
 
     def _show_preview(self, preview: DosePreview) -> None:
         if self._refusal is not None:
-            # The server's last refusal may know more than the preview (the quantity or dose
-            # typed): its findings stay on screen until the nurse presses Record again.
+            # The server's last refusal may know more than the preview: its findings stay on
+            # screen until the nurse presses Record again.
             seen = {w.code for w in preview.warnings}
             extra = tuple(w for w in self._refusal.warnings if w.code not in seen)
-            preview = DosePreview(preview.warnings + extra, preview.scheduled_for, preview.at)
+            preview = replace(preview, warnings=preview.warnings + extra)
         self.preview = preview
         self._update_time_label()
-        if self._given():
+        status = "GIVEN" if self._given() else "NOT_GIVEN"
+        if preview.status == status:
             self.warning_list.set_warnings(preview.warnings)
-            needs = bool(preview.needs_override) and not preview.blockers
-            if needs:
+            if preview.needs_override and not preview.blockers:
                 self._reveal_override()
         else:
-            # Nothing stops a "not given" record, but the nurse should still see why a dose
-            # may be a problem (an expired authorization, a dose already given): as notices.
+            # A verdict for the other choice (the new one is being checked): as notices.
             self.warning_list.set_warnings([replace(w, blocking=False) for w in preview.warnings])
-        self._show_already_given(preview.warnings, None)
+            self._preview_timer.start()
+        self._show_already_given(preview.warnings, preview.existing_log_id)
         self._update_record_button()
 
     def _show_already_given(
@@ -1057,8 +1079,11 @@ class DoseDialog(QDialog):
             return False, ""
         if self.ctx.user_id is None:
             return False, "Choose who is at the desk first."
-        if self._given() and self.preview is not None and self.preview.blockers:
-            return False, "The warnings in red do not allow this dose to be recorded as given."
+        status = "GIVEN" if self._given() else "NOT_GIVEN"
+        preview = self.preview
+        if preview is not None and preview.status == status and preview.blockers:
+            what = "as given" if status == "GIVEN" else "as not given"
+            return False, f"The warnings in red do not allow this dose to be recorded {what}."
         if self._reason() is NotGivenReason.OTHER and not self.notes.toPlainText().strip():
             return False, "Reason “Other” needs a note saying what happened."
         return True, ""
@@ -1177,6 +1202,7 @@ class DoseDialog(QDialog):
                 exc.warnings,
                 self.preview.scheduled_for if self.preview else None,
                 self._time_given(),
+                status="GIVEN" if self._given() else "NOT_GIVEN",
             )
             # …and the order's records (who gave it, for "Correct…") are read again.
             self._load(keep_inputs=True)

@@ -389,7 +389,7 @@ class ReactionDialog(QDialog):
             known = {m.id for m in (*choices.orders, *choices.stock)}
             extra = None
             if wanted is not None and wanted not in known:
-                extra = reaction_sheet(sessions, student_id, wanted).medication
+                extra = reaction_sheet(desk, student_id, wanted).medication
             return card, choices, extra
 
         run_in_background(self, op, lambda found: self._show_loaded(*found), self._load_failed)
@@ -638,7 +638,7 @@ class ReactionDialog(QDialog):
             return "This report was already saved; nothing was filed twice."
         lines = [f"Report saved. Incident report {str(result.incident_report_id)[:8]} created."]
         if result.allergy_id is not None:
-            ingredients = ", ".join(getattr(result, "allergens", ()) or ()) or (
+            ingredients = ", ".join(result.allergens_added) or (
                 self.choice.ingredients if self.choice else "the medication"
             )
             if result.allergy_created:
