@@ -572,7 +572,7 @@ class AdverseReaction(Base):
     __table_args__ = (
         CheckConstraint(_in("severity", ALLERGY_SEVERITIES), name="severity_known"),
         CheckConstraint(
-            "(severity IN ('SEVERE', 'LIFE_THREATENING')) = (allergy_id IS NOT NULL)",
+            "severity NOT IN ('SEVERE', 'LIFE_THREATENING') OR allergy_id IS NOT NULL",
             name="severe_records_allergy",
         ),
         CheckConstraint("length(btrim(reaction)) > 0", name="reaction_not_blank"),

@@ -18,6 +18,7 @@ from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from medapp.jobs.watchers import DoseWatcher
+from medapp.services.desk import AccessDenied
 from medapp.services.doses import sync_outbox
 from medapp.services.inventory import refresh_alert_view
 from medapp.services.reminders import reminders_for_school
@@ -139,7 +140,11 @@ class DeskJobs:
         if len(self.ctx.outbox) == 0:
             return
         try:
-            report = sync_outbox(self.ctx.db.sessions, self.ctx.outbox, cache=self.ctx.cache)
+            desk = self.ctx.desk
+        except AccessDenied:
+            return  # nobody signed in yet: the outbox waits for a nurse's desk
+        try:
+            report = sync_outbox(desk)
         except Exception:  # noqa: BLE001
             self.signals.job_failed.emit("outbox")
             return

@@ -25,6 +25,8 @@ Revises: 0003
   two current GIVENs for a moment).
 * ``medication_logs.correction_reason``/``correction_kind``: why a record superseded its
   original (ENTERED_IN_ERROR, WRONG_TIME, WRONG_DOSE, WRONG_STATUS, GIVEN_AFTER_NOT_GIVEN).
+* ``adverse_reactions``: every reaction now records a suspected allergy, so a mild one may carry
+  an ``allergy_id`` too (a serious one still must).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 FK_SUPERSEDED_BY = "fk_medication_logs_superseded_by_id_medication_logs"
+REACTION_CHECK = "ck_adverse_reactions_severe_records_allergy"
 CORRECTION_KINDS = (
     "ENTERED_IN_ERROR",
     "WRONG_TIME",
@@ -156,7 +159,7 @@ def upgrade() -> None:
         "medication_logs",
         "correction_kind IS NULL OR supersedes_id IS NOT NULL",
     )
-    op.drop_constraint(FK_SUPERSEDED_BY, "medication_logs", type_="foreignkey")
+    op.drop_constraint(op.f(FK_SUPERSEDED_BY), "medication_logs", type_="foreignkey")
     op.create_foreign_key(
         FK_SUPERSEDED_BY,
         "medication_logs",
@@ -165,6 +168,12 @@ def upgrade() -> None:
         ["id"],
         deferrable=True,
         initially="DEFERRED",
+    )
+    op.drop_constraint(op.f(REACTION_CHECK), "adverse_reactions", type_="check")
+    op.create_check_constraint(
+        "severe_records_allergy",
+        "adverse_reactions",
+        "severity NOT IN ('SEVERE', 'LIFE_THREATENING') OR allergy_id IS NOT NULL",
     )
     op.execute(FUNCTIONS)
     op.execute(TRIGGERS)
@@ -176,7 +185,13 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS medication_logs_one_given_per_dose ON medication_logs")
     op.execute("DROP FUNCTION IF EXISTS medapp_supersede_pair()")
     op.execute("DROP FUNCTION IF EXISTS medapp_one_given_per_dose()")
-    op.drop_constraint(FK_SUPERSEDED_BY, "medication_logs", type_="foreignkey")
+    op.drop_constraint(op.f(REACTION_CHECK), "adverse_reactions", type_="check")
+    # NOT VALID: reports written under 0004 (mild ones with an allergy) stay as they are.
+    op.execute(
+        f"ALTER TABLE adverse_reactions ADD CONSTRAINT {REACTION_CHECK} CHECK "
+        "((severity IN ('SEVERE', 'LIFE_THREATENING')) = (allergy_id IS NOT NULL)) NOT VALID"
+    )
+    op.drop_constraint(op.f(FK_SUPERSEDED_BY), "medication_logs", type_="foreignkey")
     op.create_foreign_key(
         FK_SUPERSEDED_BY, "medication_logs", "medication_logs", ["superseded_by_id"], ["id"]
     )

@@ -1,4 +1,5 @@
-"""Adverse reactions: all-or-nothing, retry-safe, and a serious one blocks the medication."""
+"""Adverse reactions: all-or-nothing, retry-safe, for any medication, and every one records a
+suspected allergy for the product's ingredients so the next dose of any product with them warns."""
 
 from __future__ import annotations
 
@@ -13,9 +14,16 @@ from sqlalchemy.orm import Session
 
 from medapp.db.models import AdverseReaction, Allergy, IncidentReport
 from medapp.domain.checks import DoseRefused
+from medapp.services.desk import AccessDenied
 from medapp.services.doses import DoseCommand, record_dose
-from medapp.services.reactions import ReactionCommand, ReactionInputError, report_adverse_reaction
+from medapp.services.reactions import (
+    ReactionCommand,
+    ReactionInputError,
+    reaction_choices,
+    report_adverse_reaction,
+)
 from tests.db import factories as f
+from tests.db.desks import desk_for
 
 NY = ZoneInfo("America/New_York")
 
@@ -50,6 +58,10 @@ def cmd(ids, severity: str = "SEVERE", **kw) -> ReactionCommand:  # noqa: ANN001
     return ReactionCommand(**values)
 
 
+def report(db, c: ReactionCommand):  # noqa: ANN001, ANN201
+    return report_adverse_reaction(desk_for(db.sessions, c.reported_by_id), c)
+
+
 def counts(db, student_id) -> tuple[int, int, int]:  # noqa: ANN001
     with Session(db.engine) as s:
         return tuple(
@@ -60,7 +72,7 @@ def counts(db, student_id) -> tuple[int, int, int]:  # noqa: ANN001
 
 def test_serious_reaction_writes_incident_and_allergy_together(world) -> None:  # noqa: ANN001
     db, ids = world
-    result = report_adverse_reaction(db.sessions, cmd(ids))
+    result = report(db, cmd(ids))
     assert result.allergy_created and result.allergy_id is not None
     assert counts(db, ids["student"]) == (1, 1, 1)
     with Session(db.engine) as s:
@@ -72,18 +84,79 @@ def test_serious_reaction_writes_incident_and_allergy_together(world) -> None:  
         )
 
 
-def test_mild_reaction_records_no_allergy(world) -> None:  # noqa: ANN001
+def test_a_mild_reaction_records_a_suspected_allergy_too(world) -> None:  # noqa: ANN001
     db, ids = world
-    result = report_adverse_reaction(db.sessions, cmd(ids, "MILD"))
-    assert result.allergy_id is None
-    assert counts(db, ids["student"]) == (1, 1, 0)
+    result = report(db, cmd(ids, "MILD"))
+    assert result.allergy_created and result.allergens_added == ("amoxicillin",)
+    assert counts(db, ids["student"]) == (1, 1, 1)
+    with Session(db.engine) as s:
+        allergy = s.get(Allergy, result.allergy_id)
+        assert (allergy.allergen, allergy.severity, allergy.verified) == (
+            "amoxicillin",
+            "MILD",
+            False,
+        )
+
+
+def test_the_same_allergy_is_not_duplicated(world) -> None:  # noqa: ANN001
+    db, ids = world
+    first = report(db, cmd(ids, "MILD"))
+    second = report(db, cmd(ids, "MODERATE"))
+    assert not second.allergy_created and second.allergy_id == first.allergy_id
+    assert counts(db, ids["student"]) == (2, 2, 1)
+
+
+def test_a_parent_given_combination_product_warns_for_every_product_with_it(world) -> None:  # noqa: ANN001
+    """A rash after a parent-given Augmentin (not an order of the student): both ingredients
+    are recorded, and the school's amoxicillin order then needs an override."""
+    db, ids = world
+    with Session(db.engine) as s:
+        augmentin = f.medication(s, name="Augmentin", ndc=None)
+        augmentin.generic_name = "AMOXICILLIN; CLAVULANATE POTASSIUM"
+        s.commit()
+        other_med = augmentin.id
+    result = report(db, cmd(ids, "MODERATE", medication_id=other_med))
+    assert result.allergens_added == ("amoxicillin", "clavulanate")
+    assert len(result.allergy_ids) == 2
+    now = dt.datetime(2026, 11, 2, 12, 20, tzinfo=NY)
+    dose = DoseCommand(
+        id=uuid.uuid4(),
+        prescription_id=ids["rx"],
+        nurse_id=ids["nurse"],
+        status="GIVEN",
+        time_given=now,
+    )
+    with pytest.raises(DoseRefused, match="amoxicillin"):
+        record_dose(desk_for(db.sessions, ids["nurse"], now=now), dose)
+
+
+def test_reaction_choices_list_orders_and_office_stock(world) -> None:  # noqa: ANN001
+    db, ids = world
+    with Session(db.engine) as s:
+        from medapp.db.models import Student
+
+        school_id = s.get(Student, ids["student"]).school_id
+        tylenol = f.medication(s, name="Tylenol 325 mg", ndc=None)
+        f.lot(s, tylenol, school_id=school_id)
+        s.commit()
+    choices = reaction_choices(desk_for(db.sessions, ids["nurse"]), ids["student"])
+    assert [m.name for m in choices.orders] == ["Amoxicillin"]
+    assert [m.name for m in choices.stock] == ["Tylenol 325 mg"]
+
+
+def test_another_school_cannot_report(world) -> None:  # noqa: ANN001
+    db, ids = world
+    desk = desk_for(db.sessions, ids["nurse"], schools=[uuid.uuid4()])
+    with pytest.raises(AccessDenied):
+        report_adverse_reaction(desk, cmd(ids))
+    assert counts(db, ids["student"]) == (0, 0, 0)
 
 
 def test_retry_with_same_id_is_one_report(world) -> None:  # noqa: ANN001
     db, ids = world
     c = cmd(ids)
-    report_adverse_reaction(db.sessions, c)
-    again = report_adverse_reaction(db.sessions, c)
+    report(db, c)
+    again = report(db, c)
     assert again.already_reported
     assert counts(db, ids["student"]) == (1, 1, 1)
 
@@ -105,7 +178,7 @@ def test_failure_writing_the_allergy_leaves_no_incident(world) -> None:  # noqa:
         )
     try:
         with pytest.raises(DBAPIError, match="injected failure"):
-            report_adverse_reaction(db.sessions, cmd(ids))
+            report(db, cmd(ids))
         assert counts(db, ids["student"]) == (0, 0, 0)
     finally:
         with db.engine.begin() as conn:
@@ -115,7 +188,7 @@ def test_failure_writing_the_allergy_leaves_no_incident(world) -> None:  # noqa:
 
 def test_after_a_serious_reaction_the_dose_needs_an_override(world) -> None:  # noqa: ANN001
     db, ids = world
-    report_adverse_reaction(db.sessions, cmd(ids))
+    report(db, cmd(ids))
     now = dt.datetime(2026, 11, 2, 12, 20, tzinfo=NY)  # a Monday, inside the noon dose window
     dose = DoseCommand(
         id=uuid.uuid4(),
@@ -125,16 +198,13 @@ def test_after_a_serious_reaction_the_dose_needs_an_override(world) -> None:  # 
         time_given=now - dt.timedelta(minutes=15),
         scheduled_for=dt.datetime(2026, 11, 2, 12, 0, tzinfo=NY),
     )
+    desk = desk_for(db.sessions, ids["nurse"], now=now)
     with pytest.raises(DoseRefused, match="Allergy") as refused:
-        record_dose(db.sessions, dose, now=now)
+        record_dose(desk, dose)
     assert [w.code.value for w in refused.value.warnings] == ["ALLERGY"]
     from dataclasses import replace
 
-    ok = record_dose(
-        db.sessions,
-        replace(dose, override_reason="Prescriber re-challenge, parent present"),
-        now=now,
-    )
+    ok = record_dose(desk, replace(dose, override_reason="Prescriber re-challenge, parent present"))
     assert ok.outcome == "RECORDED" and "ALLERGY" in (ok.override or "")
 
 
@@ -149,4 +219,4 @@ def test_after_a_serious_reaction_the_dose_needs_an_override(world) -> None:  # 
 def test_bad_reports_are_refused_clearly(world, change, message) -> None:  # noqa: ANN001
     db, ids = world
     with pytest.raises(ReactionInputError, match=message):
-        report_adverse_reaction(db.sessions, cmd(ids, **change))
+        report(db, cmd(ids, **change))

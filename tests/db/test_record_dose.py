@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from medapp.cache.outbox import Outbox
 from medapp.db.models import Allergy, InventoryAdjustment, MedicationInventory, MedicationLog
 from medapp.domain.checks import DoseRefused
+from medapp.services.desk import AccessDenied
 from medapp.services.doses import DoseCommand, DoseInputError, record_dose, sync_outbox
 from tests.db import factories as f
 from tests.db.desks import desk_for
@@ -243,3 +244,162 @@ def test_offline_dose_refused_on_arrival_is_kept_for_review(world, tmp_path) -> 
     assert (report.rejected, report.still_waiting) == (1, 0)
     kept = outbox.rejected()
     assert kept[0]["id"] == late.id and "already given" in kept[0]["rejected_reason"].lower()
+
+
+# --- issue 9: one dose, one truth; plausibility; who records ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "offset", [dt.timedelta(seconds=1), dt.timedelta(seconds=59), dt.timedelta(minutes=1)]
+)
+def test_a_tag_off_by_seconds_is_the_same_dose(world, offset: dt.timedelta) -> None:  # noqa: ANN001
+    db, ids = world
+    first = rec(db, given(ids))
+    for tag in (NOON + offset, NOON - offset, None):
+        with pytest.raises(DoseRefused, match="Already given at 12:05 by Nora Nurse") as refused:
+            rec(db, given(ids, nurse_id=ids["n2"], scheduled_for=tag))
+        assert refused.value.existing_log_id == first.log_id
+        assert "Correct…" in str(refused.value)
+    assert count_logs(db, ids["rx"]) == 1
+
+
+def test_the_stored_tag_is_the_dose_itself(world) -> None:  # noqa: ANN001
+    db, ids = world
+    done = rec(db, given(ids, scheduled_for=NOON + dt.timedelta(seconds=1)))
+    assert done.scheduled_for == NOON
+    with Session(db.engine) as s:
+        assert s.get(MedicationLog, done.log_id).scheduled_for == NOON
+
+
+def test_an_early_dose_with_override_is_linked_and_not_given_again(world) -> None:  # noqa: ANN001
+    db, ids = world
+    early_at = dt.datetime(2026, 11, 2, 10, 55, tzinfo=NY)
+    with pytest.raises(DoseRefused, match="Early"):
+        rec(db, given(ids, time_given=early_at, scheduled_for=None), now=early_at)
+    early = rec(
+        db,
+        given(
+            ids,
+            time_given=early_at,
+            scheduled_for=None,
+            override_reason="Field trip leaves at 11, parent agreed",
+        ),
+        now=early_at,
+    )
+    assert early.scheduled_for == NOON and "EARLY_DOSE" in (early.override or "")
+    # 65 minutes later, from the reminder list (tagged with the noon dose): refused
+    with pytest.raises(DoseRefused, match="Already given at 10:55"):
+        rec(db, given(ids, nurse_id=ids["n2"], time_given=NOON), now=NOON)
+    assert count_logs(db, ids["rx"]) == 1
+
+
+def test_not_given_refused_after_given(world) -> None:  # noqa: ANN001
+    db, ids = world
+    first = rec(db, given(ids))
+    with pytest.raises(DoseRefused, match="already given at 12:05") as refused:
+        rec(db, given(ids, status="NOT_GIVEN", reason="REFUSED", scheduled_for=None))
+    assert refused.value.existing_log_id == first.log_id
+    assert count_logs(db, ids["rx"]) == 1
+
+
+def test_given_after_not_given_asks_then_supersedes(world) -> None:  # noqa: ANN001
+    db, ids = world
+    refused = rec(db, given(ids, status="NOT_GIVEN", reason="REFUSED", time_given=NOON))
+    with pytest.raises(DoseRefused, match="not given \\(Refused\\)"):
+        rec(db, given(ids))
+    with pytest.raises(DoseInputError, match="too short"):
+        rec(db, given(ids, override_reason="ok"))
+    done = rec(db, given(ids, override_reason="Student came back and took it"))
+    assert done.superseded_id == refused.log_id and done.outcome == "RECORDED"
+    with Session(db.engine) as s:
+        old = s.get(MedicationLog, refused.log_id)
+        new = s.get(MedicationLog, done.log_id)
+        assert old.superseded_by_id == done.log_id and old.superseded_at is not None
+        assert (new.supersedes_id, new.correction_kind) == (refused.log_id, "GIVEN_AFTER_NOT_GIVEN")
+        assert new.correction_reason == "Student came back and took it"
+
+
+def test_nothing_is_recorded_for_a_later_school_day(world) -> None:  # noqa: ANN001
+    db, ids = world
+    tomorrow = NOON + dt.timedelta(days=1)
+    for status, reason in (("NOT_GIVEN", "ABSENT"), ("GIVEN", None)):
+        with pytest.raises(DoseRefused, match="later school day"):
+            rec(db, given(ids, status=status, reason=reason, scheduled_for=tomorrow))
+    assert count_logs(db, ids["rx"]) == 0
+
+
+def test_sent_home_sick_covers_the_rest_of_today(world) -> None:  # noqa: ANN001
+    db, ids = world
+    morning = dt.datetime(2026, 11, 2, 9, 30, tzinfo=NY)
+    done = rec(
+        db,
+        given(ids, status="NOT_GIVEN", reason="ABSENT", time_given=morning, scheduled_for=NOON),
+        now=morning,
+    )
+    assert done.scheduled_for == NOON
+
+
+def test_prn_limits_apply_whatever_the_command_carries(world) -> None:  # noqa: ANN001
+    db, ids = world
+    nine = dt.datetime(2026, 11, 2, 9, 0, tzinfo=NY)
+    rec(db, given(ids, "prn", time_given=nine))
+    eleven = nine + dt.timedelta(hours=2)
+    with pytest.raises(DoseRefused, match="Too soon"):
+        rec(db, given(ids, "prn", time_given=eleven, scheduled_for=eleven))
+    ok = rec(
+        db,
+        given(
+            ids,
+            "prn",
+            time_given=eleven,
+            scheduled_for=eleven,
+            override_reason="Prescriber said by phone it may be repeated",
+        ),
+    )
+    assert ok.scheduled_for is None  # a PRN dose carries no dose tag
+
+
+def test_an_expired_lot_is_refused(world) -> None:  # noqa: ANN001
+    db, ids = world
+    with Session(db.engine) as s:
+        from medapp.db.models import Medication
+
+        old = f.lot(s, s.get(Medication, ids["med"]), batch_number="OLD1", quantity=5,
+                    expiration_date=dt.date(2026, 10, 1))  # fmt: skip
+        s.commit()
+        old_id = old.id
+    with pytest.raises(DoseInputError, match="Lot OLD1 expired on 2026-10-01"):
+        rec(db, given(ids, inventory_id=old_id, quantity_used=1))
+    assert count_logs(db, ids["rx"]) == 0
+
+
+def test_dose_text_that_differs_needs_a_reason(world) -> None:  # noqa: ANN001
+    db, ids = world
+    with pytest.raises(DoseRefused, match="differs from the order"):
+        rec(db, given(ids, dosage_given="50 tablets"))
+    with pytest.raises(DoseInputError, match="words"):
+        rec(db, given(ids, dosage_given="50 tablets", override_reason="..........!!"))
+    assert count_logs(db, ids["rx"]) == 0
+
+
+def test_who_records(world) -> None:  # noqa: ANN001
+    db, ids = world
+    cmd = given(ids)
+    impostor = desk_for(db.sessions, ids["n2"], now=NOW)
+    with pytest.raises(AccessDenied, match="signed in"):
+        record_dose(impostor, cmd)
+    outsider = desk_for(db.sessions, ids["n1"], now=NOW, schools=[uuid.uuid4()])
+    with pytest.raises(AccessDenied):
+        record_dose(outsider, cmd)
+    assert count_logs(db, ids["rx"]) == 0
+
+
+def test_an_outbox_resend_keeps_the_nurse_who_gave_it(world, tmp_path) -> None:  # noqa: ANN001
+    db, ids = world
+    outbox = Outbox(tmp_path / "outbox")
+    cmd = given(ids, nurse_id=ids["n2"])
+    outbox.put(cmd.to_record())
+    report = sync_outbox(desk_for(db.sessions, ids["n1"], now=NOW, outbox=outbox))
+    assert report.delivered == 1
+    with Session(db.engine) as s:
+        assert s.get(MedicationLog, cmd.id).nurse_id == ids["n2"]

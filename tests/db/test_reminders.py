@@ -15,6 +15,7 @@ from medapp.db.models import StudentMedication
 from medapp.services.doses import DoseCommand, record_dose
 from medapp.services.reminders import reminders_for_district, reminders_for_school
 from tests.db import factories as f
+from tests.db.desks import desk_for
 
 NY = ZoneInfo("America/New_York")
 DAY = dt.date(2026, 11, 2)  # Monday
@@ -128,7 +129,7 @@ def test_cached_list_is_dropped_when_a_dose_is_logged(world, tmp_path) -> None: 
     again = reminders_for_school(db.sessions, school_id, DAY, now=NOW, cache=cache)
     assert cache.hits == 1 and again.items == first.items
     record_dose(
-        db.sessions,
+        desk_for(db.sessions, nurse_id, now=NOW, cache=cache),
         DoseCommand(
             id=uuid.uuid4(),
             prescription_id=rx["due"],
@@ -137,8 +138,6 @@ def test_cached_list_is_dropped_when_a_dose_is_logged(world, tmp_path) -> None: 
             time_given=at(12, 15),
             scheduled_for=at(12, 30),
         ),
-        now=NOW,
-        cache=cache,
     )
     after = reminders_for_school(db.sessions, school_id, DAY, now=NOW, cache=cache)
     assert status_by_student(after)["Due"] == "COMPLETED"

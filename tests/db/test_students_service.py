@@ -27,11 +27,16 @@ from medapp.services.students import (
     student_card,
 )
 from tests.db import factories as f
+from tests.db.desks import desk_for
 
 NY = ZoneInfo("America/New_York")
 DAY = dt.date(2026, 11, 2)  # a Monday
 NOON = dt.datetime(2026, 11, 2, 12, 0, tzinfo=NY)
 NOW = dt.datetime(2026, 11, 2, 12, 20, tzinfo=NY)
+
+
+def rec(db, cmd: DoseCommand, now: dt.datetime = NOW):  # noqa: ANN001, ANN201
+    return record_dose(desk_for(db.sessions, cmd.nurse_id, now=now), cmd)
 
 
 @pytest.fixture
@@ -148,17 +153,19 @@ def test_student_card_names_initials_and_active_allergies_most_severe_first(worl
 
 
 def test_unknown_ids_are_a_readable_error(world) -> None:  # noqa: ANN001
-    db, _ids = world
+    db, ids = world
     with pytest.raises(StudentNotFound, match="student"):
         student_card(db.sessions, uuid.uuid4())
     with pytest.raises(StudentNotFound, match="prescription"):
-        dose_sheet(db.sessions, uuid.uuid4(), now=NOW)
+        dose_sheet(desk_for(db.sessions, ids["n1"], now=NOW), uuid.uuid4(), now=NOW)
 
 
 def test_dose_sheet_has_the_order_the_days_logs_and_usable_lots(world) -> None:  # noqa: ANN001
     db, ids = world
-    record_dose(db.sessions, given(ids), now=NOW)
-    sheet = dose_sheet(db.sessions, ids["rx"], now=NOW, scheduled_for=NOON)
+    rec(db, given(ids), now=NOW)
+    sheet = dose_sheet(
+        desk_for(db.sessions, ids["n1"], now=NOW), ids["rx"], now=NOW, scheduled_for=NOON
+    )
     rx = sheet.prescription
     assert (rx.dosage, rx.route, rx.times_label) == ("250 mg (5 mL)", "PO", "12:00")
     assert rx.medication_name.startswith("Amoxicillin") and not rx.is_controlled
@@ -202,7 +209,7 @@ def test_a_dose_from_a_lot_lowers_what_stock_lots_reports(world) -> None:  # noq
         return next(lot.quantity for lot in lots if lot.batch_number == "SOON")
 
     before = soon()
-    record_dose(db.sessions, given(ids, inventory_id=ids["lot_soon"], quantity_used=2), now=NOW)
+    rec(db, given(ids, inventory_id=ids["lot_soon"], quantity_used=2), now=NOW)
     assert soon() == before - 2
 
 
@@ -222,27 +229,31 @@ def test_preview_says_what_record_dose_then_does(world, case: str, codes) -> Non
     db, ids = world
     rx_key, at, scheduled = "rx", NOON + dt.timedelta(minutes=10), NOON
     if case == "already":
-        record_dose(db.sessions, given(ids, nurse_id=ids["n2"]), now=NOW)
+        rec(db, given(ids, nurse_id=ids["n2"]), now=NOW)
     elif case == "future":
         at = NOW + dt.timedelta(minutes=30)
     elif case == "expired":
         rx_key = "expired"
     elif case == "prn_interval":
         rx_key, scheduled = "prn", None
-        record_dose(
-            db.sessions, given(ids, "prn", time_given=NOON - dt.timedelta(hours=1)), now=NOW
-        )
+        rec(db, given(ids, "prn", time_given=NOON - dt.timedelta(hours=1)), now=NOW)
     elif case == "allergy":
         with Session(db.engine) as s:
             s.add(Allergy(student_id=ids["student"], allergen="Penicillin", severity="SEVERE"))
             s.commit()
-    preview = preview_dose(db.sessions, ids[rx_key], at=at, now=NOW, scheduled_for=scheduled)
+    preview = preview_dose(
+        desk_for(db.sessions, ids["n1"], now=NOW),
+        ids[rx_key],
+        at=at,
+        now=NOW,
+        scheduled_for=scheduled,
+    )
     blocking = [w.code for w in preview.warnings if w.blocking]
     assert blocking == codes
     cmd = given(ids, rx_key, time_given=at, scheduled_for=scheduled)
     if codes:
         with pytest.raises(DoseRefused) as refused:
-            record_dose(db.sessions, cmd, now=NOW)
+            rec(db, cmd, now=NOW)
         assert [w.code for w in refused.value.warnings] == codes
         if case == "already":
             assert "by Paul Second" in preview.blockers[0].message
@@ -250,12 +261,12 @@ def test_preview_says_what_record_dose_then_does(world, case: str, codes) -> Non
         if case == "allergy":
             assert preview.needs_override and not preview.blockers
     else:
-        assert record_dose(db.sessions, cmd, now=NOW).outcome == "RECORDED"
+        assert rec(db, cmd, now=NOW).outcome == "RECORDED"
 
 
 def test_reaction_sheet_and_schedule_with_authorization_warnings(world) -> None:  # noqa: ANN001
     db, ids = world
-    sheet = reaction_sheet(db.sessions, ids["student"], ids["med"])
+    sheet = reaction_sheet(desk_for(db.sessions, ids["n1"]), ids["student"], ids["med"])
     assert sheet.student.initials == "AL" and sheet.medication.name.startswith("Amoxicillin")
     view = school_schedule(db.sessions, ids["school"], DAY, DAY, today=DAY)
     codes = {(e.row.student_name, e.row.frequency): e.authorization_code for e in view.entries}

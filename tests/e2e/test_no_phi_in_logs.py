@@ -15,6 +15,7 @@ from medapp.services.doses import DoseCommand, record_dose, sync_outbox
 from medapp.services.reactions import ReactionCommand, report_adverse_reaction
 from medapp.services.reminders import reminders_for_school
 from tests.db import factories as f
+from tests.db.desks import desk_for
 
 NY = ZoneInfo("America/New_York")
 SECRET_FIRST, SECRET_LAST, SECRET_MED = "Zebediah", "Quackenbush", "Xylotrexamine"
@@ -34,21 +35,14 @@ def test_services_log_no_names(committed_db, caplog, tmp_path) -> None:  # noqa:
     school_id, nurse_id, student_id, med_id, rx_id = ids
     noon = dt.datetime(2026, 11, 2, 12, 0, tzinfo=NY)
     now = noon + dt.timedelta(minutes=20)
-    record_dose(
-        committed_db.sessions,
-        DoseCommand(uuid.uuid4(), rx_id, nurse_id, "GIVEN", noon, noon),
-        now=now,
-    )
+    desk = desk_for(committed_db.sessions, nurse_id, now=now)
+    record_dose(desk, DoseCommand(uuid.uuid4(), rx_id, nurse_id, "GIVEN", noon, noon))
     try:
-        record_dose(
-            committed_db.sessions,
-            DoseCommand(uuid.uuid4(), rx_id, nurse_id, "GIVEN", noon, noon),
-            now=now,
-        )
+        record_dose(desk, DoseCommand(uuid.uuid4(), rx_id, nurse_id, "GIVEN", noon, noon))
     except ValueError:
         pass
     report_adverse_reaction(
-        committed_db.sessions,
+        desk_for(committed_db.sessions, nurse_id),
         ReactionCommand(
             uuid.uuid4(),
             student_id,
@@ -66,7 +60,7 @@ def test_services_log_no_names(committed_db, caplog, tmp_path) -> None:  # noqa:
 
     offline = Database(dead, sessionmaker(dead), "x", embedded=False)
     record_dose(
-        offline.sessions,
+        desk_for(committed_db.sessions, nurse_id, now=now, outbox=outbox, via=offline.sessions),
         DoseCommand(
             uuid.uuid4(),
             rx_id,
@@ -77,10 +71,8 @@ def test_services_log_no_names(committed_db, caplog, tmp_path) -> None:  # noqa:
             reason="OTHER",
             notes=f"{SECRET_FIRST} felt sick",
         ),
-        now=now,
-        outbox=outbox,
     )
-    sync_outbox(committed_db.sessions, outbox, now=now)
+    sync_outbox(desk_for(committed_db.sessions, nurse_id, now=now, outbox=outbox))
     dead.dispose()
 
     text = "\n".join(r.getMessage() + " " + str(r.args) for r in caplog.records)
