@@ -183,12 +183,13 @@ def test_a_parent_given_medication_records_a_suspected_allergy_and_the_next_dose
 
     ctx = desk_ctx
     lunchtime_on_a_school_day(ctx)
-    rx = find_rx(ctx, "Phillips", "Multivitamin")
+    rx = find_rx(ctx, "Delgado", "Ritalin")
     pane = RemindersPane(ctx)
     qtbot.addWidget(pane)
     pane.show()
     qtbot.waitUntil(lambda: pane.reminders is not None, timeout=10_000)
     index = pane.model.index_of(lambda i: i.rx.prescription_id == rx.id)
+    assert index.isValid(), [i.rx.student_name for i in pane.model.items()][:5]
     pane.view.setCurrentIndex(index)
     assert pane.reaction_button.isEnabled()  # any dose row: given or not
     ctx.clock = None  # the report is about now (a reaction cannot be in the future)
