@@ -509,3 +509,21 @@ def test_override_reason_must_be_a_sentence_before_recording(qtbot, ctx: AppCont
     with qtbot.waitSignal(dialog.recorded, timeout=10_000):
         qtbot.keyClick(dialog.override_edit, Qt.Key.Key_Return)
     assert len(logs_of(ctx, rx.id)) == 2
+
+
+def test_order_and_product_that_disagree_show_a_warning_line(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Kumar", "Amphetamine")  # Amphetamine Salts 10 mg
+    with Session(ctx.db.engine) as s:
+        order = s.get(StudentMedication, rx.id)
+        assert order is not None
+        order.dosage = "25 mg"
+        s.commit()
+    dialog = open_dialog(qtbot, ctx, rx, scheduled(ctx, rx))
+    assert dialog.dose_conflict_row.isVisibleTo(dialog)
+    text = dialog.dose_conflict.text()
+    assert "25 mg" in text and "10 mg" in text and "prescriber" in text
+    assert dialog.dose_conflict.palette().color(dialog.dose_conflict.foregroundRole()) == tone(
+        "warning"
+    )
+    plain = open_dialog(qtbot, ctx, find_rx(ctx, "Lin", "Cetirizine"), None)
+    assert not plain.dose_conflict_row.isVisibleTo(plain)

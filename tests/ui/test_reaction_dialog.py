@@ -98,7 +98,9 @@ def test_a_mild_reaction_also_records_a_suspected_allergy(qtbot, desk_ctx: AppCo
     assert dialog.submit_button.isEnabled()
     before = counts(ctx, rx.student_id)
     qtbot.mouseClick(dialog.submit_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.result_ is not None or "Not" in dialog.banner.text, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: dialog.result_ is not None or "Not" in dialog.banner.text, timeout=10_000
+    )
     assert dialog.result_ is not None, dialog.banner.text
     result = dialog.result_
     assert result.allergy_id is not None

@@ -212,3 +212,25 @@ def test_a_database_that_does_not_answer_is_a_banner_with_retry(qtbot, ctx: AppC
     with qtbot.waitSignal(pane.refreshed, timeout=10_000):
         qtbot.mouseClick(pane.banner.action, Qt.MouseButton.LeftButton)  # "Retry"
     assert not pane.banner.isVisible()
+
+
+def test_correct_and_report_reaction_follow_the_selected_row(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    """ "Report reaction…" for any dose row (any student, any medication); "Correct…" only on a
+    row with a record (nothing to correct on a dose not yet recorded)."""
+    pane = make_pane(qtbot, ctx)
+    due = pane.model.index_of(lambda i: i.status is DoseStatus.DUE and i.log_id is None)
+    assert due.isValid()
+    pane.view.setCurrentIndex(due)
+    assert pane.reaction_button.isEnabled() and not pane.correct_button.isEnabled()
+    menu = pane.menu_for(pane.selected_item())
+    actions = {a.objectName(): a for a in menu.actions()}
+    assert set(actions) == {"menuRecordDose", "menuCorrect", "menuReaction"}
+    assert not actions["menuCorrect"].isEnabled() and actions["menuReaction"].isEnabled()
+    actions["menuReaction"].trigger()
+    dialog = pane.reaction_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.sheet is not None, timeout=10_000)
+    item = pane.selected_item()
+    assert (dialog.student_id, dialog.medication_id) == (item.rx.student_id, item.rx.medication_id)
+    assert dialog.medication_combo.count() >= 2  # her orders, the stock, "another medication"
+    dialog.reject()
