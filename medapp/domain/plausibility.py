@@ -250,6 +250,4 @@ def dose_text_differs(order_dose: str, dosage_given: str | None) -> str | None:
         and abs(given.value - ordered.value) < 1e-9
     ):
         return None
-    return (
-        f"The dose given ({dosage_given.strip()}) differs from the order ({order_dose.strip()})."
-    )
+    return f"The dose given ({dosage_given.strip()}) differs from the order ({order_dose.strip()})."

@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             dose = reminders.open_dose(item)
             if dose is not None:
                 _wait(lambda: getattr(dose, "sheet", None) is not None)
+                dose.resize(1024, 700)  # the smallest window the dialog is made for
                 _save(dose, out / f"dialog-dose{sfx}.png")
                 dose.reject()
                 _wait(lambda: reminders.dose_dialog is None)

@@ -326,6 +326,18 @@ class CorrectionDialog(QDialog):
         em = self.fontMetrics().averageCharWidth()
         self.table.setColumnWidth(COL_DETAILS, max(self.table.columnWidth(COL_DETAILS), em * 30))
         self.table.resizeRowsToContents()
+        if self.result_ is not None:
+            # Done: show the correction itself, next to the struck-through original.
+            row = self.model.row_of(self.result_.log_id)
+            if row >= 0:
+                self.table.selectRow(row)
+                self.table.scrollTo(self.model.index(row, 0))
+            self.target.setText(
+                "Correction recorded (selected); the original is struck through in the list."
+            )
+            set_tone(self.target, None)
+            soon(self, lambda: self.loaded.emit(True))
+            return
         wanted = keep.log_id if keep is not None else self.wanted_log_id
         row = self.model.row_of(wanted)
         if row < 0 or not is_correctable(history[row]):
@@ -372,6 +384,8 @@ class CorrectionDialog(QDialog):
 
     @Slot(QModelIndex, QModelIndex)
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self.result_ is not None:
+            return  # recorded: the form is closed, the list is for reading
         entry = self.model.entry_at(current.row()) if current.isValid() else None
         if entry is None:
             self.target.setText("Choose the record to correct in the list.")

@@ -457,20 +457,28 @@ class DoseDialog(QDialog):
             label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bold = self.dose.font()
         bold.setBold(True)
-        for label in (self.medication, self.dose, self.route, self.controlled, self.dose_conflict):
+        for label in (self.medication, self.dose, self.route, self.controlled):
             label.setFont(bold)
         grid.addRow("Medication:", self.medication)
         grid.addRow("Controlled:", self.controlled)
-        grid.addRow("Dose:", self.dose)
+        # The dose, and under it (when the order and the product disagree) a warning line.
+        dose_field = QVBoxLayout()
+        dose_field.setContentsMargins(0, 0, 0, 0)
+        dose_field.setSpacing(2)
+        dose_field.addWidget(self.dose)
         self.dose_conflict_row = QWidget()
+        self.dose_conflict_row.setObjectName("doseConflictRow")
         conflict_line = QHBoxLayout(self.dose_conflict_row)
         conflict_line.setContentsMargins(0, 0, 0, 0)
         self.dose_conflict_icon = QLabel()
-        self.dose_conflict_icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        conflict_line.addWidget(self.dose_conflict_icon)
+        self.dose_conflict_icon.setAlignment(
+            Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter
+        )
+        conflict_line.addWidget(self.dose_conflict_icon, 0, Qt.AlignmentFlag.AlignTop)
         conflict_line.addWidget(self.dose_conflict, 1)
-        grid.addRow("", self.dose_conflict_row)
+        dose_field.addWidget(self.dose_conflict_row)
         self.dose_conflict_row.hide()
+        grid.addRow("Dose:", dose_field)
         grid.addRow("Route:", self.route)
         grid.addRow("Time:", self.time_label)
         grid.addRow("Order:", self.order)
@@ -559,10 +567,12 @@ class DoseDialog(QDialog):
         self.quantity.valueChanged.connect(lambda _v: self._preview_timer.start())
         self.quantity_caption = QLabel("Quantity:")
         stock_row.addWidget(self.lot_combo, 1)
-        stock_row.addWidget(self.quantity_caption)
-        stock_row.addWidget(self.quantity)
         self.stock_caption = QLabel("From stock:")
         form.addRow(self.stock_caption, stock_row)
+        quantity_row = QHBoxLayout()
+        quantity_row.addWidget(self.quantity)
+        quantity_row.addStretch(1)
+        form.addRow(self.quantity_caption, quantity_row)
 
         self.notes = QPlainTextEdit()
         self.notes.setObjectName("doseNotes")
@@ -669,7 +679,7 @@ class DoseDialog(QDialog):
             QWidget.setTabOrder(first, second)
 
         self._set_form_enabled(False)
-        self._two_columns_from = int(em * 52)
+        self._two_columns_from = int(em * 48)
         self.setMinimumWidth(int(em * 34))
         self.resize(int(em * 58), int(em * 36))
 
@@ -900,15 +910,25 @@ class DoseDialog(QDialog):
         self._update_time_label()
         status = "GIVEN" if self._given() else "NOT_GIVEN"
         if preview.status == status:
-            self.warning_list.set_warnings(preview.warnings)
+            self.warning_list.set_warnings(self._listed(preview.warnings))
             if preview.needs_override and not preview.blockers:
                 self._reveal_override()
         else:
             # A verdict for the other choice (the new one is being checked): as notices.
-            self.warning_list.set_warnings([replace(w, blocking=False) for w in preview.warnings])
+            self.warning_list.set_warnings(
+                [replace(w, blocking=False) for w in self._listed(preview.warnings)]
+            )
             self._preview_timer.start()
         self._show_already_given(preview.warnings, preview.existing_log_id)
         self._update_record_button()
+
+    def _listed(self, warnings: Sequence[RuleWarning]) -> list[RuleWarning]:
+        """The findings for the warning list: those said elsewhere in the dialog (the
+        "already given" box, the dose-conflict line under the dose) are not repeated."""
+        shown_elsewhere = set(POINTS_AT_LOG)
+        if self.dose_conflict_row.isVisibleTo(self):
+            shown_elsewhere.add(WarningCode.DOSE_STRENGTH_CONFLICT)
+        return [w for w in warnings if w.code not in shown_elsewhere]
 
     def _show_already_given(
         self, warnings: Sequence[RuleWarning], log_id: uuid.UUID | None
@@ -1183,7 +1203,7 @@ class DoseDialog(QDialog):
         self.busy.reset()
         if isinstance(exc, DoseRefused):
             self._refusal = exc
-            self.warning_list.set_warnings(exc.warnings)
+            self.warning_list.set_warnings(self._listed(exc.warnings))
             existing = exc.existing_log_id
             self._show_already_given(
                 exc.warnings, existing if isinstance(existing, uuid.UUID) else None

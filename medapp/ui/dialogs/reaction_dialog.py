@@ -84,7 +84,7 @@ ORIGIN_LABELS = {
     "stock": "Office stock",
     "other": "Given by the parent / elsewhere",
 }
-OTHER_CHOICE = "Another medication (given by the parent, at home…) — search the formulary"
+OTHER_CHOICE = "Another medication (given by the parent…): search"
 _ROOT = QModelIndex()
 ChoiceRole = Qt.ItemDataRole.UserRole + 1
 
@@ -153,8 +153,8 @@ class MedicationChoiceModel(QAbstractListModel):
             if not self._with_origin:
                 return choice.label
             return f"{ORIGIN_LABELS[choice.origin]}: {choice.label}"
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"Active ingredients: {choice.ingredients}"
+        if role == Qt.ItemDataRole.ToolTipRole:  # the whole name when the row is elided
+            return f"{choice.label}\nActive ingredients: {choice.ingredients}"
         return None
 
 
@@ -280,8 +280,10 @@ class ReactionDialog(QDialog):
         self.search_results.setAccessibleName("Medications found")
         self.search_results.setModel(self.search_model)
         self.search_results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.search_results.setMinimumHeight(int(em * 5))
-        self.search_results.setMaximumHeight(int(em * 8))
+        self.search_results.setFixedHeight(int(em * 6.5))  # a list: it scrolls its own rows
+        self.search_results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.search_results.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.search_results.setUniformItemSizes(True)
         self.search_results.selectionModel().currentRowChanged.connect(self._result_chosen)
         self.search_status = QLabel()
         self.search_status.setObjectName("reactionSearchStatus")
@@ -369,7 +371,7 @@ class ReactionDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.submit_button)
         outer.addLayout(buttons)
-        self.setMinimumWidth(int(em * 36))
+        self.setMinimumWidth(int(em * 42))
         self._severity_changed()
 
     # -- loading ---------------------------------------------------------------------------
@@ -434,6 +436,8 @@ class ReactionDialog(QDialog):
         other = row >= 0 and choice is None and self.choice_model.trailer is not None
         self.form.setRowVisible(self.search_box, other)
         if other:
+            self.layout().activate()
+            self.resize(self.width(), max(self.height(), self.sizeHint().height()))
             found = self.search_model.choice_at(self.search_results.currentIndex().row())
             self._choose(found)
             self.search_edit.setFocus()

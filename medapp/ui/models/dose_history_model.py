@@ -146,7 +146,7 @@ class DoseHistoryModel(QAbstractTableModel):
             parts.append(f"for the {self._local(entry.scheduled_for, '%H:%M')} dose")
         if entry.override_reason:
             parts.append(entry.override_reason)
-        if entry.notes:
+        if entry.notes and entry.notes != entry.correction_reason:
             parts.append(entry.notes)
         return " · ".join(parts)
 
