@@ -297,9 +297,12 @@ def check_can_give(
     current = current_logs(logs)
     target = scheduled_for
     supersedes: Hashable | None = None
-    not_in_force = any(w.code in _ORDER_NOT_IN_FORCE for w in warnings)
+    not_in_force = any(
+        w.code in _ORDER_NOT_IN_FORCE or w.code is WarningCode.LATER_DAY for w in warnings
+    )
     if not_in_force:
-        # No order to give under: schedule and PRN findings would only add noise.
+        # No order to give under (or a dose of a later day): schedule and PRN findings would
+        # only add noise.
         warnings.extend(extras)
         return _with_allergies(warnings, prescription, medication_names, allergens, target)
     window = calendar.dose_window
@@ -373,13 +376,17 @@ def check_can_record_not_given(
     if prescription.is_prn or (frequency is not None and frequency.prn):
         return GiveDecision(tuple(warnings), None)
     window = calendar.dose_window
-    key = scheduled_for or at
     target = scheduled_for
     if frequency is not None:
-        plan = doses_due_at_school(prescription, calendar, calendar.local_date(key))
-        near = [d.scheduled_for for d in plan.doses if abs(d.scheduled_for - key) <= window]
-        if near:
-            target = min(near, key=lambda s: (abs(s - key), s))
+        # The tag (else the time) names the school dose within its window; a tag that names no
+        # school dose is judged by the time instead, like an untagged record.
+        target = None
+        for key in (k for k in (scheduled_for, at) if k is not None):
+            plan = doses_due_at_school(prescription, calendar, calendar.local_date(key))
+            near = [d.scheduled_for for d in plan.doses if abs(d.scheduled_for - key) <= window]
+            if near:
+                target = min(near, key=lambda s, k=key: (abs(s - k), s))  # type: ignore[misc]
+                break
     if target is not None:
         current = current_logs(logs)
         given = _given_near(current, target, window)
@@ -558,10 +565,19 @@ def _scheduled_findings(
     states = dose_statuses(plan.doses, current, now, window).doses
     times = [d.scheduled_for for d in plan.doses]
     found: list[RuleWarning] = []
-    target: datetime | None
+    target: datetime | None = None
     if tag is not None:
+        # A tag names a school dose only within the window of one; any other tag (a dose that
+        # is not on the schedule) is ignored and the dose is judged by its time, like an
+        # untagged one — a made-up tag must not open a second dose.
         near = [s for s in times if abs(s - tag) <= window]
-        target = min(near, key=lambda s: (abs(s - tag), s)) if near else tag
+        if near:
+            target = min(near, key=lambda s: (abs(s - tag), s))
+        elif calendar.local_date(tag) != calendar.local_date(at):
+            plan = doses_due_at_school(prescription, calendar, calendar.local_date(at))
+            states = dose_statuses(plan.doses, current, now, window).doses
+            times = [d.scheduled_for for d in plan.doses]
+    if target is not None:
         if at < target - window:
             found.append(_early(target, calendar))
         elif at > target + window:

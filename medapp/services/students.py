@@ -51,7 +51,7 @@ from medapp.domain.checks import DoseRefused, RuleWarning
 from medapp.domain.doses import NotGivenReason
 from medapp.domain.plausibility import dose_strength_conflict
 from medapp.domain.schedule import Prescription, authorization_status
-from medapp.services.desk import Desk
+from medapp.services.desk import AccessDenied, Desk
 from medapp.services.doses import DoseCommand, decide_given, decide_not_given
 
 __all__ = [
@@ -314,6 +314,8 @@ class ScheduleEntry:
     authorization_code: str | None  # AUTHORIZATION_EXPIRED / AUTHORIZATION_EXPIRING / None
     authorization_message: str | None
     authorization_last_day: dt.date | None  # the order's own date, else the school year's end
+    #: the order's dose disagrees with the product's strength (for "Needs attention")
+    dose_conflict: str | None = None
 
 
 @dataclass(frozen=True)
@@ -682,6 +684,9 @@ def school_schedule(
                 authorization_code=flag.code.value if flag else None,
                 authorization_message=flag.message if flag else None,
                 authorization_last_day=calendar.authorization_end(row.authorization_expires),
+                dose_conflict=dose_strength_conflict(
+                    row.dosage, row.strength, frequency=row.frequency
+                ),
             )
         )
     return ScheduleView(tuple(entries), page.total, start, end, (search or "").strip())
@@ -707,7 +712,7 @@ def friendly_error(exc: BaseException) -> str:
     """One sentence for the nurse: what went wrong and what to do, never a traceback."""
     if isinstance(exc, DoseRefused):
         return " ".join(w.message for w in exc.warnings) or str(exc)
-    if isinstance(exc, DatabaseUnavailable | StudentNotFound):
+    if isinstance(exc, DatabaseUnavailable | StudentNotFound | AccessDenied):
         return str(exc)
     if isinstance(exc, OperationalError | InterfaceError):
         return "The database did not answer. Check the network connection; medapp keeps retrying."

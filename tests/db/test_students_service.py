@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from medapp.db.models import Allergy
 from medapp.domain.checks import DoseRefused, WarningCode
+from medapp.services.desk import AccessDenied
 from medapp.services.doses import DoseCommand, record_dose
 from medapp.services.students import (
     StudentNotFound,
@@ -290,3 +291,80 @@ def test_friendly_error_is_one_sentence_never_a_traceback() -> None:
         "That"
     )
     assert "KeyError" in friendly_error(KeyError("x"))
+
+
+@pytest.mark.parametrize(
+    ("case", "codes"),
+    [
+        ("tag_off_by_a_second", [WarningCode.ALREADY_GIVEN]),
+        ("later_day", [WarningCode.LATER_DAY]),
+        ("not_given_after_given", [WarningCode.GIVEN_ON_FILE]),
+        ("prn_with_a_tag", [WarningCode.PRN_MIN_INTERVAL]),
+    ],
+)
+def test_preview_agrees_with_record_dose_on_issue_9_rules(world, case: str, codes) -> None:  # noqa: ANN001
+    db, ids = world
+    rx_key, at, scheduled, status = "rx", NOON + dt.timedelta(minutes=10), NOON, "GIVEN"
+    reason = None
+    if case == "tag_off_by_a_second":
+        first = rec(db, given(ids, nurse_id=ids["n2"]))
+        scheduled = NOON + dt.timedelta(seconds=1)
+    elif case == "later_day":
+        scheduled = NOON + dt.timedelta(days=1)
+    elif case == "not_given_after_given":
+        first = rec(db, given(ids, nurse_id=ids["n2"]))
+        status, reason = "NOT_GIVEN", "REFUSED"
+    elif case == "prn_with_a_tag":
+        rx_key = "prn"
+        rec(db, given(ids, "prn", time_given=NOON - dt.timedelta(hours=1)))
+    desk = desk_for(db.sessions, ids["n1"], now=NOW)
+    preview = preview_dose(desk, ids[rx_key], at=at, scheduled_for=scheduled, status=status)
+    assert [w.code for w in preview.warnings if w.blocking] == codes
+    with pytest.raises(DoseRefused) as refused:
+        record_dose(
+            desk,
+            given(
+                ids, rx_key, time_given=at, scheduled_for=scheduled, status=status, reason=reason
+            ),
+        )
+    assert [w.code for w in refused.value.warnings] == codes
+    if case in ("tag_off_by_a_second", "not_given_after_given"):
+        assert preview.existing_log_id == refused.value.existing_log_id == first.log_id
+
+
+def test_an_order_that_disagrees_with_its_product_is_flagged(world) -> None:  # noqa: ANN001
+    db, ids = world
+    with Session(db.engine) as s:
+        from medapp.db.models import Medication, Student
+
+        ritalin = f.medication(s, name=f"Ritalin 10 mg {uuid.uuid4().hex[:4]}", ndc=None)
+        order = f.prescription(
+            s,
+            s.get(Student, ids["student"]),
+            s.get(Medication, ritalin.id),
+            dosage="15 mg",
+            frequency="1 tab PO daily at 11:30",
+            administration_times=[dt.time(11, 30)],
+        )
+        s.commit()
+        order_id = order.id
+    desk = desk_for(db.sessions, ids["n1"], now=NOW)
+    sheet = dose_sheet(desk, order_id, now=NOW)
+    assert sheet.dose_conflict == sheet.prescription.dose_conflict
+    assert "1 tab (10 mg each) but its dose is 15 mg" in (sheet.dose_conflict or "")
+    assert dose_sheet(desk, ids["rx"], now=NOW).dose_conflict is None
+    view = school_schedule(db.sessions, ids["school"], DAY, DAY, today=DAY)
+    flagged = {e.row.prescription_id for e in view.entries if e.dose_conflict}
+    assert flagged == {order_id}
+
+
+def test_reading_needs_the_students_school(world) -> None:  # noqa: ANN001
+    db, ids = world
+    outsider = desk_for(db.sessions, ids["n1"], now=NOW, schools=[uuid.uuid4()])
+    with pytest.raises(AccessDenied):
+        dose_sheet(outsider, ids["rx"], now=NOW)
+    with pytest.raises(AccessDenied):
+        preview_dose(outsider, ids["rx"], at=NOW)
+    with pytest.raises(AccessDenied) as denied:
+        reaction_sheet(outsider, ids["student"], ids["med"])
+    assert friendly_error(denied.value) == str(denied.value)
