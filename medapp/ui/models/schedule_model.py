@@ -119,6 +119,12 @@ class ScheduleModel(QAbstractTableModel):
                 font = QFont()
                 font.setBold(expired)
                 return font
+        if column == COL_DOSE and entry.dose_conflict:
+            # The order's dose and the product's strength disagree (rule 6): said on the row.
+            if role == Qt.ItemDataRole.DecorationRole:
+                return warning_icon("warning")
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(tone("warning"))
         if role == Qt.ItemDataRole.ForegroundRole and column in (COL_AUTH, COL_LOGS, COL_NUMBER):
             return QBrush(tone("muted"))  # routine detail recedes; warnings (above) stand out
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -180,6 +186,8 @@ class ScheduleModel(QAbstractTableModel):
             lines.append(f"Ends {row.end_date.isoformat()}")
         if entry.authorization_message:
             lines.append(entry.authorization_message)
+        if entry.dose_conflict:
+            lines.append(entry.dose_conflict)
         corrected = [log for log in row.logs if log.superseded]
         if corrected:
             lines.append(
