@@ -526,13 +526,24 @@ def _dose_key(log: DoseLog) -> datetime:
     return log.scheduled_for if log.scheduled_for is not None else log.time_given
 
 
-def _given_near(current: list[DoseLog], target: datetime, window: timedelta) -> list[DoseLog]:
-    """Current GIVEN logs that satisfy the dose at ``target`` (their dose within the window)."""
+def _given_near(
+    current: list[DoseLog],
+    target: datetime,
+    window: timedelta,
+    doses: Iterable[datetime] = (),
+) -> list[DoseLog]:
+    """Current GIVEN logs that satisfy the dose at ``target`` (their dose within the window).
+
+    A log tagged exactly with another of the day's ``doses`` belongs to that dose, even when
+    two doses are closer than the window."""
+    others = {d for d in doses if d != target}
     return sorted(
         (
             log
             for log in current
-            if log.status is LogStatus.GIVEN and abs(_dose_key(log) - target) <= window
+            if log.status is LogStatus.GIVEN
+            and abs(_dose_key(log) - target) <= window
+            and log.scheduled_for not in others
         ),
         key=lambda log: abs(_dose_key(log) - target),
     )
@@ -633,7 +644,7 @@ def _scheduled_findings(
         else None
     )
     if given is None:
-        near_given = _given_near(current, target, window)
+        near_given = _given_near(current, target, window, times)
         given = near_given[0] if near_given else None
     if given is not None:
         found.append(_already(given, calendar))

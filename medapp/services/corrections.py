@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from medapp.cache.store import school_tag
+from medapp.db.mapping import calendar_from_row, dose_log_from_row, prescription_from_row
 from medapp.db.models import (
     InventoryAdjustment,
     MedicationInventory,
@@ -46,7 +47,7 @@ from medapp.db.models import (
     StudentMedication,
     User,
 )
-from medapp.domain.checks import override_reason_problem
+from medapp.domain.checks import WarningCode, check_can_record_not_given, override_reason_problem
 from medapp.domain.doses import CLOCK_SKEW, NotGivenReason
 from medapp.services.desk import Desk
 
@@ -240,6 +241,8 @@ def _correct_in(
         )
     now = desk.now()
     values = _replacement(original, cmd, kind, rx.dosage, now, ZoneInfo(school.timezone))
+    if values["status"] == "NOT_GIVEN":
+        _check_not_given(s, rx, school, original, values, now)
     # Stamp first (the foreign key is deferred), so the replacement never meets a second
     # current GIVEN of the same dose; the database checks the pair at commit.
     stamped = s.execute(
@@ -268,6 +271,41 @@ def _correct_in(
         returned = _return_stock(s, original, cmd.id, desk.actor.user_id)
     log.info("dose record corrected (kind=%s, stock_returned=%s)", kind.value, bool(returned))
     return CorrectionResult(cmd.id, original.id, "CORRECTED", returned), school.id
+
+
+def _check_not_given(
+    s: Session,
+    rx: StudentMedication,
+    school: School,
+    original: MedicationLog,
+    values: dict[str, Any],
+    now: dt.datetime,
+) -> None:
+    """A corrected NOT_GIVEN must not sit beside a current GIVEN (or a second NOT_GIVEN) of
+    the same dose: the same rule as recording one."""
+    at: dt.datetime = values["time_given"]
+    rows = s.execute(
+        select(MedicationLog, User.first_name, User.last_name)
+        .join(User, User.id == MedicationLog.nurse_id)
+        .where(
+            MedicationLog.student_medication_id == rx.id,
+            MedicationLog.id != original.id,
+            MedicationLog.time_given >= at - dt.timedelta(hours=36),
+            MedicationLog.time_given < at + dt.timedelta(hours=36),
+        )
+    ).all()
+    logs = [dose_log_from_row(r.MedicationLog, f"{r.first_name} {r.last_name}") for r in rows]
+    decision = check_can_record_not_given(
+        prescription_from_row(rx),
+        calendar_from_row(school),
+        at=at,
+        now=now,
+        logs=logs,
+        scheduled_for=values["scheduled_for"],
+    )
+    blocking = [w for w in decision.blockers if w.code is not WarningCode.FUTURE_TIME]
+    if blocking:
+        raise CorrectionError(blocking[0].message)
 
 
 def _replacement(

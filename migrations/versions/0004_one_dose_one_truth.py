@@ -9,8 +9,10 @@ Revises: 0003
   current GIVEN of the same order has a dose tag within the school's dose window (strictly
   less than ``schools.dose_window_minutes`` apart) — the tag is ``scheduled_for``, or
   ``time_given`` when a scheduled order's log has none. As-needed orders
-  (``student_medications.is_prn``) may have several GIVENs a day: a PRN log without a tag is
-  not checked (the PRN limits are the service's rules). SQLSTATE 23505 with the constraint name
+  (``student_medications.is_prn``, or "prn"/"as needed" in the order's words) may have several
+  GIVENs a day: a PRN log without a tag is not checked (the PRN limits are the service's
+  rules). Limitation: two doses of one order closer together than the window are one dose to
+  the database (the service's rules tell them apart by the schedule; no school order has them). SQLSTATE 23505 with the constraint name
   ``medapp_one_given_per_dose``, like the partial unique index it complements (kept).
   The lock serialises two PCs (or scripts) inserting for one order; under READ COMMITTED each
   statement of the trigger sees what the other committed before the lock was granted.
@@ -51,7 +53,7 @@ CORRECTION_KINDS = (
     "GIVEN_AFTER_NOT_GIVEN",
 )
 
-FUNCTIONS = """
+FUNCTIONS = r"""
 CREATE FUNCTION medapp_one_given_per_dose() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   prn boolean;
@@ -59,7 +61,10 @@ DECLARE
   dose_key timestamptz;
   other record;
 BEGIN
-  SELECT sm.is_prn, sc.dose_window_minutes INTO prn, window_minutes
+  -- As needed: the nurse's flag, or the order's words (the parser reads the same words).
+  SELECT sm.is_prn OR sm.frequency ~* '(\mprn\M|\mp\.r\.n\M|as needed|when needed)',
+         sc.dose_window_minutes
+    INTO prn, window_minutes
     FROM student_medications sm
     JOIN students st ON st.id = sm.student_id
     JOIN schools sc ON sc.id = st.school_id

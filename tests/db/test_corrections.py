@@ -244,3 +244,16 @@ def test_who_may_correct_and_read(world) -> None:  # noqa: ANN001
     assert len(dose_history(auditor, ids["rx"])) == 1
     with pytest.raises(AccessDenied):
         correct_dose(auditor, correction(original, CorrectionKind.ENTERED_IN_ERROR))
+
+
+def test_a_corrected_not_given_cannot_sit_beside_a_given(world) -> None:  # noqa: ANN001
+    db, ids = world
+    nine = dt.datetime(2026, 11, 2, 9, 0, tzinfo=NY)
+    early = record_dose(
+        desk(db, ids),
+        DoseCommand(uuid.uuid4(), ids["rx"], ids["n1"], "NOT_GIVEN", nine, reason="HELD"),
+    ).log_id
+    give(db, ids)
+    moved = correction(early, CorrectionKind.WRONG_TIME, time_given=NOON + dt.timedelta(minutes=10))
+    with pytest.raises(CorrectionError, match="already given at 12:05 by Nora Nurse"):
+        correct_dose(desk(db, ids), moved)

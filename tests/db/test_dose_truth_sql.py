@@ -34,8 +34,13 @@ def world(committed_db):  # noqa: ANN001, ANN201
         prn = f.prescription(
             s, stu, med, frequency="q4h prn", administration_times=None, is_prn=True
         )
+        worded = f.prescription(
+            s, stu, med, frequency="2 puffs q4h PRN wheezing", administration_times=None
+        )
         s.commit()
-        return committed_db.engine, dict(nurse=nurse.id, rx=rx.id, other=other.id, prn=prn.id)
+        return committed_db.engine, dict(
+            nurse=nurse.id, rx=rx.id, other=other.id, prn=prn.id, worded=worded.id
+        )
 
 
 INSERT = text(
@@ -130,12 +135,17 @@ def test_another_dose_or_another_order_is_not_blocked(world) -> None:  # noqa: A
     assert count_current_given(engine, ids["rx"]) == 2
 
 
-def test_prn_doses_without_a_tag_may_repeat(world) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("rx", ["prn", "worded"])
+def test_prn_doses_without_a_tag_may_repeat(world, rx: str) -> None:  # noqa: ANN001
     engine, ids = world
     with engine.begin() as conn:
-        insert(conn, ids, rx="prn", tag=None)
-        insert(conn, ids, rx="prn", at=NOON + dt.timedelta(minutes=20), tag=None)
-    assert count_current_given(engine, ids["prn"]) == 2
+        insert(conn, ids, rx=rx, tag=None)
+        insert(conn, ids, rx=rx, at=NOON + dt.timedelta(minutes=20), tag=None)
+    assert count_current_given(engine, ids[rx]) == 2
+    with pytest.raises(IntegrityError, match="already given"):  # but a tagged dose is a dose
+        with engine.begin() as conn:
+            insert(conn, ids, rx=rx, tag=NOON)
+            insert(conn, ids, rx=rx, tag=NOON + dt.timedelta(seconds=1))
 
 
 def test_a_resend_of_the_same_id_is_quietly_one_row(world) -> None:  # noqa: ANN001

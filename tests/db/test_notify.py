@@ -63,7 +63,7 @@ def test_bulk_insert_sends_one_message_per_school(committed_db) -> None:  # noqa
             writer.execute(
                 text(
                     "INSERT INTO medication_logs (id, student_medication_id, nurse_id, time_given, status) "
-                    "SELECT gen_random_uuid(), :rx, :n, now() - make_interval(mins => g), 'GIVEN' "
+                    "SELECT gen_random_uuid(), :rx, :n, now() - make_interval(hours => 2 * g), 'GIVEN' "
                     "FROM generate_series(1, 500) g"
                 ),
                 {"rx": rx_id, "n": who_id},

@@ -97,6 +97,15 @@ class TestWhateverTheTag:
         assert decision.allowed and decision.scheduled_for == NOON
 
 
+def test_doses_a_window_apart_are_two_doses(calendar: SchoolCalendar) -> None:
+    p = rx("at 11:00 and 12:00")
+    first = given_log(ny(DAY, 11, 5), ny(DAY, 11))
+    decision = check_can_give(
+        p, calendar, at=ny(DAY, 12, 5), now=ny(DAY, 12, 5), logs=[first], scheduled_for=NOON
+    )
+    assert decision.allowed and decision.scheduled_for == NOON
+
+
 class TestEarlyAndLate:
     def test_an_early_dose_with_override_satisfies_the_dose(self, calendar: SchoolCalendar) -> None:
         early = check_can_give(rx(), calendar, at=ny(DAY, 10, 55), now=ny(DAY, 10, 55))
