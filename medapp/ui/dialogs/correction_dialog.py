@@ -298,7 +298,12 @@ class CorrectionDialog(QDialog):
     def _load(self) -> None:
         self._generation += 1
         generation = self._generation
-        desk, sessions, rx_id = self.ctx.desk, self.ctx.db.sessions, self.prescription_id
+        try:
+            desk = self.ctx.desk
+        except AccessDenied as exc:
+            self._load_failed(generation, exc)
+            return
+        sessions, rx_id = self.ctx.db.sessions, self.prescription_id
         self.busy.start()
 
         def op() -> tuple[PrescriptionDetail, tuple[DoseHistoryEntry, ...]]:
@@ -527,8 +532,12 @@ class CorrectionDialog(QDialog):
         self._in_flight = True
         self._update_record_button()
         self.banner.clear()
+        try:
+            desk = self.ctx.desk
+        except AccessDenied as exc:
+            self._record_failed(exc)
+            return
         self.busy.start()
-        desk = self.ctx.desk
         run_in_background(
             self, lambda: correct_dose(desk, cmd), self._recorded, self._record_failed
         )

@@ -869,7 +869,11 @@ class DoseDialog(QDialog):
             return
         self._preview_generation += 1
         generation = self._preview_generation
-        desk, rx_id, scheduled = self.ctx.desk, self.prescription_id, self.scheduled_for
+        try:
+            desk = self.ctx.desk
+        except AccessDenied:
+            return  # nobody signed in any more: "Record" says so
+        rx_id, scheduled = self.prescription_id, self.scheduled_for
         typed, now = self._preview_args(), desk_now(self.ctx)
         run_in_background(
             self,
