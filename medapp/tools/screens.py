@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         _save(window, out / f"schedule{sfx}.png")
 
         window.show_pane(2)
-        reminders = window.reminders_pane
+        reminders: Any = window.reminders_pane
         _wait(lambda: getattr(reminders, "reminders", None) is not None)
         _save(window, out / f"reminders{sfx}.png")
         _save(window, out / f"main-window{sfx}.png")

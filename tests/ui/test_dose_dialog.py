@@ -418,7 +418,7 @@ def test_no_clipped_text_at_any_size_from_1024x700(qtbot, ctx: AppContext, size)
     assert "Do not give after 13:00" in dialog.order.text()
     # Nothing of the body is cut off: it scrolls instead (the button row stays in view).
     assert dialog.record_button.isVisible() and dialog.record_button.geometry().bottom() < size[1]
-    body = dialog.scroll.widget()
+    body = dialog.body_scroll.widget()
     assert body.height() >= body.minimumSizeHint().height()
 
 

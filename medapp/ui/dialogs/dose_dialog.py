@@ -25,7 +25,7 @@ import itertools
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
@@ -83,7 +83,7 @@ from medapp.domain.checks import (
     override_reason_problem,
 )
 from medapp.domain.doses import NotGivenReason
-from medapp.services.desk import AccessDenied
+from medapp.services.desk import AccessDenied, Desk
 from medapp.services.doses import DoseCommand, DoseInputError, DoseResult, record_dose
 from medapp.services.students import (
     DoseLogInfo,
@@ -236,6 +236,37 @@ def override_problem(text: str) -> str | None:
             "needed): why the dose is safe to give and who agreed."
         )
     return override_reason_problem(reason)
+
+
+@dataclass(frozen=True)
+class TypedInputs:
+    """What the nurse has typed, as ``preview_dose`` takes it (so the preview gives the
+    verdict ``record_dose`` would give)."""
+
+    at: dt.datetime
+    status: str
+    dosage_given: str | None
+    quantity_used: int | None
+    inventory_id: uuid.UUID | None
+
+    def preview(
+        self,
+        desk: Desk,
+        prescription_id: uuid.UUID,
+        now: dt.datetime,
+        scheduled_for: dt.datetime | None,
+    ) -> DosePreview:
+        return preview_dose(
+            desk,
+            prescription_id,
+            at=self.at,
+            now=now,
+            scheduled_for=scheduled_for,
+            status=self.status,
+            dosage_given=self.dosage_given,
+            quantity_used=self.quantity_used,
+            inventory_id=self.inventory_id,
+        )
 
 
 class FittingScrollArea(QScrollArea):
@@ -414,10 +445,10 @@ class DoseDialog(QDialog):
         outer_body.addLayout(self.columns)
         body = QVBoxLayout()
         self.columns.addLayout(body, 1)
-        self.scroll = FittingScrollArea()
-        self.scroll.setObjectName("doseScroll")
-        self.scroll.setWidget(self.body)
-        outer.addWidget(self.scroll, 1)
+        self.body_scroll = FittingScrollArea()
+        self.body_scroll.setObjectName("doseScroll")
+        self.body_scroll.setWidget(self.body)
+        outer.addWidget(self.body_scroll, 1)
 
         # Right medication, dose, route, time
         rights = QGroupBox("Five rights")
@@ -451,14 +482,14 @@ class DoseDialog(QDialog):
             self.order,
             self.authorization,
         )
-        for label in self.rights_labels:
-            label.setWordWrap(True)  # every line wraps: long names and orders never clip
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        for line in self.rights_labels:
+            line.setWordWrap(True)  # every line wraps: long names and orders never clip
+            line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            line.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bold = self.dose.font()
         bold.setBold(True)
-        for label in (self.medication, self.dose, self.route, self.controlled):
-            label.setFont(bold)
+        for line in (self.medication, self.dose, self.route, self.controlled):
+            line.setFont(bold)
         grid.addRow("Medication:", self.medication)
         grid.addRow("Controlled:", self.controlled)
         # The dose, and under it (when the order and the product disagree) a warning line.
@@ -709,9 +740,7 @@ class DoseDialog(QDialog):
         def op() -> DoseSheet:
             sheet = dose_sheet(desk, rx_id, now=now, scheduled_for=scheduled)
             if typed is not None:
-                sheet = _with_preview(
-                    sheet, preview_dose(desk, rx_id, now=now, scheduled_for=scheduled, **typed)
-                )
+                sheet = _with_preview(sheet, typed.preview(desk, rx_id, now, scheduled))
             return sheet
 
         run_in_background(
@@ -780,14 +809,16 @@ class DoseDialog(QDialog):
             if width >= self._two_columns_from
             else QBoxLayout.Direction.TopToBottom
         )
-        self.layout().activate()
-        viewport = self.scroll.viewport().width()
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        viewport = self.body_scroll.viewport().width()
         needed = (
             self.body.heightForWidth(viewport)
             if self.body.hasHeightForWidth()
             else self.body.sizeHint().height()
         )
-        rest = self.height() - self.scroll.height()
+        rest = self.height() - self.body_scroll.height()
         self.resize(width, max(min(rest + needed + 2, tallest), self.minimumSizeHint().height()))
 
     def _order_text(self) -> str:
@@ -877,23 +908,23 @@ class DoseDialog(QDialog):
         typed, now = self._preview_args(), desk_now(self.ctx)
         run_in_background(
             self,
-            lambda: preview_dose(desk, rx_id, now=now, scheduled_for=scheduled, **typed),
+            lambda: typed.preview(desk, rx_id, now, scheduled),
             lambda preview: self._preview_ready(generation, preview),
             lambda exc: self._preview_failed(generation, exc),
         )
 
-    def _preview_args(self) -> dict[str, object]:
+    def _preview_args(self) -> TypedInputs:
         """What the nurse has typed, as ``preview_dose`` takes it: the same verdict
         ``record_dose`` would give (quantity and dose text checked against the order too)."""
         given = self._given()
         lot = self.selected_lot() if given else None
-        return {
-            "at": self._time_given(),
-            "status": "GIVEN" if given else "NOT_GIVEN",
-            "dosage_given": (self.dosage_edit.text().strip() or None) if given else None,
-            "quantity_used": self.quantity.value() if lot is not None else None,
-            "inventory_id": lot.id if lot is not None else None,
-        }
+        return TypedInputs(
+            at=self._time_given(),
+            status="GIVEN" if given else "NOT_GIVEN",
+            dosage_given=(self.dosage_edit.text().strip() or None) if given else None,
+            quantity_used=self.quantity.value() if lot is not None else None,
+            inventory_id=lot.id if lot is not None else None,
+        )
 
     def _preview_ready(self, generation: int, preview: DosePreview) -> None:
         if generation == self._preview_generation:

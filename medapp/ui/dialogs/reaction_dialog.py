@@ -193,6 +193,10 @@ class ReactionDialog(QDialog):
         self._parent_touched = False
         self._search_generation = 0
         self._snapshot = SnapshotHolder(ctx.cache)
+        self._search_timer = QTimer(self)  # a pause in typing, then one search
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(250)
+        self._search_timer.timeout.connect(self._search)
         self.setObjectName("reactionDialog")
         self.setWindowTitle("Report an adverse reaction")
         self.setModal(True)
@@ -294,10 +298,6 @@ class ReactionDialog(QDialog):
         search_layout.addWidget(self.search_status)
         form.addRow("Find:", self.search_box)
         form.setRowVisible(self.search_box, False)
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(250)
-        self._search_timer.timeout.connect(self._search)
 
         self.severity = QComboBox()
         self.severity.setObjectName("reactionSeverity")
@@ -436,7 +436,9 @@ class ReactionDialog(QDialog):
         other = row >= 0 and choice is None and self.choice_model.trailer is not None
         self.form.setRowVisible(self.search_box, other)
         if other:
-            self.layout().activate()
+            layout = self.layout()
+            if layout is not None:
+                layout.activate()
             self.resize(self.width(), max(self.height(), self.sizeHint().height()))
             found = self.search_model.choice_at(self.search_results.currentIndex().row())
             self._choose(found)
