@@ -45,8 +45,11 @@ def make_pane(qtbot, ctx: AppContext) -> RemindersPane:  # noqa: ANN001
     pane = RemindersPane(ctx)
     qtbot.addWidget(pane)
     pane.resize(1200, 700)
-    pane.show()
-    qtbot.waitUntil(lambda: pane.reminders is not None, timeout=10_000)
+    # Wait for the first load's "refreshed" itself (emitted a turn after the list is filled):
+    # a test that then waits for the *next* refresh must not catch this one.
+    with qtbot.waitSignal(pane.refreshed, timeout=10_000):
+        pane.show()
+    assert pane.reminders is not None
     return pane
 
 
