@@ -7,8 +7,10 @@ demo on first use; a URL names a database that already holds it (or an empty one
 The window opens offscreen at 1280 × 800 with the first nurse of the first school at the desk
 and the desk clock at 11:50 on the next school day (so today's doses are due); it waits for
 every pane's data and saves ``main-window.png``, one PNG per pane (search with "albut" typed
-and a result selected, schedule, reminders, inventory), the dialogs of this part, and the main
-window in the dark palette. Nothing is written to the user's settings or cache.
+and a result selected, schedule, reminders, inventory), the dialogs, the dose dialog in its
+"given" and "already given" states, the correction dialog, the reaction dialog with a
+parent-given medication, and the main window in the dark palette. Nothing is written to the
+user's settings or cache; the demo database gets one dose and its correction per run.
 """
 
 from __future__ import annotations
@@ -175,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         _save(window, out / f"schedule{sfx}.png")
 
         window.show_pane(2)
-        reminders = window.reminders_pane
+        reminders: Any = window.reminders_pane
         _wait(lambda: getattr(reminders, "reminders", None) is not None)
         _save(window, out / f"reminders{sfx}.png")
         _save(window, out / f"main-window{sfx}.png")
@@ -220,15 +222,17 @@ def main(argv: list[str] | None = None) -> int:
         _save(picker, out / f"dialog-sign-in{sfx}.png")
         picker.reject()
 
-        reminders_items = getattr(reminders, "model", None)
-        if reminders_items is not None and hasattr(reminders, "open_dose"):
-            item = _first_due(reminders)
-            if item is not None:
-                dose = reminders.open_dose(item)
-                if dose is not None:
-                    _wait(lambda: getattr(dose, "sheet", None) is not None)
-                    _save(dose, out / f"dialog-dose{sfx}.png")
-                    dose.reject()
+        window.show_pane(2)
+        item = _first_due(reminders)
+        if item is not None:
+            dose = reminders.open_dose(item)
+            if dose is not None:
+                _wait(lambda: getattr(dose, "sheet", None) is not None)
+                dose.resize(1024, 700)  # the smallest window the dialog is made for
+                _save(dose, out / f"dialog-dose{sfx}.png")
+                dose.reject()
+                _wait(lambda: reminders.dose_dialog is None)
+        _dose_states(reminders, out, sfx)
 
         # The dark palette
         apply_theme(app, "dark")
@@ -249,14 +253,69 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _first_due(pane: Any) -> Any:
+def _dose_states(reminders: Any, out: Path, sfx: str) -> None:
+    """The dose dialog of a controlled substance: "given" (ready to record), "already given"
+    (reopened after recording: who and when, Correct…), then the correction dialog with both
+    records (the original struck through) and a reaction to a medication the parent gave.
+
+    This records one dose and its correction in the demo database (nothing else is written).
+    """
+    from medapp.services.corrections import CorrectionKind
+
+    item = _first_due(reminders, controlled=True, unrecorded=True)
+    if item is None:
+        print("  (no unrecorded controlled dose today: dose-state screens skipped)")
+        return
+    dose = reminders.open_dose(item)
+    _wait(lambda: dose.sheet is not None and dose.preview is not None)
+    dose.resize(1024, 700)
+    _save(dose, out / f"dialog-dose-given{sfx}.png")
+    dose.record()
+    _wait(lambda: reminders.dose_dialog is None, 30)
+    _settle()
+
+    again = reminders.open_dose(item)
+    _wait(lambda: again.sheet is not None and again.already_box.isVisible())
+    again.resize(1024, 700)
+    _save(again, out / f"dialog-dose-already-given{sfx}.png")
+
+    again.already_correct.click()
+    correction = again.correction_dialog
+    _wait(lambda: correction.detail is not None)
+    correction.select_kind(CorrectionKind.ENTERED_IN_ERROR)
+    correction.reason_edit.setText("Recorded for the wrong student; this student was absent.")
+    correction.record()
+    _wait(lambda: correction.result_ is not None and len(correction.history) >= 2, 30)
+    correction.resize(960, 640)
+    _save(correction, out / f"dialog-correction{sfx}.png")
+    correction.reject()
+    _wait(lambda: again.correction_dialog is None)
+    again.reject()
+    _wait(lambda: reminders.dose_dialog is None)
+
+    reaction = reminders.report_reaction(item)
+    _wait(lambda: reaction.sheet is not None)
+    reaction.choose_other("amoxicillin")
+    _wait(lambda: reaction.search_model.rowCount() > 0)
+    reaction.choose_result(reaction.search_model.choice_at(0).id)
+    reaction.severity.setCurrentIndex(reaction.severity.findData("MODERATE"))
+    reaction.reaction.setText("Hives on the arms and chest since this morning")
+    reaction.action.setPlainText("Parent called; antihistamine per standing order")
+    _save(reaction, out / f"dialog-reaction{sfx}.png")
+    reaction.reject()
+
+
+def _first_due(pane: Any, *, controlled: bool = False, unrecorded: bool = False) -> Any:
     model = pane.model
     for s in range(model.rowCount()):
         section = model.index(s, 0)
         for r in range(model.rowCount(section)):
             item = model.item_at(model.index(r, 0, section))
-            if item is not None:
-                return item
+            if item is None or (controlled and not item.rx.is_controlled):
+                continue
+            if unrecorded and item.log_id is not None:
+                continue
+            return item
     return None
 
 

@@ -198,8 +198,10 @@ def test_search_give_due_dose_stock_drops_second_given_refused(
     # 5. The other PC presses GIVEN for the same dose: refused, naming who gave it and when.
     qtbot.mouseClick(second.record_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: second.banner.text.startswith("Not recorded"), timeout=10_000)
-    assert [w.code for w in second.warning_list.warnings] == [WarningCode.ALREADY_GIVEN]
-    assert f"Already given at {given_at} by {ctx.user_name}" in second.warning_list.texts()[0]
+    # Said once, in the "already given" box with "Correct…" on that record (issue 9, rule 5).
+    assert WarningCode.ALREADY_GIVEN in {w.code for w in second.preview.warnings}
+    assert second.already_box.isVisible() and second.already_correct.isEnabled()
+    assert f"Already given at {given_at} by {ctx.user_name}" in second.already_text.text()
     assert not second.record_button.isEnabled()
     with Session(ctx.db.engine) as s:
         given = s.scalar(
@@ -220,7 +222,8 @@ def test_search_give_due_dose_stock_drops_second_given_refused(
     qtbot.waitUntil(lambda: pane.dose_dialog is not None, timeout=5000)
     again: DoseDialog = pane.dose_dialog
     qtbot.waitUntil(lambda: again.preview is not None, timeout=10_000)
-    assert f"Already given at {given_at} by {ctx.user_name}" in again.warning_list.texts()[0]
+    qtbot.waitUntil(lambda: again.already_box.isVisible(), timeout=10_000)
+    assert f"Already given at {given_at} by {ctx.user_name}" in again.already_text.text()
     assert not again.record_button.isEnabled()
     assert f"{given_at} Given (the 12:00 dose) by {ctx.user_name}" in again.today_logs.text()
     qtbot.keyClick(again, Qt.Key.Key_Escape)

@@ -30,12 +30,12 @@ from medapp.db.models import (
 )
 from medapp.domain.checks import WarningCode
 from medapp.domain.doses import NotGivenReason
-from medapp.services.doses import DoseCommand, record_dose
+from medapp.services.desk import Actor, Desk, Role
+from medapp.services.doses import DoseCommand, DoseResult, record_dose
 from medapp.services.students import stock_lots
 from medapp.ui.context import AppContext
 from medapp.ui.dialogs.dose_dialog import OFFLINE_MESSAGE, DoseDialog
 from medapp.ui.models.reminders_model import tone
-from tests.db.desks import desk_for
 
 # --------------------------------------------------------------------------------------------
 # Helpers shared by the GUI tests of this part (imported by the pane and e2e tests)
@@ -116,6 +116,20 @@ def other_nurse(ctx: AppContext) -> tuple[uuid.UUID, str]:
         return user.id, f"{user.first_name} {user.last_name}"
 
 
+def desk_of(ctx: AppContext, user_id: uuid.UUID | None = None) -> Desk:
+    """The desk of a nurse of the desk's school (another PC when ``user_id`` is another
+    nurse's), on the same database and clock."""
+    user_id = user_id or ctx.user_id
+    assert user_id is not None
+    schools = frozenset({ctx.school_id}) if ctx.school_id else frozenset()
+    return Desk(ctx.db.sessions, Actor(user_id, "", "", "", Role.NURSE, schools), ctx.now)
+
+
+def record_as(ctx: AppContext, cmd: DoseCommand) -> DoseResult:
+    """``record_dose`` on the desk of the command's nurse (``cmd.nurse_id``)."""
+    return record_dose(desk_of(ctx, cmd.nurse_id), cmd)
+
+
 def open_dialog(qtbot, ctx: AppContext, rx: Rx, at: dt.datetime | None) -> DoseDialog:  # noqa: ANN001
     dialog = DoseDialog(ctx, rx.id, at)
     qtbot.addWidget(dialog)
@@ -151,7 +165,7 @@ def test_five_rights_then_given_from_the_default_lot(qtbot, ctx: AppContext) -> 
     assert "Milk" in dialog.allergies.text() and "Peanuts" in dialog.allergies.text()
     assert dialog.allergies.palette().color(dialog.allergies.foregroundRole()) == tone("error")
     assert dialog.medication.text().startswith("Focalin 5 mg")
-    assert "Controlled substance" in dialog.medication.text()
+    assert dialog.controlled.text().startswith("Controlled substance (schedule CII)")
     assert (dialog.dose.text(), dialog.route.text()) == ("5 mg", "PO")
     assert dialog.time_label.text() == f"Scheduled {due.strftime('%H:%M')} today"
     assert dialog.warning_list.warnings == ()  # milk and peanuts are not Focalin
@@ -257,15 +271,17 @@ def test_given_on_another_pc_meanwhile_is_refused_with_who_and_when(qtbot, ctx: 
 
     nurse_id, nurse_name = other_nurse(ctx)
     at = due + dt.timedelta(minutes=20)
-    record_dose(
-        desk_for(ctx.db.sessions, nurse_id, now=ctx.clock()),  # type: ignore[attr-defined]
+    record_as(
+        ctx,
         DoseCommand(uuid.uuid4(), rx.id, nurse_id, "GIVEN", at, scheduled_for=due),
     )
     qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Not recorded" in dialog.banner.text, timeout=10_000)
-    assert warning_codes(dialog) == [WarningCode.ALREADY_GIVEN.value]
+    # Said once, in the "already given" box (with Correct… on that record), not repeated below.
+    assert WarningCode.ALREADY_GIVEN in {w.code for w in dialog.preview.warnings}
+    assert warning_codes(dialog) == []
     expected = f"Already given at {local(ctx, at).strftime('%H:%M')} by {nurse_name}"
-    assert expected in dialog.warning_list.texts()[0]
+    assert dialog.already_box.isVisible() and expected in dialog.already_text.text()
     assert dialog.isVisible() and not dialog.record_button.isEnabled()
     assert len(logs_of(ctx, rx.id)) == 1
 
@@ -283,7 +299,7 @@ def test_pressing_twice_or_retrying_makes_one_row(qtbot, ctx: AppContext) -> Non
     qtbot.wait(200)
     assert results[0].outcome == "RECORDED" and len(results) == 1
     # A retry of the same command (say after a timeout) lands on the same row.
-    again = record_dose(ctx.desk, command)
+    again = record_as(ctx, command)
     assert again.outcome == "ALREADY_RECORDED"
     assert [row.id for row in logs_of(ctx, rx.id)] == [command.id]
 
@@ -304,7 +320,10 @@ def test_prn_interval_shows_the_earliest_time_and_offers_an_override(
 ) -> None:  # noqa: ANN001
     rx = find_rx(ctx, "Jung", "Ventolin")
     earlier = ctx.clock() - dt.timedelta(hours=1)  # type: ignore[attr-defined]
-    record_dose(ctx.desk, DoseCommand(uuid.uuid4(), rx.id, ctx.user_id, "GIVEN", earlier))
+    record_as(
+        ctx,
+        DoseCommand(uuid.uuid4(), rx.id, ctx.user_id, "GIVEN", earlier),
+    )
     dialog = open_dialog(qtbot, ctx, rx, None)
     assert warning_codes(dialog) == [WarningCode.PRN_MIN_INTERVAL.value]
     earliest = local(ctx, earlier + dt.timedelta(hours=4)).strftime("%H:%M")
@@ -347,3 +366,166 @@ def test_escape_closes_and_a_failed_load_is_a_message(qtbot, ctx: AppContext) ->
     qtbot.waitUntil(lambda: "Could not open this dose" in missing.banner.text, timeout=10_000)
     assert "not in the database" in missing.banner.text
     assert not missing.record_button.isEnabled()
+
+
+# --------------------------------------------------------------------------------------------
+# Rule 8: layout, keyboard, the controlled-substance line
+# --------------------------------------------------------------------------------------------
+
+
+def clipped_labels(dialog: DoseDialog) -> list[str]:
+    """Visible labels whose text does not fit the space they were given (a wrapped label needs
+    its height-for-width; a one-line label its width)."""
+    from PySide6.QtWidgets import QLabel
+
+    bad = []
+    for label in dialog.findChildren(QLabel):
+        if not label.isVisibleTo(dialog) or not label.text():
+            continue
+        if label.wordWrap():
+            if label.height() < label.heightForWidth(label.width()):
+                bad.append(f"{label.objectName() or label.text()[:30]}: height {label.height()}")
+        elif label.width() < label.minimumSizeHint().width():
+            bad.append(f"{label.objectName() or label.text()[:30]}: width {label.width()}")
+    return bad
+
+
+def make_order_long(ctx: AppContext, rx: Rx) -> None:
+    with Session(ctx.db.engine) as s:
+        order = s.get(StudentMedication, rx.id)
+        assert order is not None
+        order.instructions = (
+            "Give with a full glass of water and a snack from the lunch box; if the student "
+            "feels dizzy or has a headache afterwards, let her rest in the health office and "
+            "call the parent before she goes back to class. Do not give after 13:00."
+        )
+        order.prescribed_by = "Dr. Alexandra Montgomery-Richardson, Pediatric Neurology"
+        s.commit()
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1280, 800), (1920, 1080)])
+def test_no_clipped_text_at_any_size_from_1024x700(qtbot, ctx: AppContext, size) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Hughes", "Amphetamine")  # a long generic name, and long order text
+    make_order_long(ctx, rx)
+    dialog = open_dialog(qtbot, ctx, rx, scheduled(ctx, rx))
+    dialog.resize(*size)
+    qtbot.waitUntil(lambda: dialog.width() == size[0], timeout=5_000)
+    qtbot.wait(50)  # the layout settles on the next turns of the loop
+    assert clipped_labels(dialog) == []
+    for label in dialog.rights_labels:  # the five-rights box: every line wraps, none is cut
+        if label.isVisibleTo(dialog):
+            assert label.wordWrap() and label.height() >= label.heightForWidth(label.width())
+    assert "Do not give after 13:00" in dialog.order.text()
+    # Nothing of the body is cut off: it scrolls instead (the button row stays in view).
+    assert dialog.record_button.isVisible() and dialog.record_button.geometry().bottom() < size[1]
+    body = dialog.body_scroll.widget()
+    assert body.height() >= body.minimumSizeHint().height()
+
+
+def test_controlled_line_is_shown_before_and_after_the_dose_is_given(
+    qtbot, ctx: AppContext
+) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Huang", "Focalin")
+    due = scheduled(ctx, rx)
+    dialog = open_dialog(qtbot, ctx, rx, due)
+    assert dialog.controlled.isVisibleTo(dialog)
+    assert dialog.controlled.text().startswith("Controlled substance (schedule CII)")
+    with qtbot.waitSignal(dialog.recorded, timeout=10_000):
+        qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+
+    again = open_dialog(qtbot, ctx, rx, due)  # the dose is given now: "already given"
+    assert again.already_box.isVisibleTo(again)
+    assert again.controlled.isVisibleTo(again)
+    assert again.controlled.text().startswith("Controlled substance (schedule CII)")
+    assert not again.record_button.isEnabled()
+
+    plain = open_dialog(qtbot, ctx, find_rx(ctx, "Lin", "Cetirizine"), None)
+    assert plain.controlled.isVisibleTo(plain) and plain.controlled.text().startswith("No")
+
+
+def test_enter_in_a_single_line_field_records(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Mansour", "Methylphenidate")
+    dialog = open_dialog(qtbot, ctx, rx, scheduled(ctx, rx))
+    dialog.select_lot(None)
+    with qtbot.waitSignal(dialog.recorded, timeout=10_000) as signal:
+        qtbot.keyClick(dialog.dosage_edit, Qt.Key.Key_Return)
+    assert signal.args[0].outcome == "RECORDED"
+    assert [row.id for row in logs_of(ctx, rx.id)] == [dialog.command_id]
+
+    other = find_rx(ctx, "Baptiste", "Methylphenidate")
+    dialog = open_dialog(qtbot, ctx, other, scheduled(ctx, other))
+    dialog.select_outcome(NotGivenReason.ABSENT)
+    with qtbot.waitSignal(dialog.recorded, timeout=10_000):
+        qtbot.keyClick(dialog.time_edit, Qt.Key.Key_Enter)
+    [row] = logs_of(ctx, other.id)
+    assert (row.status, row.not_given_reason) == ("NOT_GIVEN", "ABSENT")
+
+
+def tabs_to_record(dialog: DoseDialog, start) -> int | None:  # noqa: ANN001
+    """Tab presses from ``start`` until "Record" has the focus (None: not within 5)."""
+    from PySide6.QtTest import QTest
+
+    start.setFocus(Qt.FocusReason.OtherFocusReason)
+    assert dialog.focusWidget() is start
+    for presses in range(1, 6):
+        QTest.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+        if dialog.focusWidget() is dialog.record_button:
+            return presses
+    return None
+
+
+def test_record_is_within_three_tabs_of_the_status_choice(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Kumar", "Amphetamine")
+    dialog = open_dialog(qtbot, ctx, rx, scheduled(ctx, rx))
+    given = dialog.outcome_buttons["outcomeGiven"]
+    assert (n := tabs_to_record(dialog, given)) is not None and n <= 3
+    dialog.select_outcome(NotGivenReason.REFUSED)
+    refused = dialog.outcome_buttons["outcomeRefused"]
+    assert (n := tabs_to_record(dialog, refused)) is not None and n <= 3
+    dialog.select_outcome(None)
+    dialog._reveal_override()  # an override reason sits between the choice and the button
+    assert (n := tabs_to_record(dialog, given)) is not None and n <= 3
+    # Shift+Tab from Record goes back to the choice side (nothing traps the focus).
+    from PySide6.QtTest import QTest
+
+    QTest.keyClick(dialog.record_button, Qt.Key.Key_Backtab)
+    assert dialog.focusWidget() is dialog.override_edit
+
+
+def test_override_reason_must_be_a_sentence_before_recording(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Reynolds", "Ventolin")
+    earlier = ctx.clock() - dt.timedelta(hours=1)  # type: ignore[attr-defined]
+    record_as(
+        ctx,
+        DoseCommand(uuid.uuid4(), rx.id, ctx.user_id, "GIVEN", earlier),
+    )
+    dialog = open_dialog(qtbot, ctx, rx, None)
+    assert dialog.override_edit.isVisible() and dialog.override_hint.isVisible()
+    assert "at least 10 characters" in dialog.override_hint.text()
+    qtbot.keyClicks(dialog.override_edit, "ok dr")
+    assert "5 more needed" in dialog.override_hint.text()
+    qtbot.keyClick(dialog.override_edit, Qt.Key.Key_Return)
+    assert "at least 10 characters" in dialog.banner.text
+    assert len(logs_of(ctx, rx.id)) == 1  # only the earlier dose
+    qtbot.keyClicks(dialog.override_edit, " Patel agreed: asthma flare at recess")
+    with qtbot.waitSignal(dialog.recorded, timeout=10_000):
+        qtbot.keyClick(dialog.override_edit, Qt.Key.Key_Return)
+    assert len(logs_of(ctx, rx.id)) == 2
+
+
+def test_order_and_product_that_disagree_show_a_warning_line(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    rx = find_rx(ctx, "Kumar", "Amphetamine")  # Amphetamine Salts 10 mg
+    with Session(ctx.db.engine) as s:
+        order = s.get(StudentMedication, rx.id)
+        assert order is not None
+        order.dosage = "25 mg"
+        s.commit()
+    dialog = open_dialog(qtbot, ctx, rx, scheduled(ctx, rx))
+    assert dialog.dose_conflict_row.isVisibleTo(dialog)
+    text = dialog.dose_conflict.text()
+    assert "25 mg" in text and "10 mg" in text and "prescriber" in text
+    assert dialog.dose_conflict.palette().color(dialog.dose_conflict.foregroundRole()) == tone(
+        "warning"
+    )
+    plain = open_dialog(qtbot, ctx, find_rx(ctx, "Lin", "Cetirizine"), None)
+    assert not plain.dose_conflict_row.isVisibleTo(plain)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from medapp.db.engine import Database
 from medapp.domain.doses import DoseStatus
-from medapp.services.doses import DoseCommand, record_dose
+from medapp.services.doses import DoseCommand
 from medapp.ui.context import AppContext
 from medapp.ui.dialogs.dose_dialog import DoseDialog
 from medapp.ui.models.reminders_model import (
@@ -26,8 +26,13 @@ from medapp.ui.models.reminders_model import (
     RemindersModel,
 )
 from medapp.ui.panes.reminders_pane import REFRESH_MS, RemindersPane
-from tests.db.desks import desk_for
-from tests.ui.test_dose_dialog import find_rx, local, lunchtime_on_a_school_day, other_nurse
+from tests.ui.test_dose_dialog import (
+    find_rx,
+    local,
+    lunchtime_on_a_school_day,
+    other_nurse,
+    record_as,
+)
 
 
 @pytest.fixture
@@ -40,8 +45,11 @@ def make_pane(qtbot, ctx: AppContext) -> RemindersPane:  # noqa: ANN001
     pane = RemindersPane(ctx)
     qtbot.addWidget(pane)
     pane.resize(1200, 700)
-    pane.show()
-    qtbot.waitUntil(lambda: pane.reminders is not None, timeout=10_000)
+    # Wait for the first load's "refreshed" itself (emitted a turn after the list is filled):
+    # a test that then waits for the *next* refresh must not catch this one.
+    with qtbot.waitSignal(pane.refreshed, timeout=10_000):
+        pane.show()
+    assert pane.reminders is not None
     return pane
 
 
@@ -154,8 +162,8 @@ def test_dose_logged_on_another_pc_arrives_by_notify(qtbot, ctx: AppContext) -> 
     nurse_id, nurse_name = other_nurse(ctx)
     due = row_index(pane, "Yamamoto, Logan", "11:30").data(ItemRole).scheduled_for
     qtbot.wait(300)  # the listener's LISTEN is in place
-    record_dose(  # another PC: its own connection, its own cache
-        desk_for(ctx.db.sessions, nurse_id, now=ctx.clock()),  # type: ignore[attr-defined]
+    record_as(  # another PC: its own connection, its own cache
+        ctx,
         DoseCommand(
             uuid.uuid4(),
             rx.id,
@@ -207,3 +215,25 @@ def test_a_database_that_does_not_answer_is_a_banner_with_retry(qtbot, ctx: AppC
     with qtbot.waitSignal(pane.refreshed, timeout=10_000):
         qtbot.mouseClick(pane.banner.action, Qt.MouseButton.LeftButton)  # "Retry"
     assert not pane.banner.isVisible()
+
+
+def test_correct_and_report_reaction_follow_the_selected_row(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    """ "Report reaction…" for any dose row (any student, any medication); "Correct…" only on a
+    row with a record (nothing to correct on a dose not yet recorded)."""
+    pane = make_pane(qtbot, ctx)
+    due = pane.model.index_of(lambda i: i.status is DoseStatus.DUE and i.log_id is None)
+    assert due.isValid()
+    pane.view.setCurrentIndex(due)
+    assert pane.reaction_button.isEnabled() and not pane.correct_button.isEnabled()
+    menu = pane.menu_for(pane.selected_item())
+    actions = {a.objectName(): a for a in menu.actions()}
+    assert set(actions) == {"menuRecordDose", "menuCorrect", "menuReaction"}
+    assert not actions["menuCorrect"].isEnabled() and actions["menuReaction"].isEnabled()
+    actions["menuReaction"].trigger()
+    dialog = pane.reaction_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.sheet is not None, timeout=10_000)
+    item = pane.selected_item()
+    assert (dialog.student_id, dialog.medication_id) == (item.rx.student_id, item.rx.medication_id)
+    assert dialog.medication_combo.count() >= 2  # her orders, the stock, "another medication"
+    dialog.reject()

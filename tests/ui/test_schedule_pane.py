@@ -171,3 +171,50 @@ def test_enter_and_double_click_open_the_dose_dialog(qtbot, ctx: AppContext) -> 
         qtbot.mouseClick(pane.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mouseDClick(pane.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert opened.args[0].prescription_id == find_rx(ctx, "Lin", "Cetirizine").id
+
+
+def test_a_row_without_records_offers_a_reaction_but_nothing_to_correct(
+    qtbot, ctx: AppContext
+) -> None:  # noqa: ANN001
+    pane = make_pane(qtbot, ctx)
+    assert not pane.correct_button.isEnabled() and not pane.reaction_button.isEnabled()
+    target = next(
+        r
+        for r in range(pane.proxy.rowCount())
+        if not [
+            log for log in pane.proxy.index(r, 0).data(EntryRole).row.logs if not log.superseded
+        ]
+    )
+    pane.table.setCurrentIndex(pane.proxy.index(target, 0))
+    assert pane.reaction_button.isEnabled() and not pane.correct_button.isEnabled()
+    menu = pane.menu_for(pane.selected_entry())
+    assert [a.text() for a in menu.actions()] == ["Record dose…", "Correct…", "Report reaction…"]
+    assert [a.isEnabled() for a in menu.actions()] == [True, False, True]
+    qtbot.mouseClick(pane.reaction_button, Qt.MouseButton.LeftButton)
+    dialog = pane.reaction_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.sheet is not None, timeout=10_000)
+    assert dialog.student_id == pane.selected_entry().row.student_id
+    dialog.reject()
+
+
+def test_an_order_whose_dose_disagrees_with_its_product_is_marked(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    from sqlalchemy.orm import Session
+
+    from medapp.db.models import StudentMedication
+    from medapp.ui.models.schedule_model import COL_DOSE
+
+    rx = find_rx(ctx, "Butler", "Ritalin")  # Ritalin 10 mg
+    with Session(ctx.db.engine) as s:
+        order = s.get(StudentMedication, rx.id)
+        assert order is not None
+        order.dosage = "25 mg"
+        s.commit()
+    pane = make_pane(qtbot, ctx)
+    row = row_of(pane, "Butler, Kavya", "Ritalin")
+    cell = pane.proxy.index(row, COL_DOSE)
+    assert cell.data() == "25 mg"
+    assert cell.data(Qt.ItemDataRole.DecorationRole) is not None
+    assert "prescriber" in cell.data(Qt.ItemDataRole.ToolTipRole)
+    other = pane.proxy.index(row_of(pane, "Lin, Mariam", "Cetirizine"), COL_DOSE)
+    assert other.data(Qt.ItemDataRole.DecorationRole) is None

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
@@ -33,6 +34,7 @@ from PySide6.QtCore import (
     QObject,
     QPointF,
     QRectF,
+    QSize,
     Qt,
     QTime,
     QTimer,
@@ -40,14 +42,24 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPalette, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QGuiApplication,
+    QPainter,
+    QPalette,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QBoxLayout,
     QButtonGroup,
     QComboBox,
     QDateTimeEdit,
     QDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -56,18 +68,28 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from medapp.domain.checks import DoseRefused, RuleWarning
+from medapp.domain.checks import (
+    MIN_REASON_LENGTH,
+    DoseRefused,
+    RuleWarning,
+    WarningCode,
+    override_reason_problem,
+)
 from medapp.domain.doses import NotGivenReason
+from medapp.services.desk import AccessDenied, Desk
 from medapp.services.doses import DoseCommand, DoseInputError, DoseResult, record_dose
 from medapp.services.students import (
     DoseLogInfo,
     DosePreview,
     DoseSheet,
+    PrescriptionDetail,
     StockLot,
     StudentCard,
     default_lot,
@@ -168,6 +190,15 @@ def initials_pixmap(card: StudentCard, size: int, dpr: float = 1.0) -> QPixmap:
     return pm
 
 
+def controlled_text(rx: PrescriptionDetail) -> str:
+    """The five-rights line on controlled substances: on every dose of the order, before and
+    after it is given (count and witness rules depend on it)."""
+    if not rx.is_controlled:
+        return "No — not a controlled substance"
+    schedule = f" (schedule {rx.dea_schedule})" if rx.dea_schedule else ""
+    return f"Controlled substance{schedule} — count the stock after giving"
+
+
 # --------------------------------------------------------------------------------------------
 # The dialog
 # --------------------------------------------------------------------------------------------
@@ -182,6 +213,81 @@ OUTCOMES: tuple[tuple[str, str, NotGivenReason | None], ...] = (
     ("outcomeOther", "Other", NotGivenReason.OTHER),
 )
 OWN_SUPPLY_LABEL = "Student's own supply / not from office stock"
+#: Said under the override field before the nurse presses Record (the service's rule too).
+OVERRIDE_MIN_CHARS = MIN_REASON_LENGTH
+OVERRIDE_HINT = (
+    f"Write a sentence (at least {OVERRIDE_MIN_CHARS} characters): why the dose is safe to give "
+    "and who agreed."
+)
+#: Findings that name an existing record the nurse may correct instead ("Correct…").
+POINTS_AT_LOG = frozenset(
+    {WarningCode.ALREADY_GIVEN, WarningCode.GIVEN_ON_FILE, WarningCode.ALREADY_NOT_GIVEN}
+)
+
+
+def override_problem(text: str) -> str | None:
+    """Why a written reason is not yet a sentence (None when it is) — the domain's rule
+    (``override_reason_problem``), with how many characters are still missing while typing."""
+    reason = text.strip()
+    if 0 < len(reason) < OVERRIDE_MIN_CHARS:
+        more = OVERRIDE_MIN_CHARS - len(reason)
+        return (
+            f"Write a sentence of at least {OVERRIDE_MIN_CHARS} characters ({more} more "
+            "needed): why the dose is safe to give and who agreed."
+        )
+    return override_reason_problem(reason)
+
+
+@dataclass(frozen=True)
+class TypedInputs:
+    """What the nurse has typed, as ``preview_dose`` takes it (so the preview gives the
+    verdict ``record_dose`` would give)."""
+
+    at: dt.datetime
+    status: str
+    dosage_given: str | None
+    quantity_used: int | None
+    inventory_id: uuid.UUID | None
+
+    def preview(
+        self,
+        desk: Desk,
+        prescription_id: uuid.UUID,
+        now: dt.datetime,
+        scheduled_for: dt.datetime | None,
+    ) -> DosePreview:
+        return preview_dose(
+            desk,
+            prescription_id,
+            at=self.at,
+            now=now,
+            scheduled_for=scheduled_for,
+            status=self.status,
+            dosage_given=self.dosage_given,
+            quantity_used=self.quantity_used,
+            inventory_id=self.inventory_id,
+        )
+
+
+class FittingScrollArea(QScrollArea):
+    """A scroll area that asks for its content's full size (a plain one caps its size hint at
+    about 24 lines), so the dialog opens big enough for everything and scrolls only when the
+    screen is smaller than that."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        inner = self.widget()
+        if inner is None:
+            return super().sizeHint()
+        hint = inner.sizeHint()
+        margin = 2 * self.frameWidth()
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(hint.width() + margin + bar, hint.height() + margin)
 
 
 class WarningList(QWidget):
@@ -269,14 +375,19 @@ class DoseDialog(QDialog):
         self._finished_ok = False
         self._preview_generation = 0
         self._sheet_generation = 0
+        #: the current GIVEN that makes this dose "already given" (Correct… acts on it)
+        self.existing_log_id: uuid.UUID | None = None
+        self._refusal: DoseRefused | None = None
+        self.correction_dialog: QDialog | None = None
+        self.reaction_dialog: QDialog | None = None
         self.setObjectName("doseDialog")
         self.setWindowTitle("Record a dose")
         self.setModal(True)
-        self._build()
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(300)
         self._preview_timer.timeout.connect(self._run_preview)
+        self._build()
         ctx.hub.data_changed.connect(self._on_data_changed)
         self._load()
 
@@ -299,12 +410,14 @@ class DoseDialog(QDialog):
         self.student_name = QLabel("Loading…")
         self.student_name.setObjectName("studentName")
         self.student_name.setProperty("heading", True)
+        self.student_name.setWordWrap(True)
         font = self.student_name.font()
         font.setPointSizeF(font.pointSizeF() * 1.35)
         font.setBold(True)
         self.student_name.setFont(font)
         self.student_details = QLabel()
         self.student_details.setObjectName("studentDetails")
+        self.student_details.setWordWrap(True)
         self.allergies = QLabel()
         self.allergies.setObjectName("studentAllergies")
         self.allergies.setWordWrap(True)
@@ -319,52 +432,191 @@ class DoseDialog(QDialog):
         self.busy = BusyIndicator("Loading…", "doseBusy")
         outer.addWidget(self.busy)
 
+        # Everything between the header and the buttons scrolls when the window is too short for
+        # it, so a line is never squeezed out of sight (rule: no clipped text at 1024×700 up).
+        self.body = QWidget()
+        self.body.setObjectName("doseBody")
+        outer_body = QVBoxLayout(self.body)
+        outer_body.setContentsMargins(0, 0, 0, 0)
+        # Two columns when the window is wide enough (what to check | what happened), one
+        # below the other when it is not: ``resizeEvent`` switches.
+        self.columns = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.columns.setSpacing(int(em * 0.9))
+        outer_body.addLayout(self.columns)
+        body = QVBoxLayout()
+        self.columns.addLayout(body, 1)
+        self.body_scroll = FittingScrollArea()
+        self.body_scroll.setObjectName("doseScroll")
+        self.body_scroll.setWidget(self.body)
+        outer.addWidget(self.body_scroll, 1)
+
         # Right medication, dose, route, time
         rights = QGroupBox("Five rights")
         rights.setObjectName("fiveRights")
         grid = QFormLayout(rights)
         grid.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        grid.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         self.medication = QLabel()
         self.medication.setObjectName("medicationLabel")
-        self.medication.setWordWrap(True)
+        self.controlled = QLabel()
+        self.controlled.setObjectName("controlledLabel")
         self.dose = QLabel()
         self.dose.setObjectName("doseLabel")
+        self.dose_conflict = QLabel()
+        self.dose_conflict.setObjectName("doseConflict")
         self.route = QLabel()
         self.route.setObjectName("routeLabel")
         self.time_label = QLabel()
         self.time_label.setObjectName("scheduledLabel")
-        self.time_label.setWordWrap(True)
         self.order = QLabel()
         self.order.setObjectName("orderLabel")
-        self.order.setWordWrap(True)
         self.authorization = QLabel()
         self.authorization.setObjectName("authorizationLabel")
-        self.authorization.setWordWrap(True)
-        labels = (self.medication, self.dose, self.route, self.time_label, self.order)
-        for label in (*labels, self.authorization):
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.rights_labels = (
+            self.medication,
+            self.controlled,
+            self.dose,
+            self.dose_conflict,
+            self.route,
+            self.time_label,
+            self.order,
+            self.authorization,
+        )
+        for line in self.rights_labels:
+            line.setWordWrap(True)  # every line wraps: long names and orders never clip
+            line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            line.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bold = self.dose.font()
         bold.setBold(True)
-        self.medication.setFont(bold)
-        self.dose.setFont(bold)
-        self.route.setFont(bold)
+        for line in (self.medication, self.dose, self.route, self.controlled):
+            line.setFont(bold)
         grid.addRow("Medication:", self.medication)
-        grid.addRow("Dose:", self.dose)
+        grid.addRow("Controlled:", self.controlled)
+        # The dose, and under it (when the order and the product disagree) a warning line.
+        dose_field = QVBoxLayout()
+        dose_field.setContentsMargins(0, 0, 0, 0)
+        dose_field.setSpacing(2)
+        dose_field.addWidget(self.dose)
+        self.dose_conflict_row = QWidget()
+        self.dose_conflict_row.setObjectName("doseConflictRow")
+        conflict_line = QHBoxLayout(self.dose_conflict_row)
+        conflict_line.setContentsMargins(0, 0, 0, 0)
+        self.dose_conflict_icon = QLabel()
+        self.dose_conflict_icon.setAlignment(
+            Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter
+        )
+        conflict_line.addWidget(self.dose_conflict_icon, 0, Qt.AlignmentFlag.AlignTop)
+        conflict_line.addWidget(self.dose_conflict, 1)
+        dose_field.addWidget(self.dose_conflict_row)
+        self.dose_conflict_row.hide()
+        grid.addRow("Dose:", dose_field)
         grid.addRow("Route:", self.route)
         grid.addRow("Time:", self.time_label)
         grid.addRow("Order:", self.order)
         grid.addRow("Authorized:", self.authorization)
-        outer.addWidget(rights)
+        self.rights_form = grid
+        body.addWidget(rights)
 
+        # The order's records today, with "Correct…" on them (rule 5)
+        history = QHBoxLayout()
         self.today_logs = QLabel()
         self.today_logs.setObjectName("todayLogs")
         self.today_logs.setWordWrap(True)
-        outer.addWidget(self.today_logs)
+        self.today_logs.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.history_button = QPushButton("History / Correct…")
+        self.history_button.setObjectName("historyCorrect")
+        self.history_button.setToolTip("This order's dose records; correct one of them")
+        self.history_button.clicked.connect(lambda: self.open_correction(None))
+        history.addWidget(self.today_logs, 1)
+        history.addWidget(self.history_button, 0, Qt.AlignmentFlag.AlignTop)
+        body.addLayout(history)
+
+        # "Already given": who and when, and "Correct…" on that record
+        self.already_box = QFrame()
+        self.already_box.setObjectName("alreadyGiven")
+        self.already_box.setProperty("attention", True)
+        self.already_box.setFrameShape(QFrame.Shape.StyledPanel)
+        already = QHBoxLayout(self.already_box)
+        already.setContentsMargins(8, 6, 8, 6)
+        self.already_icon = QLabel()
+        self.already_icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.already_text = QLabel()
+        self.already_text.setObjectName("alreadyGivenText")
+        self.already_text.setWordWrap(True)
+        self.already_text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        font = self.already_text.font()
+        font.setBold(True)
+        self.already_text.setFont(font)
+        self.already_correct = QPushButton("Correct…")
+        self.already_correct.setObjectName("alreadyGivenCorrect")
+        self.already_correct.setToolTip("Correct the record that is already there")
+        self.already_correct.clicked.connect(lambda: self.open_correction(self.existing_log_id))
+        already.addWidget(self.already_icon, 0, Qt.AlignmentFlag.AlignTop)
+        already.addWidget(self.already_text, 1)
+        already.addWidget(self.already_correct, 0, Qt.AlignmentFlag.AlignTop)
+        self.already_box.hide()
+        body.addWidget(self.already_box)
 
         self.warning_list = WarningList()
-        outer.addWidget(self.warning_list)
+        body.addWidget(self.warning_list)
+        body.addStretch(1)
+        body = QVBoxLayout()
+        self.columns.addLayout(body, 1)
 
-        # What happened
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.time_edit = QDateTimeEdit()
+        self.time_edit.setObjectName("timeGiven")
+        self.time_edit.setDisplayFormat("ddd d MMM yyyy  HH:mm")
+        self.time_edit.setCalendarPopup(True)
+        self.time_edit.setTimeZone(_WALL_CLOCK)
+        self.time_edit.setAccessibleName("Time given")
+        self.time_edit.dateTimeChanged.connect(lambda _v: self._preview_timer.start())
+        self.time_caption = QLabel("Time given:")
+        form.addRow(self.time_caption, self.time_edit)
+
+        self.dosage_edit = QLineEdit()
+        self.dosage_edit.setObjectName("dosageGiven")
+        self.dosage_edit.setAccessibleName("Dose given")
+        self.dosage_edit.textEdited.connect(lambda _t: self._preview_timer.start())
+        form.addRow("Dose given:", self.dosage_edit)
+
+        stock_row = QHBoxLayout()
+        self.lot_combo = QComboBox()
+        self.lot_combo.setObjectName("stockLot")
+        self.lot_combo.setAccessibleName("Stock lot")
+        self.lot_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.lot_combo.setMinimumContentsLength(24)
+        self.lot_combo.currentIndexChanged.connect(self._lot_changed)
+        self.lot_combo.currentIndexChanged.connect(lambda _i: self._preview_timer.start())
+        self.quantity = QSpinBox()
+        self.quantity.setObjectName("stockQuantity")
+        self.quantity.setAccessibleName("Quantity taken from stock")
+        self.quantity.setRange(1, 1)
+        self.quantity.valueChanged.connect(lambda _v: self._preview_timer.start())
+        self.quantity_caption = QLabel("Quantity:")
+        stock_row.addWidget(self.lot_combo, 1)
+        self.stock_caption = QLabel("From stock:")
+        form.addRow(self.stock_caption, stock_row)
+        quantity_row = QHBoxLayout()
+        quantity_row.addWidget(self.quantity)
+        quantity_row.addStretch(1)
+        form.addRow(self.quantity_caption, quantity_row)
+
+        self.notes = QPlainTextEdit()
+        self.notes.setObjectName("doseNotes")
+        self.notes.setAccessibleName("Notes")
+        self.notes.setTabChangesFocus(True)
+        self.notes.setPlaceholderText("Notes (required for “Other”)")
+        self.notes.setMinimumHeight(int(em * 2.6))
+        self.notes.setMaximumHeight(int(em * 4.2))  # an edit box: it scrolls its own text
+        self.notes.textChanged.connect(self._update_record_button)
+        form.addRow("Notes:", self.notes)
+        body.addLayout(form)
+
+        # What happened: last before the button, so "Record" is one Tab away from the choice
         outcome_box = QGroupBox("What happened")
         outcome_box.setObjectName("outcomeBox")
         outcome_grid = QGridLayout(outcome_box)
@@ -385,63 +637,31 @@ class DoseDialog(QDialog):
                 outcome_grid.addWidget(button, 1 + (i - 1) // 3, (i - 1) % 3)
         self.outcome_buttons["outcomeGiven"].setChecked(True)
         self.outcomes.buttonToggled.connect(self._outcome_changed)
-        outer.addWidget(outcome_box)
+        body.addWidget(outcome_box)
 
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.time_edit = QDateTimeEdit()
-        self.time_edit.setObjectName("timeGiven")
-        self.time_edit.setDisplayFormat("ddd d MMM yyyy  HH:mm")
-        self.time_edit.setCalendarPopup(True)
-        self.time_edit.setTimeZone(_WALL_CLOCK)
-        self.time_edit.setAccessibleName("Time given")
-        self.time_edit.dateTimeChanged.connect(lambda _v: self._preview_timer.start())
-        self.time_caption = QLabel("Time given:")
-        form.addRow(self.time_caption, self.time_edit)
-
-        self.dosage_edit = QLineEdit()
-        self.dosage_edit.setObjectName("dosageGiven")
-        self.dosage_edit.setAccessibleName("Dose given")
-        form.addRow("Dose given:", self.dosage_edit)
-
-        stock_row = QHBoxLayout()
-        self.lot_combo = QComboBox()
-        self.lot_combo.setObjectName("stockLot")
-        self.lot_combo.setAccessibleName("Stock lot")
-        self.lot_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.lot_combo.currentIndexChanged.connect(self._lot_changed)
-        self.quantity = QSpinBox()
-        self.quantity.setObjectName("stockQuantity")
-        self.quantity.setAccessibleName("Quantity taken from stock")
-        self.quantity.setRange(1, 1)
-        self.quantity_caption = QLabel("Quantity:")
-        stock_row.addWidget(self.lot_combo, 1)
-        stock_row.addWidget(self.quantity_caption)
-        stock_row.addWidget(self.quantity)
-        self.stock_caption = QLabel("From stock:")
-        form.addRow(self.stock_caption, stock_row)
-
-        self.notes = QPlainTextEdit()
-        self.notes.setObjectName("doseNotes")
-        self.notes.setAccessibleName("Notes")
-        self.notes.setTabChangesFocus(True)
-        self.notes.setPlaceholderText("Notes (required for “Other”)")
-        self.notes.setFixedHeight(int(em * 3.6))
-        self.notes.textChanged.connect(self._update_record_button)
-        form.addRow("Notes:", self.notes)
-
+        override = QFormLayout()
+        override.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.override_caption = QLabel("Override reason:")
         self.override_edit = QLineEdit()
         self.override_edit.setObjectName("overrideReason")
         self.override_edit.setAccessibleName("Override reason")
         self.override_edit.setPlaceholderText(
-            "Why the dose is given despite the warning (who agreed)"
+            "A sentence: why the dose is given despite the warning, and who agreed"
         )
-        self.override_edit.textChanged.connect(self._update_record_button)
-        form.addRow(self.override_caption, self.override_edit)
-        self.override_caption.hide()
-        self.override_edit.hide()
-        outer.addLayout(form)
+        self.override_edit.textChanged.connect(self._override_changed)
+        self.override_hint = QLabel(OVERRIDE_HINT)
+        self.override_hint.setObjectName("overrideHint")
+        self.override_hint.setWordWrap(True)
+        set_tone(self.override_hint, "muted")
+        override_field = QVBoxLayout()
+        override_field.setSpacing(2)
+        override_field.addWidget(self.override_edit)
+        override_field.addWidget(self.override_hint)
+        override.addRow(self.override_caption, override_field)
+        for widget in (self.override_caption, self.override_edit, self.override_hint):
+            widget.hide()
+        body.addLayout(override)
+        body.addStretch(1)
 
         buttons = QHBoxLayout()
         self.reaction_button = QPushButton("Report reaction…")
@@ -454,34 +674,73 @@ class DoseDialog(QDialog):
         self.record_button.setObjectName("recordButton")
         self.record_button.setProperty("primary", True)
         self.record_button.clicked.connect(self.record)
-        for b in (self.reaction_button, self.cancel_button, self.record_button):
-            b.setAutoDefault(False)  # Enter in a field must never record a dose by accident
+        for b in (
+            self.reaction_button,
+            self.cancel_button,
+            self.history_button,
+            self.already_correct,
+        ):
+            b.setAutoDefault(False)  # Enter on a side button never presses it by accident
+        # Enter in any single-line field (time, dose given, quantity, override reason) or on the
+        # status choice records: the dialog's default button. The notes field keeps its Enter.
+        self.record_button.setAutoDefault(False)
+        self.record_button.setDefault(True)
         buttons.addWidget(self.reaction_button)
         buttons.addStretch(1)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.record_button)
         outer.addLayout(buttons)
 
+        # Top to bottom, then the outcome, the override reason and "Record" (1–2 Tabs away).
+        chain: list[QWidget] = [
+            self.time_edit,
+            self.dosage_edit,
+            self.lot_combo,
+            self.quantity,
+            self.notes,
+            *self.outcome_buttons.values(),
+            self.override_edit,
+            self.record_button,
+            self.cancel_button,
+            self.reaction_button,
+            self.history_button,
+            self.already_correct,
+        ]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
+
         self._set_form_enabled(False)
-        self.setMinimumWidth(int(em * 40))
+        self._two_columns_from = int(em * 48)
+        self.setMinimumWidth(int(em * 34))
+        self.resize(int(em * 58), int(em * 36))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        wide = event.size().width() >= self._two_columns_from
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if self.columns.direction() != direction:
+            self.columns.setDirection(direction)
+        super().resizeEvent(event)
 
     # -- loading ---------------------------------------------------------------------------
 
     def _load(self, *, keep_inputs: bool = False) -> None:
         self._sheet_generation += 1
         generation = self._sheet_generation
-        desk = self.ctx.desk
+        try:
+            desk = self.ctx.desk
+        except AccessDenied as exc:
+            self._load_failed(generation, exc)
+            return
         now = desk_now(self.ctx)
-        at = self._time_given() if keep_inputs else None
         rx_id, scheduled = self.prescription_id, self.scheduled_for
+        # Reloading (another PC wrote, a correction was made): the verdict for what is typed.
+        typed = self._preview_args() if keep_inputs and self.sheet is not None else None
         self.busy.start()
 
         def op() -> DoseSheet:
             sheet = dose_sheet(desk, rx_id, now=now, scheduled_for=scheduled)
-            if at is not None and abs((at - now).total_seconds()) > 1:
-                sheet = _with_preview(
-                    sheet, preview_dose(desk, rx_id, at=at, now=now, scheduled_for=scheduled)
-                )
+            if typed is not None:
+                sheet = _with_preview(sheet, typed.preview(desk, rx_id, now, scheduled))
             return sheet
 
         run_in_background(
@@ -513,13 +772,16 @@ class DoseDialog(QDialog):
             self.allergies.setProperty("alert", False)
             set_tone(self.allergies, "muted")
         repolish(self.allergies)
-        controlled = (
-            "\nControlled substance" + (f" (schedule {rx.dea_schedule})" if rx.dea_schedule else "")
-            if rx.is_controlled
-            else ""
-        )
-        self.medication.setText(rx.medication_label + controlled)
+        self.medication.setText(rx.medication_label)
+        self.controlled.setText(controlled_text(rx))
+        set_tone(self.controlled, "warning" if rx.is_controlled else "muted")
         self.dose.setText(rx.dosage)
+        conflict = rx.dose_conflict
+        self.dose_conflict.setText(conflict or "")
+        set_tone(self.dose_conflict, "warning")
+        size = self.fontMetrics().height()
+        self.dose_conflict_icon.setPixmap(warning_icon("warning").pixmap(size, size))
+        self.dose_conflict_row.setVisible(bool(conflict))
         self.route.setText(rx.route)
         self.order.setText(self._order_text())
         last = rx.authorization_expires
@@ -528,10 +790,36 @@ class DoseDialog(QDialog):
         self._show_logs(sheet.logs)
         if not keep_inputs:
             self._fill_inputs(sheet)
-            self.adjustSize()  # the content is known now: fit it (long names wrap)
+            self._fit_to_screen()  # the content is known now: fit it (long names wrap)
         self._set_form_enabled(True)
         self._show_preview(sheet.preview)
         soon(self, lambda: self.loaded.emit(True))
+
+    def _fit_to_screen(self) -> None:
+        """As big as the content asks (at the dialog's width, wrapped lines included), never
+        bigger than the screen's free area: the body then scrolls instead of squeezing lines."""
+        em = self.fontMetrics().height()
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        free = screen.availableGeometry().size() if screen is not None else QSize(1920, 1080)
+        width = min(max(self.width(), int(em * 64)), free.width() - 40)
+        tallest = free.height() - 60
+        self.resize(width, tallest)
+        self.columns.setDirection(
+            QBoxLayout.Direction.LeftToRight
+            if width >= self._two_columns_from
+            else QBoxLayout.Direction.TopToBottom
+        )
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        viewport = self.body_scroll.viewport().width()
+        needed = (
+            self.body.heightForWidth(viewport)
+            if self.body.hasHeightForWidth()
+            else self.body.sizeHint().height()
+        )
+        rest = self.height() - self.body_scroll.height()
+        self.resize(width, max(min(rest + needed + 2, tallest), self.minimumSizeHint().height()))
 
     def _order_text(self) -> str:
         assert self.sheet is not None
@@ -612,13 +900,30 @@ class DoseDialog(QDialog):
             return
         self._preview_generation += 1
         generation = self._preview_generation
-        desk, rx_id, scheduled = self.ctx.desk, self.prescription_id, self.scheduled_for
-        at, now = self._time_given(), desk_now(self.ctx)
+        try:
+            desk = self.ctx.desk
+        except AccessDenied:
+            return  # nobody signed in any more: "Record" says so
+        rx_id, scheduled = self.prescription_id, self.scheduled_for
+        typed, now = self._preview_args(), desk_now(self.ctx)
         run_in_background(
             self,
-            lambda: preview_dose(desk, rx_id, at=at, now=now, scheduled_for=scheduled),
+            lambda: typed.preview(desk, rx_id, now, scheduled),
             lambda preview: self._preview_ready(generation, preview),
             lambda exc: self._preview_failed(generation, exc),
+        )
+
+    def _preview_args(self) -> TypedInputs:
+        """What the nurse has typed, as ``preview_dose`` takes it: the same verdict
+        ``record_dose`` would give (quantity and dose text checked against the order too)."""
+        given = self._given()
+        lot = self.selected_lot() if given else None
+        return TypedInputs(
+            at=self._time_given(),
+            status="GIVEN" if given else "NOT_GIVEN",
+            dosage_given=(self.dosage_edit.text().strip() or None) if given else None,
+            quantity_used=self.quantity.value() if lot is not None else None,
+            inventory_id=lot.id if lot is not None else None,
         )
 
     def _preview_ready(self, generation: int, preview: DosePreview) -> None:
@@ -630,18 +935,73 @@ class DoseDialog(QDialog):
             self.banner.show_message("warning", f"The checks could not run: {friendly_error(exc)}")
 
     def _show_preview(self, preview: DosePreview) -> None:
+        if self._refusal is not None:
+            # The server's last refusal may know more than the preview: its findings stay on
+            # screen until the nurse presses Record again.
+            seen = {w.code for w in preview.warnings}
+            extra = tuple(w for w in self._refusal.warnings if w.code not in seen)
+            preview = replace(preview, warnings=preview.warnings + extra)
         self.preview = preview
         self._update_time_label()
-        if self._given():
-            self.warning_list.set_warnings(preview.warnings)
-            needs = bool(preview.needs_override) and not preview.blockers
-            if needs:
+        status = "GIVEN" if self._given() else "NOT_GIVEN"
+        if preview.status == status:
+            self.warning_list.set_warnings(self._listed(preview.warnings))
+            if preview.needs_override and not preview.blockers:
                 self._reveal_override()
         else:
-            # Nothing stops a "not given" record, but the nurse should still see why a dose
-            # may be a problem (an expired authorization, a dose already given): as notices.
-            self.warning_list.set_warnings([replace(w, blocking=False) for w in preview.warnings])
+            # A verdict for the other choice (the new one is being checked): as notices.
+            self.warning_list.set_warnings(
+                [replace(w, blocking=False) for w in self._listed(preview.warnings)]
+            )
+            self._preview_timer.start()
+        self._show_already_given(preview.warnings, preview.existing_log_id)
         self._update_record_button()
+
+    def _listed(self, warnings: Sequence[RuleWarning]) -> list[RuleWarning]:
+        """The findings for the warning list: those said elsewhere in the dialog (the
+        "already given" box, the dose-conflict line under the dose) are not repeated."""
+        shown_elsewhere = set(POINTS_AT_LOG)
+        if self.dose_conflict_row.isVisibleTo(self):
+            shown_elsewhere.add(WarningCode.DOSE_STRENGTH_CONFLICT)
+        return [w for w in warnings if w.code not in shown_elsewhere]
+
+    def _show_already_given(
+        self, warnings: Sequence[RuleWarning], log_id: uuid.UUID | None
+    ) -> None:
+        """The "already given" state: who gave it and when (the rule's sentence), and
+        "Correct…" on that record. Shown whatever the chosen outcome."""
+        found = next((w for w in warnings if w.code in POINTS_AT_LOG), None)
+        if found is None:
+            self.existing_log_id = None
+            self.already_box.hide()
+            return
+        pointed = found.log_id if isinstance(found.log_id, uuid.UUID) else None
+        self.existing_log_id = log_id or pointed or self._given_log_for_target()
+        text = found.message
+        if "Correct…" not in text:
+            text += " If that record is wrong, use Correct… on it."
+        self.already_text.setText(text)
+        set_tone(self.already_text, "error")
+        size = self.fontMetrics().height()
+        self.already_icon.setPixmap(warning_icon("error").pixmap(size, size))
+        self.already_correct.setEnabled(self.existing_log_id is not None)
+        self.already_box.show()
+
+    def _given_log_for_target(self) -> uuid.UUID | None:
+        """The current GIVEN of today that satisfies the dose this dialog is about: the one
+        tagged for it, else the one nearest to it (the rule matches by window, not by tag)."""
+        if self.sheet is None:
+            return None
+        given = [e for e in self.sheet.logs if e.status == "GIVEN" and not e.superseded]
+        if not given:
+            return None
+        target = self.scheduled_for or (self.preview.scheduled_for if self.preview else None)
+        if target is None:
+            return given[-1].id
+        tagged = [e for e in given if e.scheduled_for == target]
+        if tagged:
+            return tagged[-1].id
+        return min(given, key=lambda e: abs((e.time_given - target).total_seconds())).id
 
     def _update_time_label(self) -> None:
         if self.sheet is None:
@@ -699,8 +1059,8 @@ class DoseDialog(QDialog):
             widget.setEnabled(given and self.sheet is not None)
         self.dosage_edit.setEnabled(given and self.sheet is not None)
         if not given:
-            self.override_caption.hide()
-            self.override_edit.hide()
+            for widget in (self.override_caption, self.override_edit, self.override_hint):
+                widget.hide()
         if self.preview is not None:
             self._show_preview(self.preview)
         self._update_record_button()
@@ -737,6 +1097,14 @@ class DoseDialog(QDialog):
         if not self.override_edit.isVisible():
             self.override_caption.show()
             self.override_edit.show()
+            self.override_hint.show()
+
+    @Slot(str)
+    def _override_changed(self, text: str) -> None:
+        problem = override_problem(text) if text.strip() else None
+        self.override_hint.setText(OVERRIDE_HINT if problem is None else problem)
+        set_tone(self.override_hint, "warning" if problem else "muted")
+        self._update_record_button()
 
     def _set_form_enabled(self, enabled: bool) -> None:
         for button in self.outcome_buttons.values():
@@ -748,6 +1116,7 @@ class DoseDialog(QDialog):
             widget.setEnabled(enabled and given)
         self.quantity.setEnabled(enabled and given and self.selected_lot() is not None)
         self.reaction_button.setEnabled(enabled)
+        self.history_button.setEnabled(self.sheet is not None)
         self._update_record_button()
 
     def _update_record_button(self) -> None:
@@ -765,8 +1134,11 @@ class DoseDialog(QDialog):
             return False, ""
         if self.ctx.user_id is None:
             return False, "Choose who is at the desk first."
-        if self._given() and self.preview is not None and self.preview.blockers:
-            return False, "The warnings in red do not allow this dose to be recorded as given."
+        status = "GIVEN" if self._given() else "NOT_GIVEN"
+        preview = self.preview
+        if preview is not None and preview.status == status and preview.blockers:
+            what = "as given" if status == "GIVEN" else "as not given"
+            return False, f"The warnings in red do not allow this dose to be recorded {what}."
         if self._reason() is NotGivenReason.OTHER and not self.notes.toPlainText().strip():
             return False, "Reason “Other” needs a note saying what happened."
         return True, ""
@@ -818,13 +1190,19 @@ class DoseDialog(QDialog):
                     "Write why you are giving this dose despite the warning, then press Record again.",
                 )
                 return
+        if self._given() and self.override_edit.isVisible() and self.override_edit.text().strip():
+            problem = override_problem(self.override_edit.text())
+            if problem is not None:
+                self.override_edit.setFocus()
+                self.banner.show_message("warning", problem)
+                return
         cmd = self.command()
+        self._refusal = None
         self._in_flight = True
         self._update_record_button()
         self.banner.clear()
         self.busy.start()
-        ctx = self.ctx
-        desk = ctx.desk
+        desk = self.ctx.desk
         run_in_background(
             self,
             lambda: record_dose(desk, cmd),
@@ -859,7 +1237,12 @@ class DoseDialog(QDialog):
         self._in_flight = False
         self.busy.reset()
         if isinstance(exc, DoseRefused):
-            self.warning_list.set_warnings(exc.warnings)
+            self._refusal = exc
+            self.warning_list.set_warnings(self._listed(exc.warnings))
+            existing = exc.existing_log_id
+            self._show_already_given(
+                exc.warnings, existing if isinstance(existing, uuid.UUID) else None
+            )
             if exc.warnings and all(w.overridable for w in exc.warnings):
                 self._reveal_override()
                 self.override_edit.setFocus()
@@ -874,7 +1257,10 @@ class DoseDialog(QDialog):
                 exc.warnings,
                 self.preview.scheduled_for if self.preview else None,
                 self._time_given(),
+                status="GIVEN" if self._given() else "NOT_GIVEN",
             )
+            # …and the order's records (who gave it, for "Correct…") are read again.
+            self._load(keep_inputs=True)
         elif isinstance(exc, DoseInputError | ValueError):
             self.banner.show_message("error", f"Not recorded: {exc}")
         else:
@@ -902,6 +1288,31 @@ class DoseDialog(QDialog):
         dialog.finished.connect(dialog.deleteLater)
         self.reaction_dialog = dialog
         dialog.open()
+
+    def open_correction(self, log_id: uuid.UUID | None) -> QDialog | None:
+        """The correction dialog on ``log_id`` (or on this order's history, to pick one)."""
+        if self.sheet is None:
+            return None
+        from medapp.ui.dialogs.correction_dialog import CorrectionDialog  # imports this module
+
+        if self.correction_dialog is not None:
+            self.correction_dialog.raise_()
+            return None
+        dialog = CorrectionDialog(self.ctx, self.prescription_id, log_id, parent=self)
+        dialog.finished.connect(self._correction_finished)
+        self.correction_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot(int)
+    def _correction_finished(self, _result: int) -> None:
+        dialog, self.correction_dialog = self.correction_dialog, None
+        if dialog is not None:
+            soon(self, dialog.deleteLater)
+        if not self._finished_ok and not self._in_flight:
+            # A correction changes what this dose may be: read the order's records again.
+            self._refusal = None
+            self._load(keep_inputs=True)
 
     @Slot(str, str)
     def _on_data_changed(self, table: str, school: str) -> None:

@@ -119,6 +119,12 @@ class ScheduleModel(QAbstractTableModel):
                 font = QFont()
                 font.setBold(expired)
                 return font
+        if column == COL_DOSE and entry.dose_conflict:
+            # The order's dose and the product's strength disagree (rule 6): said on the row.
+            if role == Qt.ItemDataRole.DecorationRole:
+                return warning_icon("warning")
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(tone("warning"))
         if role == Qt.ItemDataRole.ForegroundRole and column in (COL_AUTH, COL_LOGS, COL_NUMBER):
             return QBrush(tone("muted"))  # routine detail recedes; warnings (above) stand out
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -164,9 +170,11 @@ class ScheduleModel(QAbstractTableModel):
         if not current:
             return "none"
         given = sum(1 for log in current if log.status == "GIVEN")
+        corrected = len(entry.row.logs) - len(current)
         last = max(current, key=lambda log: log.time_given)
         when = last.time_given.astimezone(self._tz).strftime("%b %d %H:%M")
-        return f"{given} given · last {when} ({last.nurse_name})"
+        extra = f" · {corrected} corrected" if corrected else ""
+        return f"{given} given{extra} · last {when} ({last.nurse_name})"
 
     def _tooltip(self, entry: ScheduleEntry) -> str:
         row = entry.row
@@ -178,7 +186,14 @@ class ScheduleModel(QAbstractTableModel):
             lines.append(f"Ends {row.end_date.isoformat()}")
         if entry.authorization_message:
             lines.append(entry.authorization_message)
-        lines.append("Double-click or Enter to record a dose.")
+        if entry.dose_conflict:
+            lines.append(entry.dose_conflict)
+        corrected = [log for log in row.logs if log.superseded]
+        if corrected:
+            lines.append(
+                f"{len(corrected)} record(s) corrected in the range (struck through in Correct…)."
+            )
+        lines.append("Double-click or Enter to record a dose; right-click to correct a record.")
         return "\n".join(lines)
 
     def _sort_key(self, entry: ScheduleEntry, column: int) -> Any:

@@ -32,6 +32,7 @@ from medapp.domain.doses import DoseStatus
 from medapp.services.reminders import reminders_for_school
 from medapp.services.students import friendly_error
 from medapp.ui.context import AppContext
+from medapp.ui.dialogs.correction_dialog import CorrectionDialog
 from medapp.ui.dialogs.dose_dialog import (
     DoseDialog,
     desk_now,
@@ -40,6 +41,7 @@ from medapp.ui.dialogs.dose_dialog import (
     set_tone,
     soon,
 )
+from medapp.ui.dialogs.reaction_dialog import ReactionDialog
 from medapp.ui.models.reminders_model import (
     COL_DOSE,
     COL_MED,
@@ -86,6 +88,8 @@ class RemindersPane(QWidget):
         self.setObjectName("remindersPane")
         self.reminders: DayReminders | None = None
         self.dose_dialog: DoseDialog | None = None
+        self.correction_dialog: CorrectionDialog | None = None
+        self.reaction_dialog: ReactionDialog | None = None
         self._generation = 0
         self._sized = False
         self._collapsed: set[str] = set()  # section keys the nurse collapsed
@@ -123,9 +127,17 @@ class RemindersPane(QWidget):
         self.filter_edit.textChanged.connect(self._filter_changed)
         self.filter_edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 34)
         top.addWidget(self.filter_edit)
+        self.correct_button = QPushButton("Correct…")
+        self.correct_button.setObjectName("remindersCorrect")
+        self.correct_button.setToolTip("Correct the record of the selected dose")
+        self.correct_button.setEnabled(False)
+        self.correct_button.clicked.connect(self.correct_selected)
+        top.addWidget(self.correct_button)
         self.reaction_button = QPushButton("Report reaction…")
         self.reaction_button.setObjectName("remindersReaction")
-        self.reaction_button.setToolTip("Report an adverse reaction to the selected dose")
+        self.reaction_button.setToolTip(
+            "Report an adverse reaction of the selected student (to any medication)"
+        )
         self.reaction_button.setEnabled(False)
         self.reaction_button.clicked.connect(self.report_reaction)
         top.addWidget(self.reaction_button)
@@ -406,15 +418,16 @@ class RemindersPane(QWidget):
     @Slot(QModelIndex, QModelIndex)
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         item = self.model.item_at(current)
-        self.reaction_button.setEnabled(item is not None and _was_given(item))
+        self.reaction_button.setEnabled(item is not None)
+        self.correct_button.setEnabled(item is not None and has_record(item))
 
     @Slot()
-    def report_reaction(self) -> None:
-        item = self.selected_item()
+    def report_reaction(self, item: ReminderItem | None = None) -> ReactionDialog | None:
+        """A reaction of the selected row's student — to the row's medication by default, or
+        any other (office stock, one the parent gave)."""
+        item = item or self.selected_item()
         if item is None:
-            return
-        from medapp.ui.dialogs.reaction_dialog import ReactionDialog
-
+            return None
         dialog = ReactionDialog(
             self.ctx,
             item.rx.student_id,
@@ -423,23 +436,60 @@ class RemindersPane(QWidget):
             log_id=item.log_id if _was_given(item) else None,  # type: ignore[arg-type]
             parent=self,
         )
-        dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(lambda _r: soon(self, dialog.deleteLater))
         self.reaction_dialog = dialog
         dialog.open()
+        return dialog
+
+    @Slot()
+    def correct_selected(self) -> CorrectionDialog | None:
+        item = self.selected_item()
+        return self.open_correction(item) if item is not None else None
+
+    def open_correction(self, item: ReminderItem) -> CorrectionDialog | None:
+        """ "Correct…" on a dose row: the correction dialog on that row's record (the order's
+        other records are listed in it too)."""
+        if self.correction_dialog is not None:
+            self.correction_dialog.raise_()
+            return None
+        log_id = item.log_id if isinstance(item.log_id, uuid.UUID) else None
+        dialog = CorrectionDialog(self.ctx, item.rx.prescription_id, log_id, parent=self)
+        dialog.finished.connect(self._correction_finished)
+        self.correction_dialog = dialog
+        dialog.open()
+        self.dialog_opened.emit(dialog)
+        return dialog
+
+    @Slot(int)
+    def _correction_finished(self, _result: int) -> None:
+        dialog, self.correction_dialog = self.correction_dialog, None
+        if dialog is not None:
+            soon(self, dialog.deleteLater)
+        self.view.setFocus()
 
     @Slot(QPoint)
     def _context_menu(self, pos: QPoint) -> None:
         item = self.model.item_at(self.view.indexAt(pos))
         if item is None:
             return
+        self.context_menu = self.menu_for(item)
+        self.context_menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def menu_for(self, item: ReminderItem) -> QMenu:
+        """The dose row's context menu (built here so tests can read and trigger it)."""
         menu = QMenu(self)
         menu.setObjectName("remindersMenu")
         open_action = menu.addAction("Record dose…")
+        open_action.setObjectName("menuRecordDose")
         open_action.triggered.connect(lambda: self.open_dose(item))
-        reaction = menu.addAction("Report adverse reaction…")
-        reaction.setEnabled(_was_given(item))
-        reaction.triggered.connect(self.report_reaction)
-        menu.popup(self.view.viewport().mapToGlobal(pos))
+        correct = menu.addAction("Correct…")
+        correct.setObjectName("menuCorrect")
+        correct.setEnabled(has_record(item))
+        correct.triggered.connect(lambda: self.open_correction(item))
+        reaction = menu.addAction("Report reaction…")
+        reaction.setObjectName("menuReaction")
+        reaction.triggered.connect(lambda: self.report_reaction(item))
+        return menu
 
     # -- change notifications --------------------------------------------------------------
 
@@ -450,6 +500,15 @@ class RemindersPane(QWidget):
         if school not in ("*", str(self.ctx.school_id)):
             return
         self._coalesce.start()
+
+
+def has_record(item: ReminderItem) -> bool:
+    """A row with a record to correct (given, given late, or not given)."""
+    return item.log_id is not None and item.status in (
+        DoseStatus.COMPLETED,
+        DoseStatus.LATE,
+        DoseStatus.NOT_GIVEN,
+    )
 
 
 def _was_given(item: ReminderItem) -> bool:

@@ -10,7 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from PySide6.QtCore import QDate, QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QDate,
+    QModelIndex,
+    QPoint,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -18,14 +27,17 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from medapp.services.students import ScheduleView, friendly_error, school_schedule
+from medapp.db.repositories.schedule import LogEntry
+from medapp.services.students import ScheduleEntry, ScheduleView, friendly_error, school_schedule
 from medapp.ui.context import AppContext
+from medapp.ui.dialogs.correction_dialog import CorrectionDialog
 from medapp.ui.dialogs.dose_dialog import (
     DoseDialog,
     desk_now,
@@ -33,6 +45,7 @@ from medapp.ui.dialogs.dose_dialog import (
     set_tone,
     soon,
 )
+from medapp.ui.dialogs.reaction_dialog import ReactionDialog
 from medapp.ui.models.schedule_model import (
     COL_DOSE,
     COL_LOGS,
@@ -64,6 +77,8 @@ class SchedulePane(QWidget):
         self.setObjectName("schedulePane")
         self.view_data: ScheduleView | None = None
         self.dose_dialog: DoseDialog | None = None
+        self.correction_dialog: CorrectionDialog | None = None
+        self.reaction_dialog: ReactionDialog | None = None
         self._generation = 0
         self._sized = False
         self._build()
@@ -123,6 +138,20 @@ class SchedulePane(QWidget):
         set_tone(self.count_label, "muted")
         info.addWidget(self.count_label)
         info.addStretch(1)
+        self.correct_button = QPushButton("Correct…")
+        self.correct_button.setObjectName("scheduleCorrect")
+        self.correct_button.setToolTip("Correct a dose record of the selected order")
+        self.correct_button.setEnabled(False)
+        self.correct_button.clicked.connect(self.correct_selected)
+        self.reaction_button = QPushButton("Report reaction…")
+        self.reaction_button.setObjectName("scheduleReaction")
+        self.reaction_button.setToolTip(
+            "Report an adverse reaction of the selected student (to any medication)"
+        )
+        self.reaction_button.setEnabled(False)
+        self.reaction_button.clicked.connect(self.report_reaction)
+        info.addWidget(self.correct_button)
+        info.addWidget(self.reaction_button)
         outer.addLayout(info)
 
         self.banner = Banner("scheduleBanner")
@@ -152,6 +181,9 @@ class SchedulePane(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.doubleClicked.connect(self._open_index)
         self.table.activated.connect(self._open_index)  # Enter
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         outer.addWidget(self.table, 1)
 
         self.empty_label = QLabel()
@@ -286,7 +318,100 @@ class SchedulePane(QWidget):
             soon(self, dialog.deleteLater)  # not inside its own finished signal
         self.table.setFocus()
 
+    def selected_entry(self) -> ScheduleEntry | None:
+        index = self.table.currentIndex()
+        return index.data(EntryRole) if index.isValid() else None
+
+    def select_prescription(self, prescription_id: uuid.UUID) -> None:
+        for row in range(self.proxy.rowCount()):
+            entry = self.proxy.index(row, 0).data(EntryRole)
+            if entry is not None and entry.row.prescription_id == prescription_id:
+                self.table.setCurrentIndex(self.proxy.index(row, 0))
+                return
+        raise KeyError(prescription_id)
+
+    @Slot(QModelIndex, QModelIndex)
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        entry = current.data(EntryRole) if current.isValid() else None
+        self.reaction_button.setEnabled(entry is not None)
+        self.correct_button.setEnabled(entry is not None and bool(current_logs(entry)))
+
+    @Slot()
+    def correct_selected(self) -> CorrectionDialog | None:
+        entry = self.selected_entry()
+        return self.open_correction(entry) if entry is not None else None
+
+    def open_correction(self, entry: ScheduleEntry) -> CorrectionDialog | None:
+        """ "Correct…" on an order's row: its newest standing record is preselected; the
+        dialog lists the order's other records to choose from."""
+        if self.correction_dialog is not None:
+            self.correction_dialog.raise_()
+            return None
+        logs = current_logs(entry)
+        newest = max(logs, key=lambda log: log.time_given).id if logs else None
+        dialog = CorrectionDialog(self.ctx, entry.row.prescription_id, newest, parent=self)
+        dialog.finished.connect(self._correction_finished)
+        self.correction_dialog = dialog
+        dialog.open()
+        self.dialog_opened.emit(dialog)
+        return dialog
+
+    @Slot(int)
+    def _correction_finished(self, _result: int) -> None:
+        dialog, self.correction_dialog = self.correction_dialog, None
+        if dialog is not None:
+            soon(self, dialog.deleteLater)
+        self.table.setFocus()
+
+    @Slot()
+    def report_reaction(self, entry: ScheduleEntry | None = None) -> ReactionDialog | None:
+        entry = entry or self.selected_entry()
+        if entry is None:
+            return None
+        dialog = ReactionDialog(
+            self.ctx,
+            entry.row.student_id,
+            entry.row.medication_id,
+            prescription_id=entry.row.prescription_id,
+            parent=self,
+        )
+        dialog.finished.connect(lambda _r: soon(self, dialog.deleteLater))
+        self.reaction_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot(QPoint)
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        entry = index.data(EntryRole) if index.isValid() else None
+        if entry is None:
+            return
+        self.context_menu = self.menu_for(entry)
+        self.context_menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def menu_for(self, entry: ScheduleEntry) -> QMenu:
+        menu = QMenu(self)
+        menu.setObjectName("scheduleMenu")
+        record = menu.addAction("Record dose…")
+        record.setObjectName("menuRecordDose")
+        record.triggered.connect(lambda: self.open_dose(entry.row.prescription_id))
+        correct = menu.addAction("Correct…")
+        correct.setObjectName("menuCorrect")
+        correct.setEnabled(bool(current_logs(entry)))
+        correct.triggered.connect(lambda: self.open_correction(entry))
+        reaction = menu.addAction("Report reaction…")
+        reaction.setObjectName("menuReaction")
+        reaction.triggered.connect(lambda: self.report_reaction(entry))
+        return menu
+
     @Slot(str, str)
     def _on_data_changed(self, table: str, school: str) -> None:
         if table in WATCHED_TABLES and school in ("*", str(self.ctx.school_id)):
             self._coalesce.start()
+
+
+def current_logs(entry: ScheduleEntry) -> list[LogEntry]:
+    """The order's standing records in the range (what "Correct…" can act on)."""
+    return [
+        log for log in entry.row.logs if not log.superseded and log.status in ("GIVEN", "NOT_GIVEN")
+    ]
