@@ -303,11 +303,11 @@ class CorrectionDialog(QDialog):
         except AccessDenied as exc:
             self._load_failed(generation, exc)
             return
-        sessions, rx_id = self.ctx.db.sessions, self.prescription_id
+        rx_id = self.prescription_id
         self.busy.start()
 
         def op() -> tuple[PrescriptionDetail, tuple[DoseHistoryEntry, ...]]:
-            return prescription_detail(sessions, rx_id), dose_history(desk, rx_id)
+            return prescription_detail(desk, rx_id), dose_history(desk, rx_id)
 
         run_in_background(
             self,

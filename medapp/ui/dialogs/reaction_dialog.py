@@ -377,7 +377,7 @@ class ReactionDialog(QDialog):
     # -- loading ---------------------------------------------------------------------------
 
     def _load(self) -> None:
-        sessions, student_id, wanted = self.ctx.db.sessions, self.student_id, self.medication_id
+        student_id, wanted = self.student_id, self.medication_id
         try:
             desk = self.ctx.desk
         except Exception as exc:  # noqa: BLE001 - nobody signed in: say so, do not crash
@@ -386,7 +386,7 @@ class ReactionDialog(QDialog):
         self.busy.start()
 
         def op() -> tuple[StudentCard, ReactionChoices, MedicationBrief | None]:
-            card = student_card(sessions, student_id)
+            card = student_card(desk, student_id)
             choices = reaction_choices(desk, student_id)
             known = {m.id for m in (*choices.orders, *choices.stock)}
             extra = None
