@@ -47,6 +47,9 @@ def world(committed_db):  # noqa: ANN001, ANN201
             ),
             "bid": dict(frequency="twice daily", administration_times=None),
             "prn": dict(frequency="q4h prn", administration_times=None, is_prn=True),
+            "conflict": dict(
+                dosage="15 mg", frequency="1 tab PO at 14:30", administration_times=None
+            ),
         }
         for i, (name, spec) in enumerate(specs.items()):
             stu = f.student(s, sch, number=f"{tag}{i:03d}")
@@ -90,6 +93,7 @@ def test_every_status_and_flag(world) -> None:  # noqa: ANN001
         "Due": "DUE",
         "Upcoming": "UPCOMING",
         "Absent": "NOT_GIVEN",
+        "Conflict": "UPCOMING",
         # "Bid": "twice daily" names no school time: both doses are given at home (issue 9)
     }
     assert [i.scheduled_for for i in r.items] == sorted(i.scheduled_for for i in r.items)
@@ -148,3 +152,14 @@ def test_cached_list_is_dropped_when_a_dose_is_logged(world, tmp_path) -> None: 
         reader_desk(db.sessions, [school_id], cache=cache), school_id, DAY, now=NOW
     )
     assert status_by_student(after)["Due"] == "COMPLETED"
+
+
+def test_needs_attention_names_home_only_orders_and_dose_conflicts(world) -> None:  # noqa: ANN001
+    db, school_id, _, _ = world
+    r = reminders_for_school(reader_desk(db.sessions, [school_id]), school_id, DAY, now=NOW)
+    codes = {fp.rx.student_name.split(",")[0]: {c for c, _m in fp.flags} for fp in r.flagged}
+    assert "HOME_DOSES_ONLY" in codes["Bid"]  # "twice daily": no school time named
+    assert codes["Conflict"] == {"DOSE_STRENGTH_CONFLICT"}  # 1 tab of 10 mg is not 15 mg
+    message = next(m for fp in r.flagged for c, m in fp.flags if c == "DOSE_STRENGTH_CONFLICT")
+    assert "15 mg" in message
+    assert "Completed" not in codes  # an order in good standing needs nothing

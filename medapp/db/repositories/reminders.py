@@ -30,6 +30,7 @@ from medapp.db.models import (
     User,
 )
 from medapp.domain.doses import DoseLog, DoseStatus, bulk_dose_statuses
+from medapp.domain.plausibility import dose_strength_conflict
 from medapp.domain.schedule import (
     BLOCKING_FLAGS,
     DayPlan,
@@ -47,8 +48,12 @@ ATTENTION_FLAGS = frozenset(
         PlanFlagCode.FREQUENCY_INVALID,
         PlanFlagCode.FREQUENCY_TEXT_IGNORED,
         PlanFlagCode.SCHEDULE_CHANGED,
+        # an order at school with no school dose: the parent's form may name one (issue 9)
+        PlanFlagCode.HOME_DOSES_ONLY,
     }
 )
+#: not a plan flag: the order's dose disagrees with the product's strength (issue 9, rule 6)
+DOSE_CONFLICT_CODE = "DOSE_STRENGTH_CONFLICT"
 
 
 LOG_COLUMNS = (
@@ -80,6 +85,7 @@ class RxInfo:
     route: str
     is_controlled: bool
     is_prn: bool
+    frequency: str = ""
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,7 @@ def load_inputs(
             Student.grade,
             Medication.id.label("medication_id"),
             Medication.name.label("medication_name"),
+            Medication.generic_name,
             Medication.strength,
             Medication.is_controlled,
         )
@@ -219,6 +226,7 @@ def load_inputs(
             route=r.route,
             is_controlled=r.is_controlled,
             is_prn=r.is_prn,
+            frequency=r.frequency,
         )
 
     # The day's logs, bounded by the widest school-local day among the schools involved.
@@ -241,6 +249,19 @@ def load_inputs(
         if row.student_medication_id in prescriptions
     )
     return ReminderInputs(day, calendars, prescriptions, plans, logs, dt.datetime.now(dt.UTC))
+
+
+def _attention(rx: RxInfo, plan: DayPlan) -> FlaggedPrescription | None:
+    """What the "Needs attention" strip says of one order, or None."""
+    flags = [(f.code.value, f.message) for f in plan.flags if f.code in ATTENTION_FLAGS]
+    conflict = dose_strength_conflict(rx.dosage, rx.strength, frequency=rx.frequency)
+    if conflict:
+        flags.append((DOSE_CONFLICT_CODE, conflict))
+    if not flags:
+        return None
+    return FlaggedPrescription(
+        rx=rx, flags=tuple(flags), blocking=bool(plan.codes & BLOCKING_FLAGS)
+    )
 
 
 def reminders_from_inputs(inputs: ReminderInputs, now: dt.datetime) -> DayReminders:
@@ -281,15 +302,9 @@ def reminders_from_inputs(inputs: ReminderInputs, now: dt.datetime) -> DayRemind
     flagged = tuple(
         sorted(
             (
-                FlaggedPrescription(
-                    rx=inputs.prescriptions[rx_id],
-                    flags=tuple(
-                        (f.code.value, f.message) for f in plan.flags if f.code in ATTENTION_FLAGS
-                    ),
-                    blocking=bool(plan.codes & BLOCKING_FLAGS),
-                )
+                flagged_rx
                 for rx_id, plan in inputs.plans.items()
-                if plan.codes & ATTENTION_FLAGS
+                if (flagged_rx := _attention(inputs.prescriptions[rx_id], plan)) is not None
             ),
             key=lambda f: f.rx.student_name,
         )

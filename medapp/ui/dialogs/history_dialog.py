@@ -18,11 +18,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHeaderView,
     QLabel,
+    QMenu,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from medapp.services.desk import HISTORY_READERS
 from medapp.services.history import HistoryEntry, HistorySubject, record_history
 from medapp.services.students import friendly_error
 from medapp.ui.context import AppContext
@@ -164,4 +166,37 @@ class HistoryDialog(QDialog):
 
 def may_read_history(ctx: AppContext) -> bool:
     actor = ctx.actor
-    return actor is not None and actor.role.value in ("LEAD_NURSE", "AUDITOR")
+    return actor is not None and actor.role in HISTORY_READERS
+
+
+def add_history_actions(
+    menu: QMenu,
+    ctx: AppContext,
+    parent: QWidget,
+    *,
+    prescription_id: uuid.UUID,
+    student_id: uuid.UUID,
+    student_name: str,
+    medication_name: str,
+) -> None:
+    """ "Order history…" and "Student history…" on a dose row's menu, for the people who review
+    (lead nurses, auditors); nothing for the others."""
+    if not may_read_history(ctx):
+        return
+    menu.addSeparator()
+    order = menu.addAction("Order history…")
+    order.setObjectName("menuOrderHistory")
+    order.triggered.connect(
+        lambda: HistoryDialog(
+            ctx,
+            HistorySubject.ORDER,
+            prescription_id,
+            f"{student_name}'s order of {medication_name}",
+            parent,
+        ).open()
+    )
+    student = menu.addAction("Student history…")
+    student.setObjectName("menuStudentHistory")
+    student.triggered.connect(
+        lambda: HistoryDialog(ctx, HistorySubject.STUDENT, student_id, student_name, parent).open()
+    )

@@ -41,6 +41,7 @@ from medapp.ui.dialogs.dose_dialog import (
     set_tone,
     soon,
 )
+from medapp.ui.dialogs.history_dialog import add_history_actions
 from medapp.ui.dialogs.reaction_dialog import ReactionDialog
 from medapp.ui.models.reminders_model import (
     COL_DOSE,
@@ -72,7 +73,7 @@ WATCHED_TABLES = frozenset(
         "*",
     }
 )
-_RED_FLAGS = frozenset({"AUTHORIZATION_EXPIRED", "FREQUENCY_INVALID"})
+_RED_FLAGS = frozenset({"AUTHORIZATION_EXPIRED", "FREQUENCY_INVALID", "DOSE_STRENGTH_CONFLICT"})
 _SECTION_STATUS = {sec.key: sec.statuses[0] for sec in SECTIONS}
 
 
@@ -489,6 +490,15 @@ class RemindersPane(QWidget):
         reaction = menu.addAction("Report reaction…")
         reaction.setObjectName("menuReaction")
         reaction.triggered.connect(lambda: self.report_reaction(item))
+        add_history_actions(
+            menu,
+            self.ctx,
+            self,
+            prescription_id=item.rx.prescription_id,
+            student_id=item.rx.student_id,
+            student_name=item.rx.student_name,
+            medication_name=item.rx.medication_name,
+        )
         return menu
 
     # -- change notifications --------------------------------------------------------------

@@ -45,6 +45,7 @@ from medapp.ui.dialogs.dose_dialog import (
     set_tone,
     soon,
 )
+from medapp.ui.dialogs.history_dialog import add_history_actions
 from medapp.ui.dialogs.reaction_dialog import ReactionDialog
 from medapp.ui.models.schedule_model import (
     COL_DOSE,
@@ -402,6 +403,15 @@ class SchedulePane(QWidget):
         reaction = menu.addAction("Report reaction…")
         reaction.setObjectName("menuReaction")
         reaction.triggered.connect(lambda: self.report_reaction(entry))
+        add_history_actions(
+            menu,
+            self.ctx,
+            self,
+            prescription_id=entry.row.prescription_id,
+            student_id=entry.row.student_id,
+            student_name=entry.row.student_name,
+            medication_name=entry.row.medication_name,
+        )
         return menu
 
     @Slot(str, str)
