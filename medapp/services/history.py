@@ -41,6 +41,28 @@ __all__ = ["FieldChange", "HistoryEntry", "HistorySubject", "record_history"]
 #: fields that change by themselves or say nothing to a reviewer
 _NOISE = frozenset({"updated_at", "search_vector", "name_key", "generic_key", "search_keys"})
 _SECRET = frozenset({"password_hash"})
+#: shown first (what a reviewer reads), the rest alphabetically; ids and stamps last
+_FIRST = (
+    "status",
+    "time_given",
+    "scheduled_for",
+    "dosage_given",
+    "not_given_reason",
+    "correction_kind",
+    "correction_reason",
+    "override_reason",
+    "quantity",
+    "delta",
+    "reason",
+    "allergen",
+    "severity",
+    "dosage",
+    "frequency",
+    "administration_times",
+    "is_active",
+    "role",
+)
+_LAST = frozenset({"id", "created_at"})
 _TABLE_LABELS = {
     "students": "student",
     "student_medications": "order",
@@ -100,7 +122,15 @@ def _text(value: object) -> str | None:
 def field_changes(action: str, old: dict | None, new: dict | None) -> tuple[FieldChange, ...]:
     """The fields a reviewer wants to see: what changed (UPDATE) or what was written."""
     old, new = old or {}, new or {}
-    keys = sorted((set(old) | set(new)) - _NOISE)
+    keys = sorted(
+        (set(old) | set(new)) - _NOISE,
+        key=lambda k: (
+            k in _LAST,
+            _FIRST.index(k) if k in _FIRST else len(_FIRST),
+            k.endswith("_id"),
+            k,
+        ),
+    )
     out: list[FieldChange] = []
     for key in keys:
         before, after = old.get(key), new.get(key)

@@ -4,12 +4,13 @@
 
 Without a URL the private demo database is used (``medapp --demo``'s), filled with the school
 demo on first use; a URL names a database that already holds it (or an empty one to fill).
-The window opens offscreen at 1280 × 800 with the first nurse of the first school at the desk
-and the desk clock at 11:50 on the next school day (so today's doses are due); it waits for
+The window opens offscreen at 1280 × 800 with the first nurse of the first school signed in (a
+real sign-in with the demo password, on her own connection) and the desk clock at 11:50 on the next school day (so today's doses are due); it waits for
 every pane's data and saves ``main-window.png``, one PNG per pane (search with "albut" typed
 and a result selected, schedule, reminders, inventory), the dialogs, the dose dialog in its
 "given" and "already given" states, the correction dialog, the reaction dialog with a
-parent-given medication, and the main window in the dark palette. Nothing is written to the
+parent-given medication, the sign-in dialog, the locked desk, the history of an order (signed
+in as the demo's lead nurse), and the main window in the dark palette. Nothing is written to the
 user's settings or cache; the demo database gets one dose and its correction per run.
 """
 
@@ -113,9 +114,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from medapp.cache.outbox import Outbox
     from medapp.cache.store import Cache
+    from medapp.db.engine import Database
+    from medapp.demo.accounts import DEMO_PASSWORD, enable_demo_sign_in
     from medapp.services.inventory_admin import LotRow
     from medapp.services.people import desk_users, list_schools
-    from medapp.ui.app import make_app
+    from medapp.ui.app import make_app, make_gate
     from medapp.ui.context import AppContext
     from medapp.ui.main_window import MainWindow
     from medapp.ui.widgets.theme import apply_theme
@@ -133,19 +136,17 @@ def main(argv: list[str] | None = None) -> int:
     db = _database(args.database_url)
     school = list_schools(db.sessions)[0]
     nurse = desk_users(db.sessions, school.id)[0]
-    ctx = AppContext(
-        db=db,
-        cache=Cache(scratch / "cache"),
-        outbox=Outbox(scratch / "outbox"),
-        school_id=school.id,
-        school_name=school.name,
-        school_timezone=school.timezone,
-        user_id=nurse.id,
-        user_name=nurse.display_name,
-    )
+    # The demo database as a PC's private one: argon2 passwords, each connection takes her role.
+    private = Database(engine=db.engine, sessions=db.sessions, url=db.url, embedded=True)
+    with db.engine.begin() as conn:
+        enable_demo_sign_in(conn, create_roles=True)
+    ctx = AppContext(db=private, cache=Cache(scratch / "cache"), outbox=Outbox(scratch / "outbox"))
     moment = _desk_clock(db, school.id)
     ctx.clock = lambda: moment  # type: ignore[attr-defined]
-    window = MainWindow(ctx, exit_when_ready=False)
+    gate = make_gate(private, demo=True)
+    window = MainWindow(
+        ctx, exit_when_ready=False, gate=gate, sign_in_as=(nurse.username, DEMO_PASSWORD)
+    )
     window.resize(WIDTH, HEIGHT)
     window.show()
     try:
@@ -199,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         assert dialog is not None
         _wait(lambda: dialog.witness_combo.isEnabled() or not lot.is_controlled)  # type: ignore[attr-defined]
         dialog.count_spin.setValue(max(0, lot.quantity - 1))  # type: ignore[attr-defined]
+        if dialog.witness_combo.count() > 1:  # type: ignore[attr-defined]
+            dialog.witness_combo.setCurrentIndex(1)  # type: ignore[attr-defined]
+        dialog.witness_password.setText("x" * 12)  # type: ignore[attr-defined]
         _save(dialog, out / f"dialog-adjust-stock{sfx}.png")
         dialog.reject()  # type: ignore[attr-defined]
 
@@ -215,13 +219,6 @@ def main(argv: list[str] | None = None) -> int:
         _save(add, out / f"dialog-add-medication{sfx}.png")
         add.reject()  # type: ignore[attr-defined]
 
-        window.sign_in()
-        picker = window.sign_in_dialog
-        assert picker is not None
-        _wait(lambda: bool(picker.users))
-        _save(picker, out / f"dialog-sign-in{sfx}.png")
-        picker.reject()
-
         window.show_pane(2)
         item = _first_due(reminders)
         if item is not None:
@@ -232,7 +229,28 @@ def main(argv: list[str] | None = None) -> int:
                 _save(dose, out / f"dialog-dose{sfx}.png")
                 dose.reject()
                 _wait(lambda: reminders.dose_dialog is None)
-        _dose_states(reminders, out, sfx)
+        recorded = _dose_states(reminders, out, sfx)
+
+        # Locked after the idle time: nothing of the records shows
+        window.lock()
+        _settle()
+        _save(window, out / f"locked{sfx}.png")
+        # Someone else takes the desk: the sign-in (the demo lists its accounts)
+        window.sign_in()
+        picker: Any = window.sign_in_dialog
+        assert picker is not None
+        picker.user_edit.setText("lead.okafor")
+        picker.password_edit.setFocus()
+        _settle()
+        _save(picker, out / f"dialog-sign-in{sfx}.png")
+        picker.password_edit.setText(DEMO_PASSWORD)
+        picker.submit()
+        _wait(lambda: ctx.actor is not None and ctx.actor.username == "lead.okafor")
+        _wait(lambda: not window.locked)
+        window.show_pane(2)
+        _wait(lambda: getattr(reminders, "reminders", None) is not None)
+        if recorded is not None:
+            _history(reminders, recorded, out, sfx)
 
         # The dark palette
         apply_theme(app, "dark")
@@ -253,7 +271,25 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _dose_states(reminders: Any, out: Path, sfx: str) -> None:
+def _history(reminders: Any, item: Any, out: Path, sfx: str) -> None:
+    """Order history… of the dose recorded and corrected above (the lead nurse's menu)."""
+    from medapp.ui.dialogs.history_dialog import HistoryDialog
+
+    menu = reminders.menu_for(item)
+    action = next((a for a in menu.actions() if a.objectName() == "menuOrderHistory"), None)
+    if action is None:
+        return
+    action.trigger()
+    dialog = reminders.findChild(HistoryDialog)
+    if dialog is None:
+        return
+    _wait(lambda: dialog.model.rowCount() > 0 or dialog.banner.isVisible())
+    _settle()
+    _save(dialog, out / f"dialog-history{sfx}.png")
+    dialog.close()
+
+
+def _dose_states(reminders: Any, out: Path, sfx: str) -> Any:
     """The dose dialog of a controlled substance: "given" (ready to record), "already given"
     (reopened after recording: who and when, Correct…), then the correction dialog with both
     records (the original struck through) and a reaction to a medication the parent gave.
@@ -303,6 +339,7 @@ def _dose_states(reminders: Any, out: Path, sfx: str) -> None:
     reaction.action.setPlainText("Parent called; antihistamine per standing order")
     _save(reaction, out / f"dialog-reaction{sfx}.png")
     reaction.reject()
+    return item
 
 
 def _first_due(pane: Any, *, controlled: bool = False, unrecorded: bool = False) -> Any:

@@ -4,6 +4,7 @@ dark), the application icon; then the desk context (database, cache, outbox) and
 from __future__ import annotations
 
 import gc
+import html
 import sys
 import time
 
@@ -93,8 +94,14 @@ def demo_sign_in_hint(db: Database) -> str:
 
     with db.engine.connect() as conn:
         accounts = demo_accounts(conn)
-    names = ", ".join(f"{username} ({Role(role).label.lower()})" for username, _n, role in accounts)
-    return f"Demo data — every account's password is {DEMO_PASSWORD}. Try: {names}."
+    names = ", ".join(
+        f"<b>{html.escape(username)}</b> ({Role(role).label.lower()})"
+        for username, _n, role in accounts
+    )
+    return (
+        "Demo data — every account's password is<br>"
+        f"<b style='white-space: nowrap'>{html.escape(DEMO_PASSWORD)}</b><br>Try: {names}."
+    )
 
 
 def _raise_if_schema_is_not_ours(db: Database, username: str, password: str) -> None:

@@ -78,6 +78,7 @@ class SignInDialog(QDialog):
             demo = QLabel(gate.demo_hint)
             demo.setObjectName("signInDemoHint")
             demo.setWordWrap(True)
+            demo.setTextFormat(Qt.TextFormat.RichText)  # the password on a line of its own
             demo.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             outer.addWidget(demo)
         self.banner = Banner("signInBanner")
@@ -119,7 +120,7 @@ class SignInDialog(QDialog):
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         outer.addWidget(self.buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 56)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 64)
         (self.password_edit if username else self.user_edit).setFocus()
         self._update_button()
 

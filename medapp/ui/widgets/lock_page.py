@@ -64,6 +64,7 @@ class LockPage(QWidget):
         row = QHBoxLayout()
         self.unlock_button = QPushButton("Unlock")
         self.unlock_button.setObjectName("lockUnlock")
+        self.unlock_button.setProperty("primary", True)
         self.unlock_button.clicked.connect(self._unlock)
         self.switch_button = QPushButton("Sign in as someone else")
         self.switch_button.setObjectName("lockSwitch")
