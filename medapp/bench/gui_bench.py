@@ -178,11 +178,13 @@ def _desk_username(db: Database) -> str:
     connects as her own login role (the bench database's demo roles are made NOLOGIN for the
     private-database sign-in; the socket trusts this machine's user, as pgserver sets it up)."""
     from medapp.db import roles as pgroles
+    from medapp.services.desk import auditor_desk
     from medapp.services.people import desk_users, list_schools
 
-    schools = list_schools(db.sessions)
+    reader = auditor_desk(db.sessions)  # the bench reads as the database's owner
+    schools = list_schools(reader)
     for school in schools:
-        users = desk_users(db.sessions, school.id)
+        users = desk_users(reader, school.id)
         if users:
             user = users[0]
             with db.engine.begin() as conn:

@@ -44,6 +44,7 @@ from medapp.formulary.search import (
     warm_up,
 )
 from medapp.formulary.text import query_tokens, search_key
+from medapp.services.desk import Desk
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +268,7 @@ def _offline(holder: SnapshotHolder, query: str, limit: int) -> SearchOutcome:
 
 
 def search_formulary(
-    sessions: sessionmaker[Session],
+    desk: Desk,
     holder: SnapshotHolder,
     query: str,
     *,
@@ -275,7 +276,9 @@ def search_formulary(
     offline: bool = False,
 ) -> SearchOutcome:
     """Search the database (answers kept an hour in the disk cache, dropped with any formulary
-    change); when it cannot be reached (or ``offline``), the snapshot."""
+    change); when it cannot be reached (or ``offline``), the snapshot. Any active user may
+    search the formulary (it holds no student data)."""
+    desk.actor.require_active()
     if offline:
         return _offline(holder, query, limit)
     key = _search_key(query, limit)
@@ -283,7 +286,7 @@ def search_formulary(
     if isinstance(cached, SearchOutcome):
         return dataclasses.replace(cached, query=query)
     try:
-        with sessions() as s:
+        with desk.sessions() as s:
             page = search_medications(s, query, limit=limit)
     except Exception as exc:
         if not is_connection_error(exc):
@@ -304,12 +307,13 @@ def _search_key(query: str, limit: int) -> str:
 
 
 def lookup_code(
-    sessions: sessionmaker[Session], holder: SnapshotHolder, code: str, *, offline: bool = False
+    desk: Desk, holder: SnapshotHolder, code: str, *, offline: bool = False
 ) -> SearchOutcome:
     """A scanned or typed barcode / NDC: the one product it names (snapshot when offline)."""
+    desk.actor.require_active()
     if not offline:
         try:
-            with sessions() as s:
+            with desk.sessions() as s:
                 hit = lookup_ndc(s, code)
         except Exception as exc:
             if not is_connection_error(exc):
@@ -320,11 +324,11 @@ def lookup_code(
     return outcome
 
 
-def product_group(sessions: sessionmaker[Session], hit: MedicationHit) -> tuple[MedicationHit, ...]:
+def product_group(desk: Desk, hit: MedicationHit) -> tuple[MedicationHit, ...]:
     """Every product collapsed into one search hit (same name, strength and form)."""
     if hit.group_size <= 1:
         return (hit,)
-    with sessions() as s:
+    with desk.sessions() as s:
         return tuple(group_members(s, hit))
 
 

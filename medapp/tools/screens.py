@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     from medapp.cache.store import Cache
     from medapp.db.engine import Database
     from medapp.demo.accounts import DEMO_PASSWORD, enable_demo_sign_in
+    from medapp.services.desk import auditor_desk
     from medapp.services.inventory_admin import LotRow
     from medapp.services.people import desk_users, list_schools
     from medapp.ui.app import make_app, make_gate
@@ -134,8 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     sfx = args.suffix
 
     db = _database(args.database_url)
-    school = list_schools(db.sessions)[0]
-    nurse = desk_users(db.sessions, school.id)[0]
+    reader = auditor_desk(db.sessions)  # the tool reads as the database's owner
+    school = list_schools(reader)[0]
+    nurse = desk_users(reader, school.id)[0]
     # The demo database as a PC's private one: argon2 passwords, each connection takes her role.
     private = Database(engine=db.engine, sessions=db.sessions, url=db.url, embedded=True)
     with db.engine.begin() as conn:

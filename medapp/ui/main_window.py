@@ -51,9 +51,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from medapp.services.desk import Actor, Role
+from medapp.services.desk import Actor, Desk, Role
 from medapp.services.formulary_cache import is_connection_error, warm_search
-from medapp.services.people import SchoolInfo, desk_identity, list_schools
+from medapp.services.people import SchoolInfo, list_schools, still_allowed
 from medapp.ui.context import AppContext
 from medapp.ui.dialogs.first_run import FirstRunDialog
 from medapp.ui.dialogs.sign_in import SignInDialog, sign_in_error
@@ -443,9 +443,9 @@ class MainWindow(QMainWindow):
         ctx.cache.purge_student_data()  # what the previous user could see is not hers to see
         if self._save_settings and actor.username:
             remember_username(actor.username)
-        sessions = db.sessions
+        desk = Desk(db.sessions, actor)
         run_in_background(
-            self, lambda: list_schools(sessions), self._schools_loaded, self._identity_failed
+            self, lambda: list_schools(desk), self._schools_loaded, self._identity_failed
         )
 
     def _schools_loaded(self, schools: tuple[SchoolInfo, ...]) -> None:
@@ -662,19 +662,19 @@ class MainWindow(QMainWindow):
         ctx = self.ctx
         if ctx.user_id is None or ctx.school_id is None:
             return
-        sessions, user_id, school_id = ctx.db.sessions, ctx.user_id, ctx.school_id
+        desk, user_id, school_id = ctx.desk, ctx.user_id, ctx.school_id
         run_in_background(
             self,
-            lambda: desk_identity(sessions, user_id, school_id),
-            lambda identity: self._probed(user_id, identity),
+            lambda: still_allowed(desk, school_id),
+            lambda allowed: self._probed(user_id, allowed),
             lambda exc: self._set_online(False if is_connection_error(exc) else bool(self.online)),
         )
 
-    def _probed(self, user_id: uuid.UUID, identity: object | None) -> None:
+    def _probed(self, user_id: uuid.UUID, allowed: bool) -> None:
         self._set_online(True)
-        if identity is None and self.ctx.user_id == user_id:
+        if not allowed and self.ctx.user_id == user_id:
             self.statusBar().showMessage(
-                "The person at the desk is no longer an active user; choose who is at the desk.",
+                "The person at the desk is no longer an active user here; sign in again.",
                 20_000,
             )
             self.sign_in()

@@ -39,10 +39,10 @@ from medapp.services.inventory_admin import (
     school_lots,
 )
 from medapp.services.passwords import hash_password
-from medapp.services.people import desk_identity, desk_users, find_user, list_schools, school_for
+from medapp.services.people import desk_users, list_schools, still_allowed
 from medapp.services.signin import verify_password
 from tests.db import factories as f
-from tests.db.desks import reader_desk
+from tests.db.desks import desk_for, reader_desk
 
 TODAY = dt.date(2026, 11, 2)
 
@@ -489,7 +489,8 @@ def test_desk_users_of_a_school(shelf) -> None:  # noqa: ANN001
         s.add_all([district, viewer])
         s.commit()
         district_id = district.id
-    users = desk_users(db.sessions, ids["school"])
+    reader = reader_desk(db.sessions, [ids["school"]])
+    users = desk_users(reader, ids["school"])
     names = [u.username for u in users]
     assert f"nurse.a.{ids['tag']}" in names and f"nurse.b.{ids['tag']}" in names
     assert f"dist.{ids['tag']}" not in names  # a district administrator records nothing
@@ -497,20 +498,15 @@ def test_desk_users_of_a_school(shelf) -> None:  # noqa: ANN001
     assert f"nurse.d.{ids['tag']}" not in names and f"view.{ids['tag']}" not in names
     roles = [u.role for u in users]
     assert roles == sorted(roles, key=("NURSE", "LEAD_NURSE").index)  # nurses first
-    assert any(s.id == ids["school"] for s in list_schools(db.sessions))
+    assert any(s.id == ids["school"] for s in list_schools(reader))
 
-    found = find_user(db.sessions, f"NURSE.A.{ids['tag']}")
-    assert found is not None and found.id == ids["nurse"] and found.display_name == "Nora Nurse"
-    assert find_user(db.sessions, f"nurse.d.{ids['tag']}") is None
-    assert find_user(db.sessions, "%") is None
-    school = school_for(db.sessions, found)
-    assert school is not None and school.id == ids["school"]
+    def allowed(user_id: uuid.UUID, school_id: uuid.UUID) -> bool:
+        return still_allowed(desk_for(db.sessions, user_id), school_id)
 
-    identity = desk_identity(db.sessions, ids["nurse"], ids["school"])
-    assert identity is not None and identity.school.name == "Test Elementary"
-    assert desk_identity(db.sessions, ids["nurse"], ids["other"]) is None  # not her school
-    assert desk_identity(db.sessions, ids["gone"], ids["school"]) is None  # no longer active
-    assert desk_identity(db.sessions, district_id, ids["other"]) is None  # records nothing
+    assert allowed(ids["nurse"], ids["school"])
+    assert not allowed(ids["nurse"], ids["other"])  # not her school
+    assert not allowed(ids["gone"], ids["school"])  # no longer active
+    assert not allowed(district_id, ids["other"])  # a district administrator records nothing
 
 
 # --- the formulary snapshot --------------------------------------------------------------------
@@ -540,23 +536,23 @@ def test_search_falls_back_to_the_snapshot_when_the_server_is_gone(shelf, tmp_pa
     cache = Cache(tmp_path / "cache")
     holder = SnapshotHolder(cache)
     try:
-        online = search_formulary(db.sessions, holder, f"ritalin {ids['tag']}")
+        online = search_formulary(reader_desk(db.sessions), holder, f"ritalin {ids['tag']}")
         assert not online.offline and online.total == 1
         dead_engine = make_engine("postgresql://nobody@127.0.0.1:1/none")
         from sqlalchemy.orm import sessionmaker
 
         dead = sessionmaker(dead_engine)
-        nothing = search_formulary(dead, holder, "ritalin")
+        nothing = search_formulary(reader_desk(dead), holder, "ritalin")
         assert nothing.offline and nothing.snapshot_size is None and nothing.hits == ()
         # an answer already in the cache comes from there, server or not
-        cached = search_formulary(dead, holder, f"RITALIN  {ids['tag']}")
+        cached = search_formulary(reader_desk(dead), holder, f"RITALIN  {ids['tag']}")
         assert not cached.offline and cached.total == 1 and cached.query.startswith("RITALIN")
         holder.ensure(db.sessions)
-        offline = search_formulary(dead, holder, f"{ids['tag']} ritalin")
+        offline = search_formulary(reader_desk(dead), holder, f"{ids['tag']} ritalin")
         assert offline.offline and offline.kind == "offline"
         assert [h.id for h in offline.hits] == [ids["controlled"]]
         assert offline.snapshot_size and offline.snapshot_size >= 2
-        assert lookup_code(dead, holder, "0000-0000").offline
+        assert lookup_code(reader_desk(dead), holder, "0000-0000").offline
         dead_engine.dispose()
     finally:
         cache.close()

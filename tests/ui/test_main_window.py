@@ -228,10 +228,10 @@ def test_a_slow_search_does_not_freeze_the_window(
 
     real = search_module.search_formulary
 
-    def slow_search(sessions, holder, query, **kw):  # noqa: ANN001, ANN202
-        with sessions() as s:
+    def slow_search(desk, holder, query, **kw):  # noqa: ANN001, ANN202
+        with desk.sessions() as s:
             s.execute(text("SELECT pg_sleep(1.0)"))
-        return real(sessions, holder, query, **kw)
+        return real(desk, holder, query, **kw)
 
     monkeypatch.setattr(search_module, "search_formulary", slow_search)
     window = open_window(qtbot, desk_ctx)

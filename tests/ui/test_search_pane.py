@@ -202,6 +202,9 @@ def test_offline_without_a_snapshot_says_so(qtbot, tmp_path: Path) -> None:  # n
         db=Database(engine, sessionmaker(engine), dead_url, embedded=False),
         cache=Cache(tmp_path / "empty-cache"),
         outbox=Outbox(tmp_path / "outbox"),
+        school_id=uuid.uuid4(),
+        user_id=uuid.uuid4(),
+        user_name="Nora Nurse",
     )
     pane = make_pane(qtbot, ctx)
     type_and_wait(qtbot, pane, "ventolin")

@@ -210,10 +210,10 @@ class _StockDialog(QDialog):
                 "witness_password", self.witness_password, self.witness_password.objectName()
             ),
         )
-        sessions, school_id = self.ctx.db.sessions, self.ctx.school_id
+        desk, school_id = self.ctx.desk, self.ctx.school_id
         run_in_background(
             self,
-            lambda: desk_users(sessions, school_id),
+            lambda: desk_users(desk, school_id),
             self._witnesses_loaded,
             lambda exc: self._witnesses_failed(exc),
         )

@@ -489,11 +489,11 @@ class ReactionDialog(QDialog):
             self.search_model.set_choices([])
             self.search_status.setText("Type at least two letters.")
             return
-        sessions, holder = self.ctx.db.sessions, self._snapshot
+        desk, holder = self.ctx.desk, self._snapshot
         self.search_status.setText("Searching…")
         run_in_background(
             self,
-            lambda: search_formulary(sessions, holder, query, limit=30),
+            lambda: search_formulary(desk, holder, query, limit=30),
             lambda outcome: self._search_done(generation, outcome),
             lambda exc: self._search_failed(generation, exc),
         )

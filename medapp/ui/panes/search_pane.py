@@ -620,22 +620,22 @@ class SearchPane(QWidget):
         if not query.strip():
             self._show_outcome(generation, SearchOutcome("", (), 0, "empty"))
             return
-        sessions, holder, offline = self.ctx.db.sessions, self.snapshot, self.offline
+        desk, holder, offline = self.ctx.desk, self.snapshot, self.offline
         self.busy.start()
         run_in_background(
             self,
-            lambda: search_formulary(sessions, holder, query, limit=RESULT_LIMIT, offline=offline),
+            lambda: search_formulary(desk, holder, query, limit=RESULT_LIMIT, offline=offline),
             lambda outcome: self._show_outcome(generation, outcome),
             lambda exc: self._search_failed(generation, exc),
         )
 
     def _lookup(self, code: str) -> None:
         generation = self._next_generation()
-        sessions, holder, offline = self.ctx.db.sessions, self.snapshot, self.offline
+        desk, holder, offline = self.ctx.desk, self.snapshot, self.offline
         self.busy.start()
         run_in_background(
             self,
-            lambda: lookup_code(sessions, holder, code, offline=offline),
+            lambda: lookup_code(desk, holder, code, offline=offline),
             lambda outcome: self._show_scan(generation, outcome),
             lambda exc: self._search_failed(generation, exc),
         )
@@ -748,7 +748,7 @@ class SearchPane(QWidget):
         def load() -> ProductDetails:
             if offline:
                 return ProductDetails(hit, (hit,), None, offline=True)
-            members = product_group(desk.sessions, hit)
+            members = product_group(desk, hit)
             ids = [m.id for m in members] or [hit.id]
             stock = (
                 school_lots(desk, school_id, medication_ids=ids, today=today)
