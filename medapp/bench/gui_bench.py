@@ -117,15 +117,18 @@ def gui_search_keystroke(db: Database, *, words: tuple[str, ...] = TYPED_WORDS) 
 
     from medapp.cache.outbox import Outbox
     from medapp.cache.store import Cache
-    from medapp.formulary.search import warm_up
+    from medapp.services.desk import auditor_desk
+    from medapp.services.formulary_cache import warm_search
     from medapp.ui.context import AppContext
     from medapp.ui.panes.search_pane import SearchPane
 
     tmp = Path(tempfile.mkdtemp(prefix="medapp-gui-bench-"))
     cache = Cache(tmp / "cache")
-    ctx = AppContext(db=db, cache=cache, outbox=Outbox(tmp / "outbox"))
-    with db.sessions() as s:
-        warm_up(s)  # as the window does at start, off the measured path
+    # Searching needs someone signed in; the formulary is the same for every role.
+    reader = auditor_desk(db.sessions).actor
+    ctx = AppContext(db=db, cache=cache, outbox=Outbox(tmp / "outbox"), actor=reader)
+    ctx.user_id, ctx.user_name = reader.user_id, reader.display_name
+    warm_search(db.sessions)  # as the window does at start, off the measured path
     pane = SearchPane(ctx)
     pane.resize(1180, 720)
     pane.show()

@@ -41,7 +41,6 @@ from medapp.ui.dialogs.dose_dialog import (
     set_tone,
     soon,
 )
-from medapp.ui.dialogs.history_dialog import add_history_actions
 from medapp.ui.dialogs.reaction_dialog import ReactionDialog
 from medapp.ui.models.reminders_model import (
     COL_DOSE,
@@ -56,6 +55,7 @@ from medapp.ui.models.reminders_model import (
     status_icon,
     warning_icon,
 )
+from medapp.ui.panes.dose_menu import dose_row_menu
 from medapp.ui.widgets import Banner, BusyIndicator
 from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import run_in_background
@@ -478,28 +478,18 @@ class RemindersPane(QWidget):
 
     def menu_for(self, item: ReminderItem) -> QMenu:
         """The dose row's context menu (built here so tests can read and trigger it)."""
-        menu = QMenu(self)
-        menu.setObjectName("remindersMenu")
-        open_action = menu.addAction("Record dose…")
-        open_action.setObjectName("menuRecordDose")
-        open_action.triggered.connect(lambda: self.open_dose(item))
-        correct = menu.addAction("Correct…")
-        correct.setObjectName("menuCorrect")
-        correct.setEnabled(has_record(item))
-        correct.triggered.connect(lambda: self.open_correction(item))
-        reaction = menu.addAction("Report reaction…")
-        reaction.setObjectName("menuReaction")
-        reaction.triggered.connect(lambda: self.report_reaction(item))
-        add_history_actions(
-            menu,
-            self.ctx,
+        return dose_row_menu(
             self,
+            self.ctx,
+            object_name="remindersMenu",
+            record=lambda: self.open_dose(item),
+            correct=(lambda: self.open_correction(item)) if has_record(item) else None,
+            report_reaction=lambda: self.report_reaction(item),
             prescription_id=item.rx.prescription_id,
             student_id=item.rx.student_id,
             student_name=item.rx.student_name,
             medication_name=item.rx.medication_name,
         )
-        return menu
 
     # -- change notifications --------------------------------------------------------------
 

@@ -45,7 +45,6 @@ from medapp.ui.dialogs.dose_dialog import (
     set_tone,
     soon,
 )
-from medapp.ui.dialogs.history_dialog import add_history_actions
 from medapp.ui.dialogs.reaction_dialog import ReactionDialog
 from medapp.ui.models.schedule_model import (
     COL_DOSE,
@@ -57,6 +56,7 @@ from medapp.ui.models.schedule_model import (
     ScheduleModel,
     SortRole,
 )
+from medapp.ui.panes.dose_menu import dose_row_menu
 from medapp.ui.widgets import Banner, BusyIndicator
 from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import run_in_background
@@ -391,28 +391,18 @@ class SchedulePane(QWidget):
         self.context_menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def menu_for(self, entry: ScheduleEntry) -> QMenu:
-        menu = QMenu(self)
-        menu.setObjectName("scheduleMenu")
-        record = menu.addAction("Record dose…")
-        record.setObjectName("menuRecordDose")
-        record.triggered.connect(lambda: self.open_dose(entry.row.prescription_id))
-        correct = menu.addAction("Correct…")
-        correct.setObjectName("menuCorrect")
-        correct.setEnabled(bool(current_logs(entry)))
-        correct.triggered.connect(lambda: self.open_correction(entry))
-        reaction = menu.addAction("Report reaction…")
-        reaction.setObjectName("menuReaction")
-        reaction.triggered.connect(lambda: self.report_reaction(entry))
-        add_history_actions(
-            menu,
-            self.ctx,
+        return dose_row_menu(
             self,
+            self.ctx,
+            object_name="scheduleMenu",
+            record=lambda: self.open_dose(entry.row.prescription_id),
+            correct=(lambda: self.open_correction(entry)) if current_logs(entry) else None,
+            report_reaction=lambda: self.report_reaction(entry),
             prescription_id=entry.row.prescription_id,
             student_id=entry.row.student_id,
             student_name=entry.row.student_name,
             medication_name=entry.row.medication_name,
         )
-        return menu
 
     @Slot(str, str)
     def _on_data_changed(self, table: str, school: str) -> None:
