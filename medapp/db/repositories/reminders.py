@@ -86,6 +86,8 @@ class RxInfo:
     is_controlled: bool
     is_prn: bool
     frequency: str = ""
+    #: the order's dose disagrees with its product (a sentence), found once when loaded
+    dose_conflict: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,7 @@ def load_inputs(
             is_controlled=r.is_controlled,
             is_prn=r.is_prn,
             frequency=r.frequency,
+            dose_conflict=dose_strength_conflict(r.dosage, r.strength, frequency=r.frequency),
         )
 
     # The day's logs, bounded by the widest school-local day among the schools involved.
@@ -254,9 +257,8 @@ def load_inputs(
 def _attention(rx: RxInfo, plan: DayPlan) -> FlaggedPrescription | None:
     """What the "Needs attention" strip says of one order, or None."""
     flags = [(f.code.value, f.message) for f in plan.flags if f.code in ATTENTION_FLAGS]
-    conflict = dose_strength_conflict(rx.dosage, rx.strength, frequency=rx.frequency)
-    if conflict:
-        flags.append((DOSE_CONFLICT_CODE, conflict))
+    if rx.dose_conflict:
+        flags.append((DOSE_CONFLICT_CODE, rx.dose_conflict))
     if not flags:
         return None
     return FlaggedPrescription(
