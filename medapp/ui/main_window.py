@@ -762,7 +762,10 @@ class MainWindow(QMainWindow):
     # -- notifications (reminder pop-ups are added on top of this) ---------------------------
 
     def show_notification(self, title: str, text: str) -> None:
-        """A desktop notification when the system has a tray, else a status-bar message."""
+        """A desktop notification when the system has a tray, else a status-bar message.
+        While the desk is locked or signed out the text names nobody: it only says to sign in."""
+        if self.locked:
+            text = "Sign in to see it."
         self.last_notification = (title, text)
         if QSystemTrayIcon.isSystemTrayAvailable():
             if self._tray is None:

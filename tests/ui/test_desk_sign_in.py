@@ -132,6 +132,11 @@ def test_idle_lock_hides_records_until_her_password(
     assert not any(d.isVisible() for d in window.findChildren(QDialog))  # the open dialog closed
     window.show_pane(2)  # Ctrl+3 while locked shows nothing
     assert window.locked
+    window.show_notification("Dose due", "12:00 Lovelace, A — Ritalin 10 mg")
+    assert window.last_notification == (
+        "Dose due",
+        "Sign in to see it.",
+    )  # no name on a locked desk
     page = window.lock_page
     page.password_edit.setText("wrong password")
     page.unlock_button.click()
