@@ -53,10 +53,13 @@ class AppContext:
 
     @property
     def desk(self) -> Desk:
-        """The service layer's calling convention for whoever is signed in at this desk."""
+        """The service layer's calling convention for whoever is signed in at this desk.
+
+        The app's sign-in always sets ``actor`` (read from the server on her own connection). A
+        context built directly with only ``user_id`` (tests, tools on a private database) acts
+        as a nurse of its school — the database still decides what that connection may do."""
         actor = self.actor
         if actor is None and self.user_id is not None:
-            # The name-picker sign-in knows only an id and a name: a nurse of the desk's school.
             first, _, last = self.user_name.partition(" ")
             schools = frozenset({self.school_id}) if self.school_id is not None else frozenset()
             actor = Actor(self.user_id, "", first, last, Role.NURSE, schools)
