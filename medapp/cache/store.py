@@ -95,7 +95,7 @@ class Cache:
     ) -> T:
         value = self._get(key)
         if value is not _MISS:
-            return value  # type: ignore[no-any-return]
+            return value
         fresh = compute()
         self.set(key, fresh, ttl, tag)
         return fresh
