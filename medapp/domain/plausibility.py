@@ -16,6 +16,7 @@ order for the nurse to check with the prescriber.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 __all__ = [
@@ -159,6 +160,7 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+@lru_cache(maxsize=8192)
 def dose_strength_conflict(
     order_dose: str, product_strength: str, *, frequency: str | None = None
 ) -> str | None:
