@@ -145,6 +145,10 @@ def test_notifications_fall_back_to_the_status_bar(qtbot, desk_ctx: AppContext) 
 
     window = open_window(qtbot, desk_ctx)
     window.show_notification("Dose due", "12:00 Student, A — Ritalin 10 mg")
+    if not window.panes:  # before the desk is open nothing names a student
+        assert window.last_notification == ("Dose due", "Sign in to see it.")
+    qtbot.waitUntil(lambda: bool(window.panes), timeout=10_000)
+    window.show_notification("Dose due", "12:00 Student, A — Ritalin 10 mg")
     assert window.last_notification == ("Dose due", "12:00 Student, A — Ritalin 10 mg")
     if not QSystemTrayIcon.isSystemTrayAvailable():  # offscreen: no tray
         assert "Dose due" in window.statusBar().currentMessage()
