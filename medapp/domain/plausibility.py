@@ -16,8 +16,8 @@ order for the nurse to check with the prescriber.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "Amount",
