@@ -276,20 +276,14 @@ def check_can_give(
     (the order's dose text), ``dosage_given`` and ``quantity_used`` are checked for
     plausibility, and ``product_strength`` for a conflict with the order (a notice).
     """
-    require_aware(at, "at")
-    require_aware(now, "now")
-    warnings: list[RuleWarning] = []
-    if at > now + clock_skew:
-        local = at.astimezone(calendar.tz).strftime("%H:%M")
-        warnings.append(
-            RuleWarning(
-                WarningCode.FUTURE_TIME,
-                f"The time given ({local}) is in the future; record a dose after giving it.",
-            )
-        )
-    if scheduled_for is not None:
-        require_aware(scheduled_for, "scheduled_for")
-        warnings.extend(_later_day(scheduled_for, now, calendar))
+    warnings = _when_findings(
+        at,
+        now,
+        scheduled_for,
+        calendar,
+        clock_skew,
+        "The time given ({}) is in the future; record a dose after giving it.",
+    )
     day = calendar.local_date(at)
     warnings.extend(_order_findings(prescription, calendar, day))
 
@@ -355,20 +349,14 @@ def check_can_record_not_given(
     ``scheduled_for`` is the school dose it is recorded for (the tag snapped to the dose within
     the window, or the dose whose window holds ``at``), None for an as-needed order.
     """
-    require_aware(at, "at")
-    require_aware(now, "now")
-    warnings: list[RuleWarning] = []
-    if at > now + clock_skew:
-        local = at.astimezone(calendar.tz).strftime("%H:%M")
-        warnings.append(
-            RuleWarning(
-                WarningCode.FUTURE_TIME,
-                f"The time ({local}) is in the future; record what happened once it happened.",
-            )
-        )
-    if scheduled_for is not None:
-        require_aware(scheduled_for, "scheduled_for")
-        warnings.extend(_later_day(scheduled_for, now, calendar))
+    warnings = _when_findings(
+        at,
+        now,
+        scheduled_for,
+        calendar,
+        clock_skew,
+        "The time ({}) is in the future; record what happened once it happened.",
+    )
     try:
         frequency = effective_frequency(prescription, calendar)
     except FrequencyError:
@@ -407,6 +395,28 @@ _ORDER_NOT_IN_FORCE = frozenset(
         WarningCode.AUTHORIZATION_EXPIRED,
     }
 )
+
+
+def _when_findings(
+    at: datetime,
+    now: datetime,
+    scheduled_for: datetime | None,
+    calendar: SchoolCalendar,
+    clock_skew: timedelta,
+    future_message: str,
+) -> list[RuleWarning]:
+    """The time rules every record shares: not in the future (``future_message`` names the
+    local time at ``{}``), not for a later school day."""
+    require_aware(at, "at")
+    require_aware(now, "now")
+    warnings: list[RuleWarning] = []
+    if at > now + clock_skew:
+        local = at.astimezone(calendar.tz).strftime("%H:%M")
+        warnings.append(RuleWarning(WarningCode.FUTURE_TIME, future_message.format(local)))
+    if scheduled_for is not None:
+        require_aware(scheduled_for, "scheduled_for")
+        warnings.extend(_later_day(scheduled_for, now, calendar))
+    return warnings
 
 
 def _later_day(
