@@ -15,6 +15,7 @@ from medapp.ui.dialogs.history_dialog import HistoryDialog
 from medapp.ui.models.reminders_model import ItemRole
 from medapp.ui.panes.reminders_pane import RemindersPane
 from tests.ui.test_dose_dialog import find_rx, lunchtime_on_a_school_day, other_nurse, record_as
+from tests.ui.test_reminders_pane import make_pane
 
 
 @pytest.fixture
@@ -27,14 +28,6 @@ def as_role(ctx: AppContext, role: Role) -> None:
     first, _, last = ctx.user_name.partition(" ")
     schools = frozenset({ctx.school_id}) if ctx.school_id else frozenset()
     ctx.actor = Actor(ctx.user_id, "someone", first, last, role, schools)  # type: ignore[arg-type]
-
-
-def make_pane(qtbot, ctx: AppContext) -> RemindersPane:  # noqa: ANN001
-    pane = RemindersPane(ctx)
-    qtbot.addWidget(pane)
-    with qtbot.waitSignal(pane.refreshed, timeout=10_000):
-        pane.show()
-    return pane
 
 
 def first_item(pane: RemindersPane, student: str):  # noqa: ANN201
