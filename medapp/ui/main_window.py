@@ -479,10 +479,7 @@ class MainWindow(QMainWindow):
             remember_school(school.id)
         self._ungate_desk()
         if self.panes:
-            try:
-                ctx.start_listening()
-            except Exception as exc:  # noqa: BLE001 - changes from other PCs are an extra
-                log.warning("change listener not started (%s)", type(exc).__name__)
+            self._listen()
             self.refresh_all()
             self._update_identity_labels()
         else:
@@ -532,11 +529,23 @@ class MainWindow(QMainWindow):
         self.lock_page.show_signed_out()
         if self.panes:
             self.show_pane(max(0, self.nav.checkedId()))
-        if self.gate is not None:
-            if self.idle is None:
-                self.idle = IdleWatcher(lock_minutes(), self)
-                self.idle.idle.connect(self.lock)
-            self.idle.resume()
+        self._watch_idle()
+
+    def _watch_idle(self) -> None:
+        """(Re)start the idle lock's clock — only where a sign-in can unlock the desk again."""
+        if self.gate is None:
+            return
+        if self.idle is None:
+            self.idle = IdleWatcher(lock_minutes(), self)
+            self.idle.idle.connect(self.lock)
+        self.idle.resume()
+
+    def _listen(self) -> None:
+        """Changes from other PCs, on the signed-in user's own connection."""
+        try:
+            self.ctx.start_listening()
+        except Exception as exc:  # noqa: BLE001 - changes from other PCs are an extra
+            log.warning("change listener not started (%s)", type(exc).__name__)
 
     @property
     def locked(self) -> bool:
@@ -594,16 +603,10 @@ class MainWindow(QMainWindow):
             else:
                 self._pending_ready.discard(i)
         self.show_pane(self._saved_pane)
-        if self.gate is not None and self.idle is None:
-            self.idle = IdleWatcher(lock_minutes(), self)
-            self.idle.idle.connect(self.lock)
-            self.idle.resume()
+        self._watch_idle()
         self._update_identity_labels()
         self._update_title()
-        try:
-            ctx.start_listening()
-        except Exception as exc:  # noqa: BLE001 - changes from other PCs are an extra
-            log.warning("change listener not started (%s)", type(exc).__name__)
+        self._listen()
         # Housekeeping waits until the panes' first data is on screen, and then runs on its own
         # thread: on a slow or busy server it must not delay what the nurse is waiting for.
         self.ready.connect(self._housekeeping)
