@@ -119,9 +119,12 @@ class DeskJobs:
         self.scheduler.add_job(
             self.purge_day, "cron", hour=0, minute=5, id="purge", timezone=_school_zone(ctx)
         )
+        # ... and whatever an earlier day left behind, once at start (on the jobs' thread)
+        self.scheduler.add_job(
+            self.purge_day, id="purge-at-start", next_run_time=dt.datetime.now(dt.UTC)
+        )
 
     def start(self) -> None:
-        self.purge_day()  # whatever an earlier day left behind
         self.scheduler.start()
 
     def purge_day(self) -> None:

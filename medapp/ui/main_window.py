@@ -440,7 +440,15 @@ class MainWindow(QMainWindow):
         ctx.set_user(actor.user_id, actor.display_name, actor)
         verify = getattr(signed, "verify", None)
         ctx.check_password = verify if callable(verify) else None  # the witness's own password
-        ctx.cache.purge_student_data()  # what the previous user could see is not hers to see
+        # What the previous user could see is not hers to see (off the GUI thread: it walks the
+        # cache; the services check her schools before any cached list is used meanwhile).
+        run_in_background(
+            self,
+            ctx.cache.purge_student_data,
+            lambda _n: None,
+            lambda _e: None,
+            pool=background_pool(),
+        )
         if self._save_settings and actor.username:
             remember_username(actor.username)
         desk = Desk(db.sessions, actor)

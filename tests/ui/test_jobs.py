@@ -109,3 +109,21 @@ def test_stopped_scheduler_runs_nothing_more(qtbot, desk_ctx) -> None:  # noqa: 
     seen = len(ticks)
     qtbot.wait(2500)
     assert len(ticks) == seen
+
+
+def test_the_jobs_purge_yesterdays_student_lists_at_start(qtbot, desk_ctx) -> None:  # noqa: ANN001
+    from medapp.cache.store import FORMULARY_TAG, school_tag
+
+    desk_ctx.cache.set(
+        "reminders:s:2026-11-02", {"names": ["Lovelace, Ada"]}, 3600, school_tag("s")
+    )
+    desk_ctx.cache.set("formulary:snapshot", ["amoxicillin"], 86400, FORMULARY_TAG)
+    jobs = DeskJobs(desk_ctx, reminder_seconds=3600, outbox_seconds=3600, alert_view_minutes=60)
+    try:
+        jobs.start()  # returns at once: the purge runs on the jobs' own thread
+        qtbot.waitUntil(
+            lambda: desk_ctx.cache.get("reminders:s:2026-11-02") is None, timeout=10_000
+        )
+    finally:
+        jobs.stop()
+    assert desk_ctx.cache.get("formulary:snapshot") == ["amoxicillin"]
