@@ -84,14 +84,11 @@ def _app() -> Any:
     if QApplication.instance() is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no window on the screen
 
-    from medapp.ui.app import guard_none_refcount
-
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])
         app.setOrganizationName("medapp-bench")
         app.setApplicationName("medapp-bench")
-    guard_none_refcount(app)  # type: ignore[arg-type]
     return app
 
 
@@ -117,9 +114,9 @@ def gui_search_keystroke(db: Database, *, words: tuple[str, ...] = TYPED_WORDS) 
 
     from medapp.cache.outbox import Outbox
     from medapp.cache.store import Cache
+    from medapp.runtime.context import AppContext
     from medapp.services.desk import auditor_desk
     from medapp.services.formulary_cache import warm_search
-    from medapp.ui.context import AppContext
     from medapp.ui.panes.search_pane import SearchPane
 
     tmp = Path(tempfile.mkdtemp(prefix="medapp-gui-bench-"))

@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from medapp.jobs.watchers import DoseWatcher
+from medapp.runtime.context import AppContext
 from medapp.services.desk import AccessDenied
 from medapp.services.doses import sync_outbox
 from medapp.services.inventory import refresh_alert_view
 from medapp.services.reminders import reminders_for_school
-from medapp.ui.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +87,37 @@ def _school_zone(ctx: AppContext) -> ZoneInfo:
 class JobSignals(QObject):
     notice = Signal(str, str, str)  # kind, title, text
     outbox_synced = Signal(int, int, int)  # delivered, rejected, still waiting
-    job_failed = Signal(str)  # job name (never the exception text: it may carry PHI)
+    #: job name, seconds until the retry (never the exception text: it may carry PHI)
+    job_failed = Signal(str, int)
+    #: job name: it ran again without error after failing
+    job_recovered = Signal(str)
+
+
+#: waits before the 1st, 2nd, 3rd … retry of a failing job (the last one repeats)
+RETRY_SECONDS: tuple[float, ...] = (5, 15, 60, 300)
+
+#: what a failing job is called in the status bar (no names, no doses)
+JOB_LABELS = {
+    "doses": "Reminders could not be refreshed",
+    "outbox": "Offline doses could not be sent",
+    "alerts": "Stock alerts could not be refreshed",
+    "purge": "The day-end clean-up could not run",
+}
+
+
+def failure_text(name: str, retry_in: int) -> str:
+    """The status bar's sentence for a failing job."""
+    label = JOB_LABELS.get(name, f"A background task ({name}) failed")
+    return f"{label} — retrying in {retry_in} s"
 
 
 class DeskJobs:
-    """The jobs of one running desk; ``start()`` after the window is shown."""
+    """The jobs of one running desk; ``start()`` after the window is shown.
+
+    Every job runs guarded (:meth:`add_job`): an exception is logged (its type only), reported
+    through ``signals.job_failed`` and the job is run again after a back-off
+    (:data:`RETRY_SECONDS`) instead of waiting for its next interval; the first run without
+    error after that emits ``signals.job_recovered``."""
 
     def __init__(
         self,
@@ -96,6 +126,7 @@ class DeskJobs:
         reminder_seconds: int = 60,
         outbox_seconds: int = 60,
         alert_view_minutes: int = 15,
+        retry_seconds: tuple[float, ...] = RETRY_SECONDS,
     ) -> None:
         self.ctx = ctx
         self.signals = JobSignals()
@@ -104,25 +135,74 @@ class DeskJobs:
         )
         self.watcher: DoseWatcher | None = None  # made at the first check: the school is known then
         self._primed = False
-        self.scheduler.add_job(
-            self.check_doses,
-            "interval",
-            seconds=reminder_seconds,
-            id="doses",
-            next_run_time=dt.datetime.now(dt.UTC),
-        )
-        self.scheduler.add_job(self.sync, "interval", seconds=outbox_seconds, id="outbox")
-        self.scheduler.add_job(
-            self.refresh_alerts, "interval", minutes=alert_view_minutes, id="alerts"
-        )
+        self.retry_seconds = retry_seconds
+        self._failures: dict[str, int] = {}  # job name -> failures in a row
+        self._lock = threading.Lock()
+        now = dt.datetime.now(dt.UTC)
+        self.add_job("doses", self.check_doses, "interval", seconds=reminder_seconds, start=now)
+        self.add_job("outbox", self.sync, "interval", seconds=outbox_seconds)
+        self.add_job("alerts", self.refresh_alerts, "interval", minutes=alert_view_minutes)
         # The PC keeps no student data overnight: the day's reminder lists go at day end.
-        self.scheduler.add_job(
-            self.purge_day, "cron", hour=0, minute=5, id="purge", timezone=_school_zone(ctx)
-        )
+        self.add_job("purge", self.purge_day, "cron", hour=0, minute=5, timezone=_school_zone(ctx))
         # ... and whatever an earlier day left behind, once at start (on the jobs' thread)
-        self.scheduler.add_job(
-            self.purge_day, id="purge-at-start", next_run_time=dt.datetime.now(dt.UTC)
+        self.add_job("purge", self.purge_day, job_id="purge-at-start", start=now)
+
+    def add_job(
+        self,
+        name: str,
+        fn: Callable[[], object],
+        trigger: str | None = None,
+        *,
+        job_id: str | None = None,
+        start: dt.datetime | None = None,
+        **trigger_args: Any,
+    ) -> None:
+        """Schedule ``fn`` under ``name`` (the name the status bar reports), guarded."""
+        job_id = job_id or name
+        options: dict[str, Any] = {"id": job_id, "replace_existing": True}
+        if start is not None:
+            options["next_run_time"] = start
+        self.scheduler.add_job(self._guarded(name, job_id, fn), trigger, **options, **trigger_args)
+
+    def _guarded(self, name: str, job_id: str, fn: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                fn()
+            except Exception as exc:  # noqa: BLE001 - reported, retried; never the text (PHI)
+                self._failed(name, job_id, fn, exc)
+            else:
+                with self._lock:
+                    recovered = self._failures.pop(name, 0) > 0
+                if recovered:
+                    log.info("job %s runs again", name)
+                    self.signals.job_recovered.emit(name)
+
+        return run
+
+    def _failed(self, name: str, job_id: str, fn: Callable[[], object], exc: BaseException) -> None:
+        with self._lock:
+            count = self._failures.get(name, 0) + 1
+            self._failures[name] = count
+        delay = self.retry_seconds[min(count, len(self.retry_seconds)) - 1]
+        log.warning(
+            "job %s failed (%s, %d in a row); retrying in %.0f s",
+            name,
+            type(exc).__name__,
+            count,
+            delay,
         )
+        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
+        if self.scheduler.state != STATE_STOPPED:
+            try:  # the same job, sooner: it can never run twice at once
+                self.scheduler.modify_job(job_id, next_run_time=when)
+            except JobLookupError:  # a one-off job (already removed): a one-off retry
+                self.scheduler.add_job(
+                    self._guarded(name, f"{name}-retry", fn),
+                    id=f"{name}-retry",
+                    next_run_time=when,
+                    replace_existing=True,
+                )
+        self.signals.job_failed.emit(name, max(1, round(delay)))
 
     def start(self) -> None:
         self.scheduler.start()
@@ -139,14 +219,9 @@ class DeskJobs:
         ctx = self.ctx
         if ctx.school_id is None:
             return
-        try:
-            tz = ZoneInfo(ctx.school_timezone)
-            today = dt.datetime.now(tz).date()
-            reminders = reminders_for_school(ctx.desk, ctx.school_id, today)
-        except Exception:  # noqa: BLE001 - the next tick tries again; the pane shows offline
-            log.warning("dose check failed", exc_info=False)
-            self.signals.job_failed.emit("doses")
-            return
+        tz = ZoneInfo(ctx.school_timezone)
+        today = dt.datetime.now(tz).date()
+        reminders = reminders_for_school(ctx.desk, ctx.school_id, today)
         if self.watcher is None or self.watcher.tz != tz:
             self.watcher, self._primed = DoseWatcher(tz), False
         if not self._primed:
@@ -162,18 +237,11 @@ class DeskJobs:
             desk = self.ctx.desk
         except AccessDenied:
             return  # nobody signed in yet: the outbox waits for a nurse's desk
-        try:
-            report = sync_outbox(desk)
-        except Exception:  # noqa: BLE001
-            self.signals.job_failed.emit("outbox")
-            return
+        report = sync_outbox(desk)
         if report.delivered or report.rejected:
             self.signals.outbox_synced.emit(report.delivered, report.rejected, report.still_waiting)
             if self.ctx.school_id is not None:
                 self.ctx.hub.data_changed.emit("medication_logs", str(self.ctx.school_id))
 
     def refresh_alerts(self) -> None:
-        try:
-            refresh_alert_view(self.ctx.db.engine)
-        except Exception:  # noqa: BLE001
-            self.signals.job_failed.emit("alerts")
+        refresh_alert_view(self.ctx.db.engine)

@@ -116,11 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     from medapp.cache.store import Cache
     from medapp.db.engine import Database
     from medapp.demo.accounts import DEMO_PASSWORD, enable_demo_sign_in
+    from medapp.runtime.context import AppContext
     from medapp.services.desk import auditor_desk
     from medapp.services.inventory_admin import LotRow
     from medapp.services.people import desk_users, list_schools
     from medapp.ui.app import make_app, make_gate
-    from medapp.ui.context import AppContext
     from medapp.ui.main_window import MainWindow
     from medapp.ui.widgets.theme import apply_theme
 

@@ -17,34 +17,6 @@ from medapp.db.errors import DatabaseUnavailable
 from medapp.ui.gate import Gatekeeper
 
 MIN_POINT_SIZE = 10.0
-NONE_FLOOR = 2_000_000
-_none_reserve: list[None] = []
-
-
-def guard_none_refcount(app: QApplication) -> bool:
-    """Work around PySide6 6.12.0 on CPython 3.11: every call of a Qt method that returns
-    nothing drops one reference to ``None`` it never took, and when None's count reaches zero
-    the interpreter aborts ("none_dealloc: deallocating None") — after a few thousand calls.
-    From Python 3.12 on None is immortal and the bug is harmless; PySide6 6.11 does not have it.
-    Until the dependency is pinned, a reserve of references to None is kept topped up (8 bytes
-    per lost reference). Returns True when the guard is active."""
-    import PySide6
-
-    affected = sys.version_info < (3, 12) and PySide6.__version__.startswith("6.12.")
-    if not affected:
-        return False
-
-    def top_up() -> None:
-        if sys.getrefcount(None) < NONE_FLOOR:
-            _none_reserve.extend([None] * NONE_FLOOR)
-
-    top_up()
-    timer = QTimer(app)
-    timer.setObjectName("noneRefcountGuard")
-    timer.setInterval(250)
-    timer.timeout.connect(top_up)
-    timer.start()
-    return True
 
 
 def make_app(argv: list[str] | None = None, *, theme: str | None = None) -> QApplication:
@@ -57,8 +29,6 @@ def make_app(argv: list[str] | None = None, *, theme: str | None = None) -> QApp
     app.setOrganizationName("medapp")
     app.setApplicationName("medapp")
     app.setApplicationDisplayName("medapp")
-    if app.findChild(QTimer, "noneRefcountGuard") is None:
-        guard_none_refcount(app)
     font = app.font()
     if font.pointSizeF() < MIN_POINT_SIZE:
         font.setPointSizeF(MIN_POINT_SIZE)
@@ -83,6 +53,8 @@ def _start_jobs(ctx, window):  # noqa: ANN001, ANN202
             + (f"; {waiting} still waiting" if waiting else ""),
         )
     )
+    jobs.signals.job_failed.connect(window.show_job_failed)
+    jobs.signals.job_recovered.connect(window.show_job_recovered)
     jobs.start()
     return jobs
 
@@ -176,7 +148,7 @@ def run_gui(
     started_at = started_at if started_at is not None else time.perf_counter()
     from medapp.cache.outbox import Outbox
     from medapp.cache.store import Cache
-    from medapp.ui.context import AppContext
+    from medapp.runtime.context import AppContext
     from medapp.ui.main_window import MainWindow
 
     app = make_app()

@@ -51,10 +51,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medapp.runtime.context import AppContext
 from medapp.services.desk import Actor, Desk, Role
 from medapp.services.formulary_cache import is_connection_error, warm_search
 from medapp.services.people import SchoolInfo, list_schools, still_allowed
-from medapp.ui.context import AppContext
 from medapp.ui.dialogs.first_run import FirstRunDialog
 from medapp.ui.dialogs.sign_in import SignInDialog, sign_in_error
 from medapp.ui.gate import Gatekeeper, IdleWatcher, lock_minutes
@@ -258,6 +258,13 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.state_icon)
         lay.addWidget(self.state_label)
         bar.addPermanentWidget(box)
+        # a failing background job (reminders, offline sync…): shown until it runs again
+        self.job_status = QLabel()
+        self.job_status.setObjectName("jobStatus")
+        self.job_status.setAccessibleName("Background task problem")
+        self.job_status.hide()
+        self._failing_jobs: dict[str, str] = {}
+        bar.addWidget(self.job_status)
         self.refreshed_label = QLabel("Not loaded yet")
         self.refreshed_label.setObjectName("statusRefreshed")
         self.refreshed_label.setAccessibleName("Last refreshed")
@@ -789,6 +796,26 @@ class MainWindow(QMainWindow):
             self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 15_000)
         else:
             self.statusBar().showMessage(f"{title} — {text}", 30_000)
+
+    @Slot(str, int)
+    def show_job_failed(self, name: str, retry_in: int) -> None:
+        """A scheduled job failed (``DeskJobs.signals.job_failed``): say which and when it is
+        tried again, in the status bar until it runs again (no names: it may be locked)."""
+        from medapp.jobs.scheduler import failure_text
+
+        self._failing_jobs[name] = failure_text(name, retry_in)
+        self._show_job_status()
+
+    @Slot(str)
+    def show_job_recovered(self, name: str) -> None:
+        self._failing_jobs.pop(name, None)
+        self._show_job_status()
+
+    def _show_job_status(self) -> None:
+        text = "; ".join(self._failing_jobs.values())
+        self.job_status.setText(text)
+        self.job_status.setToolTip(text)
+        self.job_status.setVisible(bool(text))
 
     def _bring_to_front(self) -> None:
         self.showNormal()

@@ -1,66 +1,127 @@
-"""The one way medapp runs work off the GUI thread (after Anki's QueryOp / Picard's thread.run).
+"""The one way medapp runs work off the GUI thread (after Anki's QueryOp / Vorta's workers).
 
-    run_in_background(parent, op=lambda: service(...), on_success=show, on_error=report)
+    run_in_background(receiver, op=lambda: service(...), on_success=show, on_error=report)
 
 ``op`` runs on a QThreadPool thread and must not touch widgets; ``on_success`` / ``on_error``
-run on the GUI thread. If ``parent`` is destroyed first, the result is dropped. Pass plain
-dataclasses across, never live ORM objects (they would lazy-load on the GUI thread).
+run on the GUI thread. Pass plain dataclasses across, never live ORM objects (they would
+lazy-load on the GUI thread).
 
-Each parent gets one long-lived relay object (a hidden child) that carries every result back
-with a token naming its callbacks. Relays are never deleted per task: under PySide 6.12,
-deleting a per-task relay after its slot had quit a nested event loop (a dialog's ``exec()``,
-pytest-qt's ``waitSignal``) crashed the process.
+Why one dispatcher: a pool thread must never emit on an object a widget owns — the GUI thread
+may be deleting that widget at the same moment (that crashed the process: a segmentation fault
+in the old per-widget relay's ``emit``). Every result instead goes through one QObject that
+lives as long as the QApplication, on the GUI thread, via a queued signal. It hands the result
+to the callbacks only if the receiver still exists (``shiboken6.isValid``); a token names the
+callbacks. Nothing is ever deleted per task, so quitting a nested event loop (a dialog's
+``exec()``, pytest-qt's ``waitSignal``) inside a callback is safe.
+
+Errors always reach a handler: ``on_error=None`` means :func:`report_error` — the log (exception
+type only: the text may carry PHI) and the receiver's banner — never "drop".
+
+Widgets' own bookkeeping around background work lives here too, once: :class:`Latest` (only
+the newest request's answer counts) and :func:`coalescing_timer` (many triggers, one reload).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import threading
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+import shiboken6
+from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 log = logging.getLogger(__name__)
 
-_RELAY_NAME = "medappWorkerRelay"
+T = TypeVar("T")
+_DISPATCHER_NAME = "medappWorkerDispatcher"
 _tokens = itertools.count(1)
 
-Callbacks = tuple[Callable[[Any], None], Callable[[BaseException], None] | None]
+
+@dataclass(frozen=True)
+class _Pending:
+    receiver: QObject
+    on_success: Callable[[Any], None]
+    on_error: Callable[[BaseException], None] | None
 
 
-class _Relay(QObject):
-    """Lives on the GUI thread as a child of the caller; queued signals bring results to it."""
+class _Dispatcher(QObject):
+    """Lives on the GUI thread as a child of the QApplication; never deleted before it."""
 
     finished = Signal(int, bool, object)  # token, succeeded, result or exception
 
-    def __init__(self, parent: QObject) -> None:
-        super().__init__(parent)
-        self.setObjectName(_RELAY_NAME)
-        self.pending: dict[int, Callbacks] = {}
+    def __init__(self, app: QObject) -> None:
+        super().__init__(app)
+        self.setObjectName(_DISPATCHER_NAME)
+        self.pending: dict[int, _Pending] = {}
+        # Pool threads emit under this lock, and only while ``open``: once the application
+        # goes away no thread emits on a deleted dispatcher.
+        self.lock = threading.Lock()
+        self.open = True
         self.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self.destroyed.connect(_close)
+        app.destroyed.connect(_close)
 
     def _deliver(self, token: int, ok: bool, value: object) -> None:
-        callbacks = self.pending.pop(token, None)
-        if callbacks is None:
+        pending = self.pending.pop(token, None)
+        if pending is None:
             return
-        on_success, on_error = callbacks
+        if not shiboken6.isValid(pending.receiver):
+            log.debug("background result dropped: receiver gone")
+            return
         if ok:
-            on_success(value)
-        elif on_error is not None:
-            on_error(value)  # type: ignore[arg-type]
+            pending.on_success(value)
+        elif not isinstance(value, BaseException):  # cannot happen: _Task sends exceptions
+            log.error("background task sent a non-exception error")
+        elif pending.on_error is not None:
+            pending.on_error(value)
+        else:
+            report_error(pending.receiver, value)
+
+    def emit_result(self, token: int, ok: bool, value: object) -> None:
+        """Called on a pool thread."""
+        with self.lock:
+            if self.open:
+                self.finished.emit(token, ok, value)
+            else:
+                log.debug("background result dropped: application gone")
 
 
-def _relay_for(parent: QObject) -> _Relay:
-    relay = parent.findChild(_Relay, _RELAY_NAME, Qt.FindChildOption.FindDirectChildrenOnly)
-    return relay if isinstance(relay, _Relay) else _Relay(parent)
+_dispatcher: _Dispatcher | None = None
+_state_lock = threading.Lock()
+
+
+def _close(*_args: object) -> None:
+    dispatcher = _dispatcher
+    if dispatcher is not None:
+        with dispatcher.lock:
+            dispatcher.open = False
+
+
+def dispatcher() -> _Dispatcher:
+    """The application's dispatcher, made on first use (on the GUI thread)."""
+    global _dispatcher
+    app = QApplication.instance()
+    if app is None:
+        raise RuntimeError("run_in_background needs a QApplication")
+    if QThread.currentThread() is not app.thread():
+        raise RuntimeError("run_in_background is called on the GUI thread only")
+    with _state_lock:
+        current = _dispatcher
+        if current is None or not shiboken6.isValid(current) or current.parent() is not app:
+            current = _Dispatcher(app)
+            _dispatcher = current
+        return current
 
 
 class _Task(QRunnable):
-    def __init__(self, op: Callable[[], Any], relay: _Relay, token: int) -> None:
+    def __init__(self, op: Callable[[], Any], target: _Dispatcher, token: int) -> None:
         super().__init__()
         self._op = op
-        self._relay = relay
+        self._target = target
         self._token = token
 
     def run(self) -> None:
@@ -68,25 +129,101 @@ class _Task(QRunnable):
             result = self._op()
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the GUI as a value
             log.debug("background task ended with %s", type(exc).__name__)
-            self._emit(False, exc)
+            self._target.emit_result(self._token, False, exc)
         else:
-            self._emit(True, result)
+            self._target.emit_result(self._token, True, result)
+        finally:
+            self._op = _done  # drop the closure (and what it holds) on the pool thread now
 
-    def _emit(self, ok: bool, value: object) -> None:
-        try:
-            self._relay.finished.emit(self._token, ok, value)
-        except RuntimeError:  # the receiving window was closed meanwhile: drop the result
-            log.debug("background result dropped: receiver gone")
+
+def _done() -> None:
+    return None
 
 
 def run_in_background(
-    parent: QObject,
-    op: Callable[[], Any],
-    on_success: Callable[[Any], None],
+    receiver: QObject,
+    op: Callable[[], T],
+    on_success: Callable[[T], None],
     on_error: Callable[[BaseException], None] | None = None,
     pool: QThreadPool | None = None,
 ) -> None:
-    relay = _relay_for(parent)
+    """Run ``op`` on a worker; give its result to ``on_success`` (or its exception to
+    ``on_error``, default :func:`report_error`) on the GUI thread — unless ``receiver`` (the
+    widget the answer is for) was deleted meanwhile, in which case nothing runs."""
+    target = dispatcher()
     token = next(_tokens)
-    relay.pending[token] = (on_success, on_error)
-    (pool or QThreadPool.globalInstance()).start(_Task(op, relay, token))
+    target.pending[token] = _Pending(receiver, on_success, on_error)
+    (pool or QThreadPool.globalInstance()).start(_Task(op, target, token))
+
+
+def pending_count() -> int:
+    """Results not yet handed over (tests check nothing is left behind)."""
+    return len(_dispatcher.pending) if _dispatcher is not None else 0
+
+
+# --------------------------------------------------------------------------------------------
+# The default error handler
+# --------------------------------------------------------------------------------------------
+
+
+def report_error(receiver: QObject, exc: BaseException) -> None:
+    """Where an error goes when the caller named no handler: the log (type only — the message
+    may name a student) and the nearest banner: the receiver's own, or that of the pane or
+    dialog it sits in; failing that, the main window's status bar."""
+    from medapp.services.students import friendly_error
+    from medapp.ui.widgets.banner import Banner
+
+    log.warning("background task failed: %s", type(exc).__name__)
+    text = friendly_error(exc)
+    node: QObject | None = receiver
+    while node is not None:
+        banner = getattr(node, "banner", None)
+        if isinstance(banner, Banner) and shiboken6.isValid(banner):
+            banner.error(text)
+            return
+        node = node.parent()
+    window = receiver.window() if isinstance(receiver, QWidget) else None
+    if isinstance(window, QMainWindow):
+        window.statusBar().showMessage(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Widgets' own bookkeeping
+# --------------------------------------------------------------------------------------------
+
+
+class Latest:
+    """Only the newest request's answer counts: a pane that asks again (new search text, a
+    refresh) ignores answers to its earlier questions, whichever order they arrive in."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+
+    def next(self) -> int:
+        """A new request: earlier answers are now stale. Returns its generation."""
+        self.generation += 1
+        return self.generation
+
+    def is_current(self, generation: int) -> bool:
+        return generation == self.generation
+
+    def only_latest(self, generation: int, fn: Callable[[T], None]) -> Callable[[T], None]:
+        """``fn`` wrapped to run only while ``generation`` is still the newest request."""
+
+        def guarded(value: T) -> None:
+            if generation == self.generation:
+                fn(value)
+
+        return guarded
+
+
+def coalescing_timer(parent: QObject, ms: int, fn: Callable[[], None], name: str = "") -> QTimer:
+    """A single-shot timer owned by ``parent``: every ``start()`` restarts it, so a burst of
+    triggers (keystrokes, change notices) runs ``fn`` once, ``ms`` after the last."""
+    timer = QTimer(parent)
+    if name:
+        timer.setObjectName(name)
+    timer.setSingleShot(True)
+    timer.setInterval(ms)
+    timer.timeout.connect(fn)
+    return timer

@@ -28,8 +28,8 @@ from medapp.db.models import (
     User,
 )
 from medapp.domain.checks import WarningCode
+from medapp.runtime.context import AppContext
 from medapp.services.students import stock_lots
-from medapp.ui.context import AppContext
 from medapp.ui.dialogs.dose_dialog import DoseDialog
 from medapp.ui.main_window import MainWindow
 from medapp.ui.models.reminders_model import COL_NOTE, COL_STATUS, COL_STUDENT, COL_TIME, ItemRole

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from medapp.db import migrate
 from medapp.db.engine import Database, open_database
-from medapp.ui.context import AppContext
+from medapp.runtime.context import AppContext
 from tests.db import factories as f
 
 

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from medapp.db.models import MedicationLog
 from medapp.domain.doses import DoseStatus
+from medapp.runtime.context import AppContext
 from medapp.services.corrections import CorrectionKind, correct_dose
 from medapp.services.desk import Desk
 from medapp.services.doses import DoseCommand, record_dose
-from medapp.ui.context import AppContext
 from medapp.ui.dialogs.correction_dialog import CorrectionDialog
 from medapp.ui.models.dose_history_model import COL_DETAILS, COL_RECORD, CurrentRole
 from medapp.ui.panes.reminders_pane import RemindersPane

@@ -17,8 +17,8 @@ from medapp.cache.outbox import Outbox
 from medapp.cache.store import Cache
 from medapp.db.engine import Database
 from medapp.demo.accounts import DEMO_PASSWORD
+from medapp.runtime.context import AppContext
 from medapp.ui.app import make_gate
-from medapp.ui.context import AppContext
 from medapp.ui.dialogs.sign_in import SignInDialog
 from medapp.ui.main_window import MainWindow
 

@@ -30,10 +30,10 @@ from medapp.db.models import (
 )
 from medapp.domain.checks import WarningCode
 from medapp.domain.doses import NotGivenReason
+from medapp.runtime.context import AppContext
 from medapp.services.desk import Actor, Desk, Role
 from medapp.services.doses import DoseCommand, DoseResult, record_dose
 from medapp.services.students import stock_lots
-from medapp.ui.context import AppContext
 from medapp.ui.dialogs.dose_dialog import OFFLINE_MESSAGE, DoseDialog
 from medapp.ui.models.reminders_model import tone
 

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
+from medapp.runtime.context import AppContext
 from medapp.services.desk import Actor, Role
 from medapp.services.doses import DoseCommand
-from medapp.ui.context import AppContext
 from medapp.ui.dialogs.history_dialog import HistoryDialog
 from medapp.ui.models.reminders_model import ItemRole
 from medapp.ui.panes.reminders_pane import RemindersPane

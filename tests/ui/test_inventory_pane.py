@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from medapp.db.engine import Database
 from medapp.db.models import InventoryAdjustment, MedicationInventory
+from medapp.runtime.context import AppContext
 from medapp.services import accounts
 from medapp.services.desk import Role
 from medapp.services.inventory_admin import LotAdjustment, LotRow, adjust_lot, school_lots
 from medapp.services.signin import verify_password
-from medapp.ui.context import AppContext
 from medapp.ui.dialogs.adjust_stock import OTHER, AddLotDialog, AdjustStockDialog
 from medapp.ui.models.inventory_model import COL_MEDICATION, COL_QUANTITY, COL_STATUS, LotRole
 from medapp.ui.panes.inventory_pane import InventoryPane

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 from medapp.cache.outbox import Outbox
 from medapp.cache.store import Cache
 from medapp.db.engine import Database
-from medapp.ui.context import AppContext
+from medapp.runtime.context import AppContext
 from medapp.ui.main_window import MainWindow
 from medapp.ui.panes.inventory_pane import InventoryPane
 from medapp.ui.panes.reminders_pane import RemindersPane

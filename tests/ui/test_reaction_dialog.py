@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from medapp.db.models import AdverseReaction, Allergy, IncidentReport
+from medapp.runtime.context import AppContext
 from medapp.services.doses import DoseCommand, record_dose
-from medapp.ui.context import AppContext
 from medapp.ui.dialogs.reaction_dialog import ReactionDialog
 from tests.ui.test_dose_dialog import find_rx, lunchtime_on_a_school_day, open_dialog, scheduled
 

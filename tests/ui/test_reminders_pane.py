@@ -14,8 +14,8 @@ from sqlalchemy.orm import sessionmaker
 
 from medapp.db.engine import Database
 from medapp.domain.doses import DoseStatus
+from medapp.runtime.context import AppContext
 from medapp.services.doses import DoseCommand
-from medapp.ui.context import AppContext
 from medapp.ui.dialogs.dose_dialog import DoseDialog
 from medapp.ui.models.reminders_model import (
     COL_NOTE,

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 
+from medapp.runtime.context import AppContext
 from medapp.services.students import school_schedule
-from medapp.ui.context import AppContext
 from medapp.ui.models.schedule_model import (
     COL_AUTH,
     COL_GRADE,
@@ -55,12 +55,12 @@ def row_of(pane: SchedulePane, student: str, medication: str) -> int:
 
 
 def type_filter(qtbot, pane: SchedulePane, text: str) -> None:  # noqa: ANN001
-    generation = pane._generation
+    generation = pane._latest.generation
     pane.search_edit.clear()
     qtbot.keyClicks(pane.search_edit, text)
     # the pause after typing starts one load; its answer is the one shown
     qtbot.waitUntil(
-        lambda: pane._generation > generation and pane.view_data.search == text.strip(),
+        lambda: pane._latest.generation > generation and pane.view_data.search == text.strip(),
         timeout=10_000,
     )
 

@@ -18,8 +18,8 @@ from medapp.cache.store import Cache
 from medapp.db.engine import Database, make_engine
 from medapp.db.models import Medication, MedicationPackage
 from medapp.formulary.ndc import gs1_check_digit
+from medapp.runtime.context import AppContext
 from medapp.services.formulary_cache import SnapshotHolder
-from medapp.ui.context import AppContext
 from medapp.ui.models.search_model import COL_CONTROLLED, COL_NAME, COL_NDC, HitRole
 from medapp.ui.panes import search_pane as search_module
 from medapp.ui.panes.search_pane import SearchPane

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 
 from medapp.db.models import DEA_SCHEDULES
 from medapp.formulary.search import MedicationHit
+from medapp.runtime.context import AppContext
 from medapp.services.formulary_admin import add_formulary_item
 from medapp.services.search import DuplicateNdcError, MedicationEntryError
 from medapp.services.students import friendly_error
-from medapp.ui.context import AppContext
 from medapp.ui.widgets import Banner, BusyIndicator
 from medapp.ui.widgets.forms import FieldErrors
 from medapp.ui.workers import run_in_background

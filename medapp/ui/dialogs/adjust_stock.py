@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from medapp.formulary.search import MedicationHit
+from medapp.runtime.context import AppContext
 from medapp.services.inventory_admin import (
     MAX_QUANTITY,
     AdjustResult,
@@ -44,7 +45,6 @@ from medapp.services.inventory_admin import (
 )
 from medapp.services.people import DeskUser, desk_users
 from medapp.services.students import friendly_error
-from medapp.ui.context import AppContext
 from medapp.ui.models.inventory_model import expires_text, medication_label, status_text
 from medapp.ui.models.search_model import title_case_form
 from medapp.ui.widgets import Banner, BusyIndicator, StatusBadge

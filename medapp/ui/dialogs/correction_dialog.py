@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 
 from medapp.domain.checks import override_reason_problem
 from medapp.domain.doses import NotGivenReason
+from medapp.runtime.context import AppContext
 from medapp.services.corrections import (
     CorrectionCommand,
     CorrectionError,
@@ -63,12 +64,10 @@ from medapp.services.corrections import (
 )
 from medapp.services.desk import AccessDenied
 from medapp.services.students import PrescriptionDetail, friendly_error, prescription_detail
-from medapp.ui.context import AppContext
 from medapp.ui.dialogs.dose_dialog import (
     OVERRIDE_MIN_CHARS,
     school_tz,
     set_tone,
-    soon,
 )
 from medapp.ui.models.dose_history_model import (
     COL_DETAILS,
@@ -78,7 +77,7 @@ from medapp.ui.models.dose_history_model import (
     record_label,
 )
 from medapp.ui.widgets import Banner, BusyIndicator
-from medapp.ui.workers import run_in_background
+from medapp.ui.workers import Latest, run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +154,7 @@ class CorrectionDialog(QDialog):
         self._sent: CorrectionCommand | None = None
         self._tz: ZoneInfo = school_tz(ctx)
         self._in_flight = False
-        self._generation = 0
+        self._latest = Latest()
         self.setObjectName("correctionDialog")
         self.setWindowTitle("Correct a dose record")
         self.setModal(True)
@@ -296,8 +295,7 @@ class CorrectionDialog(QDialog):
     # -- loading ---------------------------------------------------------------------------
 
     def _load(self) -> None:
-        self._generation += 1
-        generation = self._generation
+        generation = self._latest.next()
         try:
             desk = self.ctx.desk
         except AccessDenied as exc:
@@ -319,7 +317,7 @@ class CorrectionDialog(QDialog):
     def _loaded(
         self, generation: int, detail: PrescriptionDetail, history: tuple[DoseHistoryEntry, ...]
     ) -> None:
-        if generation != self._generation:
+        if not self._latest.is_current(generation):
             return
         self.busy.reset()
         self.detail = detail
@@ -341,7 +339,7 @@ class CorrectionDialog(QDialog):
                 "Correction recorded (selected); the original is struck through in the list."
             )
             set_tone(self.target, None)
-            soon(self, lambda: self.loaded.emit(True))
+            self.loaded.emit(True)
             return
         wanted = keep.log_id if keep is not None else self.wanted_log_id
         row = self.model.row_of(wanted)
@@ -357,16 +355,16 @@ class CorrectionDialog(QDialog):
             self._current_changed(QModelIndex(), QModelIndex())
         if not history:
             self.target.setText("This order has no dose records to correct.")
-        soon(self, lambda: self.loaded.emit(True))
+        self.loaded.emit(True)
 
     def _load_failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
+        if not self._latest.is_current(generation):
             return
         self.busy.reset()
         self.title.setText("Records not available")
         self.banner.show_message("error", f"Could not load the records: {_sentence(exc)}")
         self._update_record_button()
-        soon(self, lambda: self.loaded.emit(False))
+        self.loaded.emit(False)
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -567,7 +565,7 @@ class CorrectionDialog(QDialog):
         self._update_record_button()
         self.close_button.setFocus()
         self._load()  # show both records: the original struck through, the correction
-        soon(self, lambda: self._announce(result))
+        self._announce(result)
 
     def confirmation(self, cmd: CorrectionCommand) -> str:
         who = self.ctx.user_name or "you"

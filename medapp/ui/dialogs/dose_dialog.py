@@ -14,7 +14,7 @@ How it stays safe:
   connection puts the dose in the outbox ("Saved on this PC …").
 
 Also here, because every pane and dialog of this part uses them: ``desk_now`` (the clock; tests
-set ``ctx.clock``), ``soon`` (deliver results on the next loop turn) and ``set_tone``.
+set ``ctx.clock``) and ``set_tone``.
 """
 
 from __future__ import annotations
@@ -24,20 +24,18 @@ import hashlib
 import itertools
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import (
     QDate,
     QDateTime,
-    QObject,
     QPointF,
     QRectF,
     QSize,
     Qt,
     QTime,
-    QTimer,
     QTimeZone,
     Signal,
     Slot,
@@ -83,6 +81,7 @@ from medapp.domain.checks import (
     override_reason_problem,
 )
 from medapp.domain.doses import NotGivenReason
+from medapp.runtime.context import AppContext
 from medapp.services.desk import AccessDenied, Desk
 from medapp.services.doses import DoseCommand, DoseInputError, DoseResult, record_dose
 from medapp.services.students import (
@@ -97,10 +96,9 @@ from medapp.services.students import (
     friendly_error,
     preview_dose,
 )
-from medapp.ui.context import AppContext
 from medapp.ui.models.reminders_model import tone, warning_icon
 from medapp.ui.widgets import Banner, BusyIndicator
-from medapp.ui.workers import run_in_background
+from medapp.ui.workers import Latest, coalescing_timer, run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -122,18 +120,6 @@ def desk_now(ctx: AppContext) -> dt.datetime:
     clock = getattr(ctx, "clock", None)
     now = clock() if callable(clock) else dt.datetime.now(dt.UTC)
     return now if now.tzinfo is not None else now.replace(tzinfo=dt.UTC)
-
-
-def soon(context: QObject, fn: Callable[[], object]) -> None:
-    """Run ``fn`` on the next turn of the event loop (dropped if ``context`` is gone first).
-
-    Used for everything a worker's result handler does that other code may be *waiting* for —
-    signals to observers, closing a dialog, change announcements. Done directly inside the
-    handler, an observer waiting in a nested event loop (``QDialog.exec``, pytest-qt's
-    ``waitSignal``) quits that loop inside the worker relay's slot, and PySide 6.12 then crashes
-    when the relay's deferred deletion runs after the loop is gone.
-    """
-    QTimer.singleShot(0, context, fn)
 
 
 def school_tz(ctx: AppContext) -> ZoneInfo:
@@ -373,8 +359,8 @@ class DoseDialog(QDialog):
         self._tz = school_tz(ctx)
         self._in_flight = False
         self._finished_ok = False
-        self._preview_generation = 0
-        self._sheet_generation = 0
+        self._preview_latest = Latest()
+        self._sheet_latest = Latest()
         #: the current GIVEN that makes this dose "already given" (Correct… acts on it)
         self.existing_log_id: uuid.UUID | None = None
         self._refusal: DoseRefused | None = None
@@ -383,10 +369,7 @@ class DoseDialog(QDialog):
         self.setObjectName("doseDialog")
         self.setWindowTitle("Record a dose")
         self.setModal(True)
-        self._preview_timer = QTimer(self)
-        self._preview_timer.setSingleShot(True)
-        self._preview_timer.setInterval(300)
-        self._preview_timer.timeout.connect(self._run_preview)
+        self._preview_timer = coalescing_timer(self, 300, self._run_preview)
         self._build()
         ctx.hub.data_changed.connect(self._on_data_changed)
         self._load()
@@ -724,8 +707,7 @@ class DoseDialog(QDialog):
     # -- loading ---------------------------------------------------------------------------
 
     def _load(self, *, keep_inputs: bool = False) -> None:
-        self._sheet_generation += 1
-        generation = self._sheet_generation
+        generation = self._sheet_latest.next()
         try:
             desk = self.ctx.desk
         except AccessDenied as exc:
@@ -751,7 +733,7 @@ class DoseDialog(QDialog):
         )
 
     def _show_sheet(self, generation: int, sheet: DoseSheet, keep_inputs: bool) -> None:
-        if generation != self._sheet_generation:
+        if not self._sheet_latest.is_current(generation):
             return
         self.busy.reset()
         self.sheet = sheet
@@ -793,7 +775,7 @@ class DoseDialog(QDialog):
             self._fit_to_screen()  # the content is known now: fit it (long names wrap)
         self._set_form_enabled(True)
         self._show_preview(sheet.preview)
-        soon(self, lambda: self.loaded.emit(True))
+        self.loaded.emit(True)
 
     def _fit_to_screen(self) -> None:
         """As big as the content asks (at the dialog's width, wrapped lines included), never
@@ -884,13 +866,13 @@ class DoseDialog(QDialog):
         set_tone(self.today_logs, None)
 
     def _load_failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._sheet_generation:
+        if not self._sheet_latest.is_current(generation):
             return
         self.busy.reset()
         self.banner.show_message("error", f"Could not open this dose: {friendly_error(exc)}")
         if self.sheet is None:
             self.student_name.setText("Not available")
-        soon(self, lambda: self.loaded.emit(False))
+        self.loaded.emit(False)
 
     # -- preview (rules before pressing) ---------------------------------------------------
 
@@ -898,8 +880,7 @@ class DoseDialog(QDialog):
     def _run_preview(self) -> None:
         if self.sheet is None:
             return
-        self._preview_generation += 1
-        generation = self._preview_generation
+        generation = self._preview_latest.next()
         try:
             desk = self.ctx.desk
         except AccessDenied:
@@ -927,11 +908,11 @@ class DoseDialog(QDialog):
         )
 
     def _preview_ready(self, generation: int, preview: DosePreview) -> None:
-        if generation == self._preview_generation:
+        if self._preview_latest.is_current(generation):
             self._show_preview(preview)
 
     def _preview_failed(self, generation: int, exc: BaseException) -> None:
-        if generation == self._preview_generation:
+        if self._preview_latest.is_current(generation):
             self.banner.show_message("warning", f"The checks could not run: {friendly_error(exc)}")
 
     def _show_preview(self, preview: DosePreview) -> None:
@@ -1216,7 +1197,7 @@ class DoseDialog(QDialog):
         self.result_ = result
         self._finished_ok = True
         self._update_record_button()
-        soon(self, lambda: self._after_recorded(result, cmd))
+        self._after_recorded(result, cmd)
 
     def _after_recorded(self, result: DoseResult, cmd: DoseCommand) -> None:
         if result.outcome == "QUEUED_OFFLINE":
@@ -1308,7 +1289,7 @@ class DoseDialog(QDialog):
     def _correction_finished(self, _result: int) -> None:
         dialog, self.correction_dialog = self.correction_dialog, None
         if dialog is not None:
-            soon(self, dialog.deleteLater)
+            dialog.deleteLater()
         if not self._finished_ok and not self._in_flight:
             # A correction changes what this dose may be: read the order's records again.
             self._refusal = None

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medapp.runtime.context import AppContext
 from medapp.services.desk import HISTORY_READERS
 from medapp.services.history import HistoryEntry, HistorySubject, record_history
 from medapp.services.students import friendly_error
-from medapp.ui.context import AppContext
 from medapp.ui.widgets import Banner, BusyIndicator
 from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import run_in_background

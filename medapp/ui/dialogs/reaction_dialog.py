@@ -21,7 +21,6 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     QTime,
-    QTimer,
     QTimeZone,
     Signal,
     Slot,
@@ -44,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from medapp.db.models import ALLERGY_SEVERITIES
+from medapp.runtime.context import AppContext
 from medapp.services.formulary_cache import SearchOutcome, SnapshotHolder, search_formulary
 from medapp.services.reactions import (
     ReactionChoices,
@@ -60,16 +60,14 @@ from medapp.services.students import (
     reaction_sheet,
     student_card,
 )
-from medapp.ui.context import AppContext
 from medapp.ui.dialogs.dose_dialog import (
     desk_now,
     initials_pixmap,
     school_tz,
     set_tone,
-    soon,
 )
 from medapp.ui.widgets import Banner, BusyIndicator
-from medapp.ui.workers import run_in_background
+from medapp.ui.workers import Latest, coalescing_timer, run_in_background
 
 SEVERITY_LABELS = {
     "MILD": "Mild",
@@ -191,12 +189,9 @@ class ReactionDialog(QDialog):
         self._tz = school_tz(ctx)
         self._in_flight = False
         self._parent_touched = False
-        self._search_generation = 0
+        self._search_latest = Latest()
         self._snapshot = SnapshotHolder(ctx.cache)
-        self._search_timer = QTimer(self)  # a pause in typing, then one search
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(250)
-        self._search_timer.timeout.connect(self._search)
+        self._search_timer = coalescing_timer(self, 250, self._search)  # a pause in typing
         self.setObjectName("reactionDialog")
         self.setWindowTitle("Report an adverse reaction")
         self.setModal(True)
@@ -419,14 +414,14 @@ class ReactionDialog(QDialog):
         self.medication_combo.setCurrentIndex(row if row >= 0 else 0 if entries else -1)
         self.medication_combo.blockSignals(False)
         self._combo_changed(self.medication_combo.currentIndex())
-        soon(self, lambda: self.loaded.emit(True))
+        self.loaded.emit(True)
 
     def _load_failed(self, exc: BaseException) -> None:
         self.busy.reset()
         self.student_label.setText("Not available")
         self.banner.show_message("error", f"Could not open this report: {friendly_error(exc)}")
         self._update_submit()
-        soon(self, lambda: self.loaded.emit(False))
+        self.loaded.emit(False)
 
     # -- choosing the medication ---------------------------------------------------------
 
@@ -483,8 +478,7 @@ class ReactionDialog(QDialog):
     @Slot()
     def _search(self) -> None:
         query = self.search_edit.text().strip()
-        self._search_generation += 1
-        generation = self._search_generation
+        generation = self._search_latest.next()
         if len(query) < 2:
             self.search_model.set_choices([])
             self.search_status.setText("Type at least two letters.")
@@ -499,7 +493,7 @@ class ReactionDialog(QDialog):
         )
 
     def _search_done(self, generation: int, outcome: SearchOutcome) -> None:
-        if generation != self._search_generation:
+        if not self._search_latest.is_current(generation):
             return  # an older answer
         found = [
             MedicationChoice(
@@ -519,7 +513,7 @@ class ReactionDialog(QDialog):
             self.search_status.setText(f"{len(found)}{more} found: choose one.")
 
     def _search_failed(self, generation: int, exc: BaseException) -> None:
-        if generation == self._search_generation:
+        if self._search_latest.is_current(generation):
             self.search_status.setText(f"The search failed: {friendly_error(exc)}")
 
     # -- inputs ----------------------------------------------------------------------------
@@ -629,7 +623,7 @@ class ReactionDialog(QDialog):
         self.submit_button.hide()
         self.cancel_button.setText("Close")
         self.cancel_button.setFocus()
-        soon(self, lambda: self._announce(result))
+        self._announce(result)
 
     def _announce(self, result: ReactionResult) -> None:
         school = str(self.ctx.school_id or (self.card.school_id if self.card else "*"))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QMenu, QWidget
 
-from medapp.ui.context import AppContext
+from medapp.runtime.context import AppContext
 from medapp.ui.dialogs.history_dialog import add_history_actions
 
 

@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medapp.runtime.context import AppContext
 from medapp.services.formulary_cache import is_connection_error
 from medapp.services.history import HistorySubject
 from medapp.services.inventory_admin import InventoryOverview, LotRow, school_lots, school_today
 from medapp.services.students import friendly_error
-from medapp.ui.context import AppContext
 from medapp.ui.dialogs.history_dialog import HistoryDialog, may_read_history
 from medapp.ui.models.inventory_model import (
     COL_BATCH,
@@ -48,7 +48,7 @@ from medapp.ui.models.inventory_model import (
 from medapp.ui.widgets import Banner, BusyIndicator, ChipBar, StatusChip
 from medapp.ui.widgets.icons import icon_size, set_icon
 from medapp.ui.widgets.tables import setup_row_view
-from medapp.ui.workers import run_in_background
+from medapp.ui.workers import Latest, coalescing_timer, run_in_background
 
 REFRESH_MS = 5 * 60_000
 WATCHED_TABLES = frozenset(
@@ -73,17 +73,15 @@ class InventoryPane(QWidget):
         self.setObjectName("inventoryPane")
         self.overview: InventoryOverview | None = None
         self.dialog: QWidget | None = None
-        self._generation = 0
+        self._latest = Latest()
         self._keep: uuid.UUID | None = None
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
-        self._soon = QTimer(self)  # coalesce bursts of change notifications
-        self._soon.setSingleShot(True)
-        self._soon.setInterval(300)
-        self._soon.timeout.connect(self.refresh)
+        # coalesce bursts of change notifications
+        self._soon = coalescing_timer(self, 300, self.refresh)
         ctx.hub.data_changed.connect(self._on_data_changed)
         self.refresh()
 
@@ -247,8 +245,7 @@ class InventoryPane(QWidget):
         if ctx.school_id is None:
             self.banner.show_message("warning", "No school is chosen for this desk.")
             return
-        self._generation += 1
-        generation = self._generation
+        generation = self._latest.next()
         desk, school_id = ctx.desk, ctx.school_id
         today = school_today(ctx.school_timezone, ctx.now())
         self.busy.start()
@@ -261,7 +258,7 @@ class InventoryPane(QWidget):
         )
 
     def _loaded(self, generation: int, overview: InventoryOverview) -> None:
-        if generation != self._generation:
+        if not self._latest.is_current(generation):
             return
         self.busy.stop()
         self.refresh_button.setEnabled(True)
@@ -290,7 +287,7 @@ class InventoryPane(QWidget):
         self.refreshed.emit()
 
     def _failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
+        if not self._latest.is_current(generation):
             return
         self.busy.stop()
         self.refresh_button.setEnabled(True)

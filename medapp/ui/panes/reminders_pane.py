@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 
 from medapp.db.repositories.reminders import DayReminders, FlaggedPrescription, ReminderItem
 from medapp.domain.doses import DoseStatus
+from medapp.runtime.context import AppContext
 from medapp.services.reminders import reminders_for_school
 from medapp.services.students import friendly_error
-from medapp.ui.context import AppContext
+from medapp.ui.dialog_slot import DialogSlot
 from medapp.ui.dialogs.correction_dialog import CorrectionDialog
 from medapp.ui.dialogs.dose_dialog import (
     DoseDialog,
@@ -39,7 +40,6 @@ from medapp.ui.dialogs.dose_dialog import (
     repolish,
     school_tz,
     set_tone,
-    soon,
 )
 from medapp.ui.dialogs.reaction_dialog import ReactionDialog
 from medapp.ui.models.reminders_model import (
@@ -58,7 +58,7 @@ from medapp.ui.models.reminders_model import (
 from medapp.ui.panes.dose_menu import dose_row_menu
 from medapp.ui.widgets import Banner, BusyIndicator
 from medapp.ui.widgets.tables import setup_row_view
-from medapp.ui.workers import run_in_background
+from medapp.ui.workers import Latest, coalescing_timer, run_in_background
 
 REFRESH_MS = 60_000
 # Changes that alter today's list (formulary, stock and incident changes do not).
@@ -88,22 +88,25 @@ class RemindersPane(QWidget):
         self.ctx = ctx
         self.setObjectName("remindersPane")
         self.reminders: DayReminders | None = None
-        self.dose_dialog: DoseDialog | None = None
-        self.correction_dialog: CorrectionDialog | None = None
-        self.reaction_dialog: ReactionDialog | None = None
-        self._generation = 0
+        self._latest = Latest()
         self._sized = False
         self._collapsed: set[str] = set()  # section keys the nurse collapsed
         self._build()
+        # one dialog of each kind at a time; the focus goes back to the list when it closes
+        self._dose_slot: DialogSlot[DoseDialog] = DialogSlot(
+            self, focus_back=self.view, on_open=self.dialog_opened.emit
+        )
+        self._correction_slot: DialogSlot[CorrectionDialog] = DialogSlot(
+            self, focus_back=self.view, on_open=self.dialog_opened.emit
+        )
+        self._reaction_slot: DialogSlot[ReactionDialog] = DialogSlot(self, single=False)
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
-        self._coalesce = QTimer(self)  # coalesces bursts of change notifications into one reload
-        self._coalesce.setSingleShot(True)
-        self._coalesce.setInterval(250)
-        self._coalesce.timeout.connect(self.refresh)
+        # bursts of change notifications make one reload
+        self._coalesce = coalescing_timer(self, 250, self.refresh)
         ctx.hub.data_changed.connect(self._on_data_changed)
         self.refresh()
 
@@ -246,8 +249,7 @@ class RemindersPane(QWidget):
         if ctx.school_id is None:
             self.banner.show_message("warning", "No school is chosen for this desk.")
             return
-        self._generation += 1
-        generation = self._generation
+        generation = self._latest.next()
         now = desk_now(ctx)
         tz = school_tz(ctx)
         day = now.astimezone(tz).date()
@@ -261,7 +263,7 @@ class RemindersPane(QWidget):
         )
 
     def _loaded(self, generation: int, reminders: DayReminders) -> None:
-        if generation != self._generation:
+        if not self._latest.is_current(generation):
             return  # an older answer: a newer request is on its way
         self.busy.reset()
         self.banner.clear()
@@ -277,10 +279,10 @@ class RemindersPane(QWidget):
         )
         self.updated_label.setText(f"updated {reminders.now.astimezone(tz).strftime('%H:%M')}")
         self._show_attention(reminders.flagged)
-        soon(self, self.refreshed.emit)
+        self.refreshed.emit()
 
     def _failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
+        if not self._latest.is_current(generation):
             return
         self.busy.reset()
         stale = " The list below may be out of date." if self.reminders is not None else ""
@@ -390,25 +392,22 @@ class RemindersPane(QWidget):
     def _open(
         self, prescription_id: uuid.UUID, scheduled_for: dt.datetime | None
     ) -> DoseDialog | None:
-        if (
-            self.dose_dialog is not None
-        ):  # one dose at a time (a click and an Enter, a double-click)
-            self.dose_dialog.raise_()
-            self.dose_dialog.activateWindow()
-            return None
-        dialog = DoseDialog(self.ctx, prescription_id, scheduled_for, parent=self)
-        dialog.finished.connect(self._dialog_finished)
-        self.dose_dialog = dialog
-        dialog.open()
-        self.dialog_opened.emit(dialog)
-        return dialog
+        # one dose at a time (a click and an Enter, a double-click)
+        return self._dose_slot.open(
+            lambda: DoseDialog(self.ctx, prescription_id, scheduled_for, parent=self)
+        )
 
-    @Slot(int)
-    def _dialog_finished(self, _result: int) -> None:
-        dialog, self.dose_dialog = self.dose_dialog, None
-        if dialog is not None:
-            soon(self, dialog.deleteLater)  # not inside its own finished signal
-        self.view.setFocus()
+    @property
+    def dose_dialog(self) -> DoseDialog | None:
+        return self._dose_slot.current
+
+    @property
+    def correction_dialog(self) -> CorrectionDialog | None:
+        return self._correction_slot.current
+
+    @property
+    def reaction_dialog(self) -> ReactionDialog | None:
+        return self._reaction_slot.current
 
     @Slot(QListWidgetItem)
     def _attention_activated(self, item: QListWidgetItem) -> None:
@@ -429,18 +428,16 @@ class RemindersPane(QWidget):
         item = item or self.selected_item()
         if item is None:
             return None
-        dialog = ReactionDialog(
-            self.ctx,
-            item.rx.student_id,
-            item.rx.medication_id,
-            prescription_id=item.rx.prescription_id,
-            log_id=item.log_id if _was_given(item) else None,  # type: ignore[arg-type]
-            parent=self,
+        return self._reaction_slot.open(
+            lambda: ReactionDialog(
+                self.ctx,
+                item.rx.student_id,
+                item.rx.medication_id,
+                prescription_id=item.rx.prescription_id,
+                log_id=item.log_id if _was_given(item) else None,  # type: ignore[arg-type]
+                parent=self,
+            )
         )
-        dialog.finished.connect(lambda _r: soon(self, dialog.deleteLater))
-        self.reaction_dialog = dialog
-        dialog.open()
-        return dialog
 
     @Slot()
     def correct_selected(self) -> CorrectionDialog | None:
@@ -450,23 +447,10 @@ class RemindersPane(QWidget):
     def open_correction(self, item: ReminderItem) -> CorrectionDialog | None:
         """ "Correct…" on a dose row: the correction dialog on that row's record (the order's
         other records are listed in it too)."""
-        if self.correction_dialog is not None:
-            self.correction_dialog.raise_()
-            return None
         log_id = item.log_id if isinstance(item.log_id, uuid.UUID) else None
-        dialog = CorrectionDialog(self.ctx, item.rx.prescription_id, log_id, parent=self)
-        dialog.finished.connect(self._correction_finished)
-        self.correction_dialog = dialog
-        dialog.open()
-        self.dialog_opened.emit(dialog)
-        return dialog
-
-    @Slot(int)
-    def _correction_finished(self, _result: int) -> None:
-        dialog, self.correction_dialog = self.correction_dialog, None
-        if dialog is not None:
-            soon(self, dialog.deleteLater)
-        self.view.setFocus()
+        return self._correction_slot.open(
+            lambda: CorrectionDialog(self.ctx, item.rx.prescription_id, log_id, parent=self)
+        )
 
     @Slot(QPoint)
     def _context_menu(self, pos: QPoint) -> None:

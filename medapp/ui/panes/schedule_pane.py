@@ -16,7 +16,6 @@ from PySide6.QtCore import (
     QPoint,
     QSortFilterProxyModel,
     Qt,
-    QTimer,
     Signal,
     Slot,
 )
@@ -35,15 +34,15 @@ from PySide6.QtWidgets import (
 )
 
 from medapp.db.repositories.schedule import LogEntry
+from medapp.runtime.context import AppContext
 from medapp.services.students import ScheduleEntry, ScheduleView, friendly_error, school_schedule
-from medapp.ui.context import AppContext
+from medapp.ui.dialog_slot import DialogSlot
 from medapp.ui.dialogs.correction_dialog import CorrectionDialog
 from medapp.ui.dialogs.dose_dialog import (
     DoseDialog,
     desk_now,
     school_tz,
     set_tone,
-    soon,
 )
 from medapp.ui.dialogs.reaction_dialog import ReactionDialog
 from medapp.ui.models.schedule_model import (
@@ -59,7 +58,7 @@ from medapp.ui.models.schedule_model import (
 from medapp.ui.panes.dose_menu import dose_row_menu
 from medapp.ui.widgets import Banner, BusyIndicator
 from medapp.ui.widgets.tables import setup_row_view
-from medapp.ui.workers import run_in_background
+from medapp.ui.workers import Latest, coalescing_timer, run_in_background
 
 RANGES = (("Day", 1), ("Week", 7), ("30 days", 30))
 WATCHED_TABLES = frozenset(
@@ -77,20 +76,19 @@ class SchedulePane(QWidget):
         self.ctx = ctx
         self.setObjectName("schedulePane")
         self.view_data: ScheduleView | None = None
-        self.dose_dialog: DoseDialog | None = None
-        self.correction_dialog: CorrectionDialog | None = None
-        self.reaction_dialog: ReactionDialog | None = None
-        self._generation = 0
+        self._latest = Latest()
         self._sized = False
         self._build()
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(250)
-        self._search_timer.timeout.connect(self.refresh)
-        self._coalesce = QTimer(self)
-        self._coalesce.setSingleShot(True)
-        self._coalesce.setInterval(250)
-        self._coalesce.timeout.connect(self.refresh)
+        # one dialog of each kind at a time; the focus goes back to the table when it closes
+        self._dose_slot: DialogSlot[DoseDialog] = DialogSlot(
+            self, focus_back=self.table, on_open=self.dialog_opened.emit
+        )
+        self._correction_slot: DialogSlot[CorrectionDialog] = DialogSlot(
+            self, focus_back=self.table, on_open=self.dialog_opened.emit
+        )
+        self._reaction_slot: DialogSlot[ReactionDialog] = DialogSlot(self, single=False)
+        self._search_timer = coalescing_timer(self, 250, self.refresh)  # typing pauses
+        self._coalesce = coalescing_timer(self, 250, self.refresh)  # bursts of change notices
         ctx.hub.data_changed.connect(self._on_data_changed)
         self.refresh()
 
@@ -230,8 +228,7 @@ class SchedulePane(QWidget):
             self.banner.show_message("warning", "No school is chosen for this desk.")
             return
         self._search_timer.stop()
-        self._generation += 1
-        generation = self._generation
+        generation = self._latest.next()
         start, end = self.span()
         search = self.search_edit.text()
         today = self._today()
@@ -247,7 +244,7 @@ class SchedulePane(QWidget):
         )
 
     def _loaded(self, generation: int, view: ScheduleView) -> None:
-        if generation != self._generation:
+        if not self._latest.is_current(generation):
             return  # a newer search or date is on its way
         self.busy.reset()
         self.banner.clear()
@@ -272,10 +269,10 @@ class SchedulePane(QWidget):
                 if view.search
                 else "No active orders in this range."
             )
-        soon(self, self.refreshed.emit)
+        self.refreshed.emit()
 
     def _failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
+        if not self._latest.is_current(generation):
             return
         self.busy.reset()
         self.banner.show_message(
@@ -302,22 +299,21 @@ class SchedulePane(QWidget):
             self.open_dose(entry.row.prescription_id)
 
     def open_dose(self, prescription_id: uuid.UUID) -> DoseDialog | None:
-        if self.dose_dialog is not None:
-            self.dose_dialog.raise_()
-            return None
-        dialog = DoseDialog(self.ctx, prescription_id, None, parent=self)
-        dialog.finished.connect(self._dialog_finished)
-        self.dose_dialog = dialog
-        dialog.open()
-        self.dialog_opened.emit(dialog)
-        return dialog
+        return self._dose_slot.open(
+            lambda: DoseDialog(self.ctx, prescription_id, None, parent=self)
+        )
 
-    @Slot(int)
-    def _dialog_finished(self, _result: int) -> None:
-        dialog, self.dose_dialog = self.dose_dialog, None
-        if dialog is not None:
-            soon(self, dialog.deleteLater)  # not inside its own finished signal
-        self.table.setFocus()
+    @property
+    def dose_dialog(self) -> DoseDialog | None:
+        return self._dose_slot.current
+
+    @property
+    def correction_dialog(self) -> CorrectionDialog | None:
+        return self._correction_slot.current
+
+    @property
+    def reaction_dialog(self) -> ReactionDialog | None:
+        return self._reaction_slot.current
 
     def selected_entry(self) -> ScheduleEntry | None:
         index = self.table.currentIndex()
@@ -345,41 +341,26 @@ class SchedulePane(QWidget):
     def open_correction(self, entry: ScheduleEntry) -> CorrectionDialog | None:
         """ "Correct…" on an order's row: its newest standing record is preselected; the
         dialog lists the order's other records to choose from."""
-        if self.correction_dialog is not None:
-            self.correction_dialog.raise_()
-            return None
         logs = current_logs(entry)
         newest = max(logs, key=lambda log: log.time_given).id if logs else None
-        dialog = CorrectionDialog(self.ctx, entry.row.prescription_id, newest, parent=self)
-        dialog.finished.connect(self._correction_finished)
-        self.correction_dialog = dialog
-        dialog.open()
-        self.dialog_opened.emit(dialog)
-        return dialog
-
-    @Slot(int)
-    def _correction_finished(self, _result: int) -> None:
-        dialog, self.correction_dialog = self.correction_dialog, None
-        if dialog is not None:
-            soon(self, dialog.deleteLater)
-        self.table.setFocus()
+        return self._correction_slot.open(
+            lambda: CorrectionDialog(self.ctx, entry.row.prescription_id, newest, parent=self)
+        )
 
     @Slot()
     def report_reaction(self, entry: ScheduleEntry | None = None) -> ReactionDialog | None:
         entry = entry or self.selected_entry()
         if entry is None:
             return None
-        dialog = ReactionDialog(
-            self.ctx,
-            entry.row.student_id,
-            entry.row.medication_id,
-            prescription_id=entry.row.prescription_id,
-            parent=self,
+        return self._reaction_slot.open(
+            lambda: ReactionDialog(
+                self.ctx,
+                entry.row.student_id,
+                entry.row.medication_id,
+                prescription_id=entry.row.prescription_id,
+                parent=self,
+            )
         )
-        dialog.finished.connect(lambda _r: soon(self, dialog.deleteLater))
-        self.reaction_dialog = dialog
-        dialog.open()
-        return dialog
 
     @Slot(QPoint)
     def _context_menu(self, pos: QPoint) -> None:

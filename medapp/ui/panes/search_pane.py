@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 )
 
 from medapp.formulary.search import MedicationHit
+from medapp.runtime.context import AppContext
 from medapp.services.formulary_cache import (
     SearchOutcome,
     SnapshotHolder,
@@ -57,7 +58,6 @@ from medapp.services.formulary_cache import (
 )
 from medapp.services.inventory_admin import InventoryOverview, school_lots, school_today
 from medapp.services.students import friendly_error
-from medapp.ui.context import AppContext
 from medapp.ui.models.inventory_model import (
     COL_EXPIRES,
     COL_FORM,
@@ -86,7 +86,7 @@ from medapp.ui.models.search_model import (
 from medapp.ui.widgets import Banner, BusyIndicator, StatusBadge
 from medapp.ui.widgets.icons import icon_size, set_icon
 from medapp.ui.widgets.tables import setup_row_view
-from medapp.ui.workers import run_in_background
+from medapp.ui.workers import Latest, coalescing_timer, run_in_background
 
 DEBOUNCE_MS = 150
 RESULT_LIMIT = 100
@@ -387,22 +387,19 @@ class SearchPane(QWidget):
         self.snapshot = SnapshotHolder(ctx.cache)
         self.offline = False
         self.outcome: SearchOutcome | None = None
-        self._generation = 0
-        self._detail_generation = 0
+        self._latest = Latest()
+        self._detail_latest = Latest()
         self._select_after: uuid.UUID | None = None
         self._started_at = 0.0
         self.last_latency_ms: float | None = None
         self.dialog: QWidget | None = None
         self._build()
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(DEBOUNCE_MS)
-        self._debounce.timeout.connect(self._run_search)
-        self._snapshot_timer = QTimer(self)  # coalesces formulary changes into one rebuild
-        self._snapshot_timer.setSingleShot(True)
-        self._snapshot_timer.setInterval(2000)
-        self._snapshot_timer.timeout.connect(lambda: self.prepare_snapshot(refresh=True))
+        self._debounce = coalescing_timer(self, DEBOUNCE_MS, self._run_search)
+        # coalesces formulary changes into one rebuild
+        self._snapshot_timer = coalescing_timer(
+            self, 2000, lambda: self.prepare_snapshot(refresh=True)
+        )
         ctx.hub.data_changed.connect(self._on_data_changed)
         ctx.hub.connection_changed.connect(self._on_connection_changed)
         QTimer.singleShot(0, self, self.refreshed.emit)
@@ -607,10 +604,10 @@ class SearchPane(QWidget):
         self._focus_results()
 
     def _next_generation(self) -> int:
-        self._generation += 1
+        generation = self._latest.next()
         self._started_at = time.perf_counter()
-        self.search_started.emit(self._generation)
-        return self._generation
+        self.search_started.emit(generation)
+        return generation
 
     @Slot()
     def _run_search(self) -> None:
@@ -642,7 +639,7 @@ class SearchPane(QWidget):
 
     def _show_scan(self, generation: int, outcome: SearchOutcome) -> None:
         self._show_outcome(generation, outcome)
-        if generation != self._generation:
+        if not self._latest.is_current(generation):
             return
         self.search_box.selectAll()  # the next scan replaces this one
         if outcome.hits:
@@ -655,7 +652,7 @@ class SearchPane(QWidget):
             )
 
     def _show_outcome(self, generation: int, outcome: SearchOutcome) -> None:
-        if generation != self._generation:
+        if not self._latest.is_current(generation):
             return  # an answer to an older request: a newer one is on its way
         self.busy.stop()
         if outcome.kind != "empty":
@@ -712,7 +709,7 @@ class SearchPane(QWidget):
         self.count_label.setText(text)
 
     def _search_failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
+        if not self._latest.is_current(generation):
             return
         self.busy.stop()
         if is_connection_error(exc):
@@ -740,8 +737,7 @@ class SearchPane(QWidget):
         self._load_details(hit)
 
     def _load_details(self, hit: MedicationHit) -> None:
-        self._detail_generation += 1
-        generation = self._detail_generation
+        generation = self._detail_latest.next()
         desk, school_id, offline = self.ctx.desk, self.ctx.school_id, self.offline
         today = school_today(self.ctx.school_timezone, self.ctx.now())
 
@@ -765,13 +761,13 @@ class SearchPane(QWidget):
         )
 
     def _details_loaded(self, generation: int, details: ProductDetails) -> None:
-        if generation != self._detail_generation:
+        if not self._detail_latest.is_current(generation):
             return
         self.details.show_details(details, self.ctx.school_name)
         self.details_shown.emit(details)
 
     def _details_failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._detail_generation:
+        if not self._detail_latest.is_current(generation):
             return
         if is_connection_error(exc):
             self._set_online(False)
