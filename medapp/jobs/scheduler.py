@@ -69,7 +69,7 @@ class DeskScheduler(BaseScheduler):
     def wakeup(self) -> None:
         self._start_timer(0)
 
-    def _process_jobs(self) -> float | None:  # type: ignore[override]
+    def _process_jobs(self) -> float | None:
         if self.state == STATE_STOPPED:
             return None
         wait_seconds = super()._process_jobs()

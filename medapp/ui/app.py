@@ -7,14 +7,20 @@ import gc
 import html
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from medapp import paths
 from medapp.db.engine import Database
 from medapp.db.errors import DatabaseUnavailable
 from medapp.ui.gate import Gatekeeper
+
+if TYPE_CHECKING:
+    from medapp.jobs.scheduler import DeskJobs
+    from medapp.runtime.context import AppContext
+    from medapp.ui.main_window import MainWindow
 
 MIN_POINT_SIZE = 10.0
 
@@ -39,7 +45,7 @@ def make_app(argv: list[str] | None = None, *, theme: str | None = None) -> QApp
     return app
 
 
-def _start_jobs(ctx, window):  # noqa: ANN001, ANN202
+def _start_jobs(ctx: AppContext, window: MainWindow) -> DeskJobs:
     """Due/missed-dose pop-ups, offline outbox sync and the alert-view refresh."""
     from medapp.jobs.scheduler import DeskJobs
 

@@ -358,7 +358,7 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.triggered.connect(slot)
-        menu.addAction(action)  # type: ignore[attr-defined]
+        menu.addAction(action)
         self.addAction(action)
         return action
 
@@ -876,7 +876,7 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 800)
         try:
-            self._saved_pane = int(settings.value("mainWindow/pane", 0) or 0)
+            self._saved_pane = int(str(settings.value("mainWindow/pane", 0) or 0))
         except (TypeError, ValueError):
             self._saved_pane = 0
 

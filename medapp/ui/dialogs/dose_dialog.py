@@ -292,9 +292,10 @@ class WarningList(QWidget):
     def set_warnings(self, warnings: Sequence[RuleWarning]) -> None:
         while self._layout.count():
             child = self._layout.takeAt(0)
-            if child.widget() is not None:
-                child.widget().hide()  # gone from the screen now; deleted on the next turn
-                child.widget().deleteLater()
+            widget = child.widget() if child is not None else None
+            if widget is not None:
+                widget.hide()  # gone from the screen now; deleted on the next turn
+                widget.deleteLater()
         self._warnings = tuple(warnings)
         size = self.fontMetrics().height()
         for w in self._warnings:
@@ -1036,8 +1037,8 @@ class DoseDialog(QDialog):
             return
         given = self._given()
         self.time_caption.setText("Time given:" if given else "Time:")
-        for widget in (self.lot_combo, self.quantity, self.stock_caption, self.quantity_caption):
-            widget.setEnabled(given and self.sheet is not None)
+        for part in (self.lot_combo, self.quantity, self.stock_caption, self.quantity_caption):
+            part.setEnabled(given and self.sheet is not None)
         self.dosage_edit.setEnabled(given and self.sheet is not None)
         if not given:
             for widget in (self.override_caption, self.override_edit, self.override_hint):
@@ -1093,8 +1094,8 @@ class DoseDialog(QDialog):
         for widget in (self.time_edit, self.notes, self.override_edit):
             widget.setEnabled(enabled)
         given = self._given()
-        for widget in (self.lot_combo, self.dosage_edit, self.stock_caption, self.quantity_caption):
-            widget.setEnabled(enabled and given)
+        for part in (self.lot_combo, self.dosage_edit, self.stock_caption, self.quantity_caption):
+            part.setEnabled(enabled and given)
         self.quantity.setEnabled(enabled and given and self.selected_lot() is not None)
         self.reaction_button.setEnabled(enabled)
         self.history_button.setEnabled(self.sheet is not None)

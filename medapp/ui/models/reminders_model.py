@@ -10,6 +10,8 @@ result of ``reminders_for_school``; it never loads anything itself.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -481,7 +483,7 @@ class RemindersModel(QAbstractItemModel):
             if item is None:
                 new.append(self.createIndex(row, col, section_id))
             else:
-                found = self.index_of(lambda x, item=item: x is item)
+                found = self.index_of(functools.partial(operator.is_, item))
                 new.append(
                     self.createIndex(found.row(), col, found.internalId())
                     if found.isValid()

@@ -180,12 +180,12 @@ class InventoryPane(QWidget):
             (COL_EXPIRES, expires_sample, False),
             (COL_STATUS, "Near expiry", True),
         ):
-            title = str(self.model.headerData(col, Qt.Orientation.Horizontal))
+            heading = str(self.model.headerData(col, Qt.Orientation.Horizontal))
             text_w = (bold if strong else fm).horizontalAdvance(sample)
             if col == COL_STATUS:
                 text_w += self.view.iconSize().width() + cw * 2
             self.view.setColumnWidth(
-                col, max(text_w + cw * 4, bold.horizontalAdvance(title) + cw * 4)
+                col, max(text_w + cw * 4, bold.horizontalAdvance(heading) + cw * 4)
             )
         header.setSectionResizeMode(COL_MEDICATION, QHeaderView.ResizeMode.Stretch)
         # The form is in the medication's tooltip: the name gets the room (1280 px wide).
@@ -263,7 +263,8 @@ class InventoryPane(QWidget):
         self.busy.stop()
         self.refresh_button.setEnabled(True)
         self.banner.clear()
-        keep = self._keep or (self.selected_lot().id if self.selected_lot() else None)
+        selected = self.selected_lot()
+        keep = self._keep or (selected.id if selected is not None else None)
         self._keep = None
         self.overview = overview
         self.model.set_lots(overview.lots)

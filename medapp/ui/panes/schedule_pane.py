@@ -164,7 +164,7 @@ class SchedulePane(QWidget):
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SortRole)
         self.proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.table = QTableView()
+        self.table: QTableView = QTableView()
         setup_row_view(
             self.table,
             self.proxy,

@@ -62,8 +62,9 @@ class FieldErrors:
             if field is None or name == field:
                 label.clear()
                 label.setMinimumHeight(0)
-                if label.parentWidget() is not None:
-                    label.parentWidget().setMinimumHeight(0)
+                holder = label.parentWidget()
+                if holder is not None:
+                    holder.setMinimumHeight(0)
                 label.hide()
                 if widget.property("invalid"):
                     widget.setProperty("invalid", False)
