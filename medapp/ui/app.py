@@ -50,6 +50,14 @@ def _start_jobs(ctx: AppContext, window: MainWindow) -> DeskJobs:
     from medapp.jobs.scheduler import DeskJobs
 
     jobs = DeskJobs(ctx)
+    connect_jobs(jobs, window)
+    jobs.start()
+    return jobs
+
+
+def connect_jobs(jobs: DeskJobs, window: MainWindow) -> None:
+    """What the jobs report, shown by the window: pop-ups, sync results, and a failing job in
+    the status bar until it runs again."""
     jobs.signals.notice.connect(lambda _kind, title, text: window.show_notification(title, text))
     jobs.signals.outbox_synced.connect(
         lambda sent, refused, waiting: window.show_notification(
@@ -61,8 +69,6 @@ def _start_jobs(ctx: AppContext, window: MainWindow) -> DeskJobs:
     )
     jobs.signals.job_failed.connect(window.show_job_failed)
     jobs.signals.job_recovered.connect(window.show_job_recovered)
-    jobs.start()
-    return jobs
 
 
 def demo_sign_in_hint(db: Database) -> str:

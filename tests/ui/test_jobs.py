@@ -127,3 +127,71 @@ def test_the_jobs_purge_yesterdays_student_lists_at_start(qtbot, desk_ctx) -> No
     finally:
         jobs.stop()
     assert desk_ctx.cache.get("formulary:snapshot") == ["amoxicillin"]
+
+
+def test_a_failing_job_is_retried_with_back_off_and_shown_in_the_status_bar(
+    qtbot,  # noqa: ANN001
+    desk_ctx,  # noqa: ANN001
+) -> None:
+    """The reminders job fails twice, then works: each failure is in the status bar with its
+    retry delay (1 s, then 2 s — long before the job's hourly interval), and the message goes
+    once it runs again. The real scheduler runs it, on its own thread."""
+    from medapp.ui.app import connect_jobs
+    from medapp.ui.main_window import MainWindow
+
+    window = MainWindow(desk_ctx)
+    qtbot.addWidget(window)
+    window.show()
+    jobs = DeskJobs(
+        desk_ctx,
+        reminder_seconds=3600,
+        outbox_seconds=3600,
+        alert_view_minutes=60,
+        retry_seconds=(1.0, 2.0),
+    )
+    runs: list[str] = []
+
+    def flaky() -> None:
+        runs.append(threading.current_thread().name)
+        if len(runs) <= 2:
+            raise ConnectionError("the server is away")
+
+    jobs.add_job("doses", flaky, "interval", seconds=3600, start=dt.datetime.now(dt.UTC))
+    connect_jobs(jobs, window)
+    shown: list[str] = []
+    jobs.signals.job_failed.connect(lambda *_a: shown.append(window.job_status.text()))
+    recovered: list[str] = []
+    jobs.signals.job_recovered.connect(recovered.append)
+    try:
+        jobs.start()
+        qtbot.waitUntil(lambda: recovered == ["doses"], timeout=15_000)
+    finally:
+        jobs.stop()
+    assert shown == [
+        "Reminders could not be refreshed — retrying in 1 s",
+        "Reminders could not be refreshed — retrying in 2 s",
+    ]
+    assert len(runs) == 3 and "MainThread" not in runs
+    assert window.job_status.isHidden() and window.job_status.text() == ""
+
+
+def test_back_off_grows_to_its_ceiling(qtbot, desk_ctx) -> None:  # noqa: ANN001
+    """A job that keeps failing is retried after 5 s, 15 s, 60 s, then every 5 minutes."""
+    from medapp.jobs.scheduler import RETRY_SECONDS, failure_text
+
+    jobs = DeskJobs(desk_ctx, reminder_seconds=3600, outbox_seconds=3600, alert_view_minutes=60)
+    delays: list[int] = []
+    jobs.signals.job_failed.connect(lambda _name, seconds: delays.append(seconds))
+
+    def broken() -> None:
+        raise OSError("never works")
+
+    try:
+        for _ in range(6):  # run it directly, as the scheduler does, six times
+            jobs._guarded("alerts", "alerts", broken)()
+        qtbot.waitUntil(lambda: len(delays) == 6, timeout=5_000)
+    finally:
+        jobs.stop()
+    assert RETRY_SECONDS == (5, 15, 60, 300)
+    assert delays == [5, 15, 60, 300, 300, 300]
+    assert failure_text("outbox", 5) == "Offline doses could not be sent — retrying in 5 s"
