@@ -26,12 +26,14 @@ class DialogSlot(QObject, Generic[D]):
         *,
         focus_back: QWidget | None = None,
         on_open: Callable[[QDialog], None] | None = None,
+        on_close: Callable[[], None] | None = None,
         single: bool = True,
     ) -> None:
         super().__init__(owner)
         self.current: D | None = None
         self._focus_back = focus_back
         self._on_open = on_open
+        self._on_close = on_close
         self._single = single
 
     def open(self, make: Callable[[], D]) -> D | None:
@@ -55,3 +57,5 @@ class DialogSlot(QObject, Generic[D]):
         dialog.deleteLater()  # deferred: runs after this signal and any nested loop are done
         if self._focus_back is not None:
             self._focus_back.setFocus()
+        if self._on_close is not None:
+            self._on_close()

@@ -96,6 +96,7 @@ from medapp.services.students import (
     friendly_error,
     preview_dose,
 )
+from medapp.ui.dialog_slot import DialogSlot
 from medapp.ui.models.reminders_model import tone, warning_icon
 from medapp.ui.widgets import Banner, BusyIndicator
 from medapp.ui.workers import Latest, coalescing_timer, run_in_background
@@ -365,8 +366,10 @@ class DoseDialog(QDialog):
         #: the current GIVEN that makes this dose "already given" (Correct… acts on it)
         self.existing_log_id: uuid.UUID | None = None
         self._refusal: DoseRefused | None = None
-        self.correction_dialog: QDialog | None = None
-        self.reaction_dialog: QDialog | None = None
+        self._correction_slot: DialogSlot[QDialog] = DialogSlot(
+            self, on_close=self._correction_closed
+        )
+        self._reaction_slot: DialogSlot[QDialog] = DialogSlot(self, single=False)
         self.setObjectName("doseDialog")
         self.setWindowTitle("Record a dose")
         self.setModal(True)
@@ -1258,18 +1261,26 @@ class DoseDialog(QDialog):
             return
         from medapp.ui.dialogs.reaction_dialog import ReactionDialog  # imports this module
 
-        given = [e for e in self.sheet.logs if e.status == "GIVEN" and not e.superseded]
-        dialog = ReactionDialog(
-            self.ctx,
-            self.sheet.student.id,
-            self.sheet.prescription.medication_id,
-            prescription_id=self.prescription_id,
-            log_id=given[-1].id if given else None,
-            parent=self,
+        sheet = self.sheet
+        given = [e for e in sheet.logs if e.status == "GIVEN" and not e.superseded]
+        self._reaction_slot.open(
+            lambda: ReactionDialog(
+                self.ctx,
+                sheet.student.id,
+                sheet.prescription.medication_id,
+                prescription_id=self.prescription_id,
+                log_id=given[-1].id if given else None,
+                parent=self,
+            )
         )
-        dialog.finished.connect(dialog.deleteLater)
-        self.reaction_dialog = dialog
-        dialog.open()
+
+    @property
+    def reaction_dialog(self) -> QDialog | None:
+        return self._reaction_slot.current
+
+    @property
+    def correction_dialog(self) -> QDialog | None:
+        return self._correction_slot.current
 
     def open_correction(self, log_id: uuid.UUID | None) -> QDialog | None:
         """The correction dialog on ``log_id`` (or on this order's history, to pick one)."""
@@ -1277,20 +1288,11 @@ class DoseDialog(QDialog):
             return None
         from medapp.ui.dialogs.correction_dialog import CorrectionDialog  # imports this module
 
-        if self.correction_dialog is not None:
-            self.correction_dialog.raise_()
-            return None
-        dialog = CorrectionDialog(self.ctx, self.prescription_id, log_id, parent=self)
-        dialog.finished.connect(self._correction_finished)
-        self.correction_dialog = dialog
-        dialog.open()
-        return dialog
+        return self._correction_slot.open(
+            lambda: CorrectionDialog(self.ctx, self.prescription_id, log_id, parent=self)
+        )
 
-    @Slot(int)
-    def _correction_finished(self, _result: int) -> None:
-        dialog, self.correction_dialog = self.correction_dialog, None
-        if dialog is not None:
-            dialog.deleteLater()
+    def _correction_closed(self) -> None:
         if not self._finished_ok and not self._in_flight:
             # A correction changes what this dose may be: read the order's records again.
             self._refusal = None
