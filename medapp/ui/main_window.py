@@ -66,7 +66,7 @@ from medapp.ui.widgets import render_svg
 from medapp.ui.widgets.icons import icon_size, retint_all, set_icon, set_pixmap
 from medapp.ui.widgets.lock_page import LockPage
 from medapp.ui.widgets.theme import THEME_MODES, apply_theme
-from medapp.ui.workers import run_in_background
+from medapp.ui.workers import log_only, run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -453,7 +453,7 @@ class MainWindow(QMainWindow):
             self,
             ctx.cache.purge_student_data,
             lambda _n: None,
-            lambda _e: None,
+            log_only("purge of the previous user's cached lists"),
             pool=background_pool(),
         )
         if self._save_settings and actor.username:
@@ -641,7 +641,7 @@ class MainWindow(QMainWindow):
             self,
             lambda: warm_search(sessions),
             lambda _r: None,
-            lambda _e: None,
+            log_only("search warm-up"),
             pool=background_pool(),
         )
         self.search_pane.prepare_snapshot()

@@ -187,6 +187,16 @@ def report_error(receiver: QObject, exc: BaseException) -> None:
         window.statusBar().showMessage(text)
 
 
+def log_only(what: str) -> Callable[[BaseException], None]:
+    """An error handler for work the nurse is not waiting for (warming a cache, a snapshot):
+    the failure is logged — type only — and nothing is shown. Never a silent ``lambda: None``."""
+
+    def handler(exc: BaseException) -> None:
+        log.warning("background %s failed: %s", what, type(exc).__name__)
+
+    return handler
+
+
 # --------------------------------------------------------------------------------------------
 # Widgets' own bookkeeping
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from sqlalchemy import create_engine, text
 
 from medapp.ui.widgets.banner import Banner
-from medapp.ui.workers import Latest, dispatcher, pending_count, run_in_background
+from medapp.ui.workers import Latest, dispatcher, log_only, pending_count, run_in_background
 
 ROUNDS = 20
 TASKS = 50
@@ -180,3 +180,21 @@ def test_latest_ignores_older_answers() -> None:
     latest.only_latest(first, shown.append)("old")
     latest.only_latest(second, shown.append)("new")
     assert shown == ["new"] and latest.is_current(second) and not latest.is_current(first)
+
+
+def test_log_only_logs_the_type_and_shows_nothing(
+    qtbot,  # noqa: ANN001
+    pool: QThreadPool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pane = Pane()
+    qtbot.addWidget(pane)
+
+    def fail() -> None:
+        raise LookupError("Ada Lovelace is not on the list")
+
+    with caplog.at_level("WARNING", logger="medapp.ui.workers"):
+        run_in_background(pane, fail, lambda _v: None, log_only("warm-up"), pool=pool)
+        qtbot.waitUntil(lambda: bool(caplog.records), timeout=10_000)
+    assert caplog.records[0].getMessage() == "background warm-up failed: LookupError"
+    assert "Lovelace" not in caplog.text and pane.banner.isHidden()

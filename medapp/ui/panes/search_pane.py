@@ -86,7 +86,7 @@ from medapp.ui.models.search_model import (
 from medapp.ui.widgets import Banner, BusyIndicator, StatusBadge
 from medapp.ui.widgets.icons import icon_size, set_icon
 from medapp.ui.widgets.tables import setup_row_view
-from medapp.ui.workers import Latest, coalescing_timer, run_in_background
+from medapp.ui.workers import Latest, coalescing_timer, log_only, run_in_background
 
 DEBOUNCE_MS = 150
 RESULT_LIMIT = 100
@@ -843,6 +843,7 @@ class SearchPane(QWidget):
             self,
             lambda: holder.ensure(sessions, refresh=refresh),
             lambda _snapshot: None,
-            lambda _exc: None,  # offline at start: the old snapshot (if any) stays in use
+            # offline at start: the old snapshot (if any) stays in use
+            log_only("formulary snapshot"),
             pool=pool or background_pool(),
         )
