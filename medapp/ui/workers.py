@@ -217,22 +217,11 @@ class Latest:
     def is_current(self, generation: int) -> bool:
         return generation == self.generation
 
-    def only_latest(self, generation: int, fn: Callable[[T], None]) -> Callable[[T], None]:
-        """``fn`` wrapped to run only while ``generation`` is still the newest request."""
 
-        def guarded(value: T) -> None:
-            if generation == self.generation:
-                fn(value)
-
-        return guarded
-
-
-def coalescing_timer(parent: QObject, ms: int, fn: Callable[[], None], name: str = "") -> QTimer:
+def coalescing_timer(parent: QObject, ms: int, fn: Callable[[], None]) -> QTimer:
     """A single-shot timer owned by ``parent``: every ``start()`` restarts it, so a burst of
     triggers (keystrokes, change notices) runs ``fn`` once, ``ms`` after the last."""
     timer = QTimer(parent)
-    if name:
-        timer.setObjectName(name)
     timer.setSingleShot(True)
     timer.setInterval(ms)
     timer.timeout.connect(fn)
