@@ -219,9 +219,13 @@ class DeskJobs:
         ctx = self.ctx
         if ctx.school_id is None:
             return
+        try:
+            desk = ctx.desk
+        except AccessDenied:
+            return  # nobody signed in: no list to check (not a failure)
         tz = ZoneInfo(ctx.school_timezone)
         today = dt.datetime.now(tz).date()
-        reminders = reminders_for_school(ctx.desk, ctx.school_id, today)
+        reminders = reminders_for_school(desk, ctx.school_id, today)
         if self.watcher is None or self.watcher.tz != tz:
             self.watcher, self._primed = DoseWatcher(tz), False
         if not self._primed:
