@@ -83,6 +83,7 @@ def _school_zone(ctx: AppContext) -> ZoneInfo:
 class JobSignals(QObject):
     notice = Signal(str, str, str)  # kind, title, text
     outbox_synced = Signal(int, int, int)  # delivered, rejected, still waiting
+    outbox_status = Signal(str)  # SyncReport.status_text(): sent, already there, to review, left
     job_failed = Signal(str)  # job name (never the exception text: it may carry PHI)
 
 
@@ -167,8 +168,9 @@ class DeskJobs:
         except Exception:  # noqa: BLE001
             self.signals.job_failed.emit("outbox")
             return
-        if report.delivered or report.rejected:
+        if report.delivered or report.rejected or report.already_there:
             self.signals.outbox_synced.emit(report.delivered, report.rejected, report.still_waiting)
+            self.signals.outbox_status.emit(report.status_text())
             if self.ctx.school_id is not None:
                 self.ctx.hub.data_changed.emit("medication_logs", str(self.ctx.school_id))
 

@@ -75,13 +75,8 @@ def _start_jobs(ctx, window):  # noqa: ANN001, ANN202
 
     jobs = DeskJobs(ctx)
     jobs.signals.notice.connect(lambda _kind, title, text: window.show_notification(title, text))
-    jobs.signals.outbox_synced.connect(
-        lambda sent, refused, waiting: window.show_notification(
-            "Offline doses sent",
-            f"{sent} recorded on the server"
-            + (f"; {refused} refused — kept for review" if refused else "")
-            + (f"; {waiting} still waiting" if waiting else ""),
-        )
+    jobs.signals.outbox_status.connect(
+        lambda text: window.show_notification("Offline doses sent", text)
     )
     jobs.start()
     return jobs
