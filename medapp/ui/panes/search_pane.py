@@ -52,6 +52,7 @@ from medapp.services.formulary_cache import (
     SnapshotHolder,
     is_connection_error,
     lookup_code,
+    offline_caption,
     product_group,
     search_formulary,
 )
@@ -660,6 +661,8 @@ class SearchPane(QWidget):
         self.busy.stop()
         if outcome.kind != "empty":
             self._set_online(not outcome.offline)
+        if outcome.offline and outcome.snapshot_built_at is not None:
+            self.offline_badge.setText(offline_caption(outcome.snapshot_built_at))
         self.outcome = outcome
         if outcome.kind != "ndc" or outcome.hits:
             self.banner.clear()
