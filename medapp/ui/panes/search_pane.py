@@ -839,6 +839,7 @@ class SearchPane(QWidget):
         if online and self.offline:
             self.offline = False
             self.offline_badge.hide()
+            self.prepare_snapshot(refresh=True)  # the server answers: a newer last good copy
             if self.search_box.text().strip():
                 self.refresh()
 
