@@ -728,6 +728,8 @@ class SearchPane(QWidget):
         self.offline = not online
         self.offline_badge.setVisible(self.offline)
         if changed:
+            if online:
+                self.prepare_snapshot(refresh=True)  # the server answers: a newer last good copy
             self.online_changed.emit(online)
             self.ctx.hub.connection_changed.emit(online)
 
