@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from medapp.cache.outbox import Outbox, OutboxBusy
 from medapp.cache.store import school_tag
+from medapp.db.errors import DatabaseUnavailable
 from medapp.db.limits import INTEGER_MAX, text_limits
 from medapp.db.mapping import calendar_from_row, dose_log_from_row, prescription_from_row
 from medapp.db.models import (
@@ -601,8 +602,14 @@ def _send_pending(desk: Desk, outbox: Outbox) -> SyncReport:
             outbox.reject(cmd.id, _server_refusal(exc), "data")
             rejected += 1
             continue
-        except (OperationalError, InterfaceError):
+        except (OperationalError, InterfaceError, DatabaseUnavailable):
             break  # still offline (or the server is busy): the rest wait, in order
+        except Exception as exc:  # noqa: BLE001 - one record must never jam the queue
+            log.warning("offline dose could not be sent (%s)", type(exc).__name__)
+            reason = f"This record could not be sent ({type(exc).__name__}); retry it or tell IT."
+            outbox.reject(cmd.id, reason, "error")
+            rejected += 1
+            continue
         outbox.delivered(cmd.id)
         if result.outcome == "RECORDED":
             delivered += 1

@@ -240,3 +240,18 @@ def test_report_is_a_dataclass() -> None:
     assert SyncReport(3, 1, 1, 2).status_text() == (
         "Offline doses: 3 sent, 1 already on the server, 1 to review, 2 waiting"
     )
+
+
+def test_a_record_the_code_cannot_handle_is_kept_and_the_rest_go(world, tmp_path: Path) -> None:  # noqa: ANN001, F811
+    db, ids = world
+    outbox = Outbox(tmp_path / "outbox")
+    broken = {**given(ids).to_record(), "time_given": "yesterday at noon"}  # a damaged record
+    good = given(ids)
+    outbox.put(broken)
+    outbox.put(good.to_record())
+    report = sync_outbox(desk_for(db.sessions, ids["n1"], now=NOW, outbox=outbox))
+    assert (report.delivered, report.rejected, report.still_waiting) == (1, 1, 0)
+    (kept,) = outbox.to_review()
+    assert kept["id"] == broken["id"] and kept["rejected_kind"] == "error"
+    assert "AttributeError" in kept["rejected_reason"]
+    assert on_server(db, good.id) == 1
