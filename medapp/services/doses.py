@@ -631,5 +631,33 @@ def _send_pending(desk: Desk, outbox: Outbox) -> SyncReport:
     return report
 
 
+def describe_orders(desk: Desk, prescription_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """ "Last, First — Medication dose" per order the desk may read (the offline doses under
+    review name only their order's id). Orders she may not read are simply left out."""
+    desk.actor.require_active()
+    wanted = {p for p in prescription_ids if isinstance(p, uuid.UUID)}
+    if not wanted:
+        return {}
+    with desk.sessions() as s:
+        rows = s.execute(
+            select(
+                StudentMedication.id,
+                StudentMedication.dosage,
+                Student.last_name,
+                Student.first_name,
+                Student.school_id,
+                Medication.name,
+            )
+            .join(Student, Student.id == StudentMedication.student_id)
+            .join(Medication, Medication.id == StudentMedication.medication_id)
+            .where(StudentMedication.id.in_(wanted))
+        ).all()
+    return {
+        r.id: f"{r.last_name}, {r.first_name} — {r.name} {r.dosage}"
+        for r in rows
+        if desk.actor.sees_school(r.school_id)
+    }
+
+
 def _pending(outbox: Outbox) -> Iterable[dict[str, Any]]:
     return list(outbox.pending())

@@ -778,9 +778,15 @@ class MainWindow(QMainWindow):
     def show_outbox_review(self) -> None:
         """Offline doses the server refused (conflicts, values it cannot store): retry or
         dismiss them with a reason; nothing there is ever lost."""
+        from medapp.services.desk import AccessDenied
         from medapp.ui.dialogs.outbox_review import OutboxReviewDialog
 
-        dialog = OutboxReviewDialog(self.ctx.outbox, self.ctx.user_name or "desk", self)
+        try:
+            desk = self.ctx.desk
+        except AccessDenied:
+            desk = None
+        name = self.ctx.user_name or "desk"
+        dialog = OutboxReviewDialog(self.ctx.outbox, name, self, desk=desk)
         self.outbox_review = dialog
         dialog.open()
 

@@ -255,3 +255,13 @@ def test_a_record_the_code_cannot_handle_is_kept_and_the_rest_go(world, tmp_path
     assert kept["id"] == broken["id"] and kept["rejected_kind"] == "error"
     assert "AttributeError" in kept["rejected_reason"]
     assert on_server(db, good.id) == 1
+
+
+def test_records_under_review_are_named_only_for_a_desk_that_may_read_them(world) -> None:  # noqa: ANN001, F811
+    from medapp.services.doses import describe_orders
+
+    db, ids = world
+    names = describe_orders(desk_for(db.sessions, ids["n1"], now=NOW), [ids["rx"], uuid.uuid4()])
+    assert list(names) == [ids["rx"]] and "Methylphenidate 10 mg" in names[ids["rx"]]
+    outsider = desk_for(db.sessions, ids["n1"], now=NOW, schools=[uuid.uuid4()])
+    assert describe_orders(outsider, [ids["rx"]]) == {}

@@ -20,9 +20,11 @@ from tests.ui.test_dose_dialog import find_rx, lunchtime_on_a_school_day, open_d
 NOON = dt.datetime(2026, 11, 2, 17, 0, tzinfo=dt.UTC)
 
 
-def refused(outbox: Outbox, dosage: str, reason: str, kind: str) -> DoseCommand:
+def refused(
+    outbox: Outbox, dosage: str, reason: str, kind: str, rx: uuid.UUID | None = None
+) -> DoseCommand:
     cmd = DoseCommand(
-        uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), "GIVEN", NOON, NOON, dosage_given=dosage
+        uuid.uuid4(), rx or uuid.uuid4(), uuid.uuid4(), "GIVEN", NOON, NOON, dosage_given=dosage
     )
     outbox.put(cmd.to_record())
     outbox.reject(cmd.id, reason, kind)
@@ -40,7 +42,7 @@ def test_review_lists_retries_after_an_edit_and_dismisses_with_a_reason(
     qtbot.addWidget(dialog)
     dialog.show()
     assert dialog.model.rowCount() == 2
-    assert "Paul Second" in dialog.model.item(1, 3).text()
+    assert "Paul Second" in dialog.model.item(1, 4).text()
     assert dialog.dose_edit.maxLength() == MedicationLog.__table__.c.dosage_given.type.length
 
     dialog.view.selectRow(0)
@@ -68,17 +70,20 @@ def test_the_desk_menu_opens_the_review_and_the_dose_text_is_limited(
 ) -> None:
     from medapp.ui.main_window import MainWindow
 
-    refused(desk_ctx.outbox, "10 mg", "Already given at 12:05 by Paul Second.", "conflict")
+    lunchtime_on_a_school_day(desk_ctx)
+    rx = find_rx(desk_ctx, "Mansour", "Methylphenidate")
+    reason = "Already given at 12:05 by Paul Second."
+    refused(desk_ctx.outbox, "10 mg", reason, "conflict", rx.id)
     window = MainWindow(desk_ctx)
     qtbot.addWidget(window)
     window.show()
     window.review_action.trigger()
-    qtbot.waitUntil(lambda: window.outbox_review.isVisible(), timeout=5_000)
-    assert window.outbox_review.model.rowCount() == 1
-    window.outbox_review.close()
+    review = window.outbox_review
+    qtbot.waitUntil(lambda: "Mansour" in review.model.item(0, 1).text(), timeout=10_000)
+    assert "Methylphenidate" in review.model.item(0, 1).text()
+    assert review.model.rowCount() == 1 and review.isVisible()
+    review.close()
 
-    lunchtime_on_a_school_day(desk_ctx)
-    rx = find_rx(desk_ctx, "Mansour", "Methylphenidate")
     dialog = open_dialog(qtbot, desk_ctx, rx, scheduled(desk_ctx, rx))
     assert dialog.dosage_edit.maxLength() == 100
     qtbot.keyClicks(dialog.dosage_edit, "x" * 120)

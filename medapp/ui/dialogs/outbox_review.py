@@ -10,9 +10,10 @@ name and her reason. Everything is on this PC's disk (the outbox), so the dialog
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,9 +30,18 @@ from PySide6.QtWidgets import (
 )
 
 from medapp.cache.outbox import Outbox, ReviewError
-from medapp.services.doses import DoseCommand, DoseInputError, check_field_lengths, field_limit
+from medapp.services.desk import Desk
+from medapp.services.doses import (
+    DoseCommand,
+    DoseInputError,
+    check_field_lengths,
+    describe_orders,
+    field_limit,
+)
+from medapp.ui.workers import run_in_background
 
-COLUMNS = ("Time given", "Status", "Dose given", "Why it is kept for review")
+COLUMNS = ("Time given", "Student and order", "Status", "Dose given", "Why it is kept for review")
+COL_ORDER = 1
 RecordRole = Qt.ItemDataRole.UserRole + 1
 
 
@@ -42,12 +52,25 @@ def _when(value: object) -> str:
 
 
 class OutboxReviewDialog(QDialog):
-    def __init__(self, outbox: Outbox, nurse: str, parent: QWidget | None = None) -> None:
+    names_loaded = Signal()
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        nurse: str,
+        parent: QWidget | None = None,
+        *,
+        desk: Desk | None = None,
+    ) -> None:
+        """``desk``: who is signed in, to name each record's student and order (read off the
+        GUI thread; without it, or offline, the order column stays "—")."""
         super().__init__(parent)
         self.setObjectName("outboxReviewDialog")
         self.setWindowTitle("Offline doses to review")
         self.outbox = outbox
         self.nurse = nurse
+        self.desk = desk
+        self.order_names: dict[uuid.UUID, str] = {}
         self.model = QStandardItemModel(0, len(COLUMNS), self)
         self.model.setHorizontalHeaderLabels(list(COLUMNS))
 
@@ -102,14 +125,16 @@ class OutboxReviewDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        self.resize(760, 420)
+        self.resize(900, 420)
         self.reload()
+        self.load_names()
 
     def reload(self) -> None:
         self.model.removeRows(0, self.model.rowCount())
         for record in self.outbox.to_review():
             row = [
                 QStandardItem(_when(record.get("time_given"))),
+                QStandardItem(self._order_name(record)),
                 QStandardItem(str(record.get("status") or "")),
                 QStandardItem(str(record.get("dosage_given") or "")),
                 QStandardItem(str(record.get("rejected_reason") or "")),
@@ -124,6 +149,31 @@ class OutboxReviewDialog(QDialog):
         if not empty:
             self.view.selectRow(0)
         self._selected()
+
+    def load_names(self) -> None:
+        """Name each record's student and order (the records hold only the order's id)."""
+        desk = self.desk
+        if desk is None:
+            return
+        wanted = [r.get("prescription_id") for r in self.outbox.to_review()]
+        run_in_background(
+            self,
+            lambda: describe_orders(desk, [w for w in wanted if isinstance(w, uuid.UUID)]),
+            self._names_loaded,
+            lambda _exc: None,  # offline: the column stays "—"; nothing else depends on it
+        )
+
+    def _order_name(self, record: dict[str, Any]) -> str:
+        rx = record.get("prescription_id")
+        return self.order_names.get(rx, "—") if isinstance(rx, uuid.UUID) else "—"
+
+    def _names_loaded(self, names: dict[uuid.UUID, str]) -> None:
+        self.order_names.update(names)
+        for row in range(self.model.rowCount()):
+            record = self.model.item(row, 0).data(RecordRole)
+            if isinstance(record, dict):
+                self.model.item(row, COL_ORDER).setText(self._order_name(record))
+        self.names_loaded.emit()
 
     def selected_record(self) -> dict[str, Any] | None:
         index = self.view.currentIndex()
