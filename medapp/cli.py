@@ -99,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
         help="mark FDA products that are no longer in the file inactive (never deleted)",
     )
     imp.add_argument(
+        "--force",
+        action="store_true",
+        help="with --retire-missing: retire even more than 20%% of the active formulary",
+    )
+    imp.add_argument(
         "--rejects", metavar="FILE", help="write every rejected line (file, line, reason) here"
     )
     find = formsub.add_parser("search", help="search the formulary as the desk does")
@@ -413,6 +418,7 @@ def _formulary_import(db, products, packages, args: argparse.Namespace) -> int: 
                 products,
                 packages,
                 retire_missing=args.retire_missing,
+                force=args.force,
                 progress=progress,
             )
     except FormularyFileError as exc:

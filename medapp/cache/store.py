@@ -57,6 +57,20 @@ class Cache:
         except Exception as exc:  # noqa: BLE001 - no cache is still a working app
             log.warning("disk cache unavailable (%s); continuing without it", type(exc).__name__)
             self._dc = None
+        self._kept: diskcache.Cache | None = None
+        if self._dc is not None:
+            try:
+                # What must outlive expiry, eviction, tag drops and purges (the last good
+                # formulary snapshot of an offline desk): its own store, never evicted.
+                self._kept = diskcache.Cache(
+                    str(paths.private_dir(self.directory / "kept")),
+                    eviction_policy="none",
+                    disk_min_file_size=_NO_VALUE_FILES,
+                )
+                paths.tighten_tree(self.directory)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("kept store unavailable (%s)", type(exc).__name__)
+                self._kept = None
 
     @property
     def enabled(self) -> bool:
@@ -143,9 +157,31 @@ class Cache:
             self.clear()
         return dropped
 
+    def keep(self, key: str, value: Any) -> None:
+        """Store ``value`` until it is replaced: no expiry, no eviction, untouched by
+        :meth:`evict_tag`, :meth:`clear` and :meth:`purge_student_data` (never PHI here)."""
+        if self._kept is None:
+            return
+        try:
+            self._kept.set(key, value, retry=True)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cache keep failed (%s)", type(exc).__name__)
+
+    def kept(self, key: str) -> Any:
+        """The value last :meth:`keep`-ed under ``key``, or None."""
+        if self._kept is None:
+            return None
+        try:
+            return self._kept.get(key, default=None, retry=True)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cache read failed (%s)", type(exc).__name__)
+            return None
+
     def close(self) -> None:
         if self._dc is not None:
             self._dc.close()
+        if self._kept is not None:
+            self._kept.close()
 
 
 def school_tag(school_id: object) -> str:

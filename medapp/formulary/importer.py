@@ -30,6 +30,7 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from medapp.formulary.readers import (
+    FormularyFileError,
     PackageFile,
     PackageRecord,
     ProductFile,
@@ -111,13 +112,17 @@ def import_formulary(
     packages: Path | None = None,
     *,
     retire_missing: bool = False,
+    force: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import an FDA products file (and its packages file) in the caller's transaction.
 
     ``products`` may also be the FDA's ``ndctext.zip`` (its product.txt and package.txt are
     used). Raises :class:`~medapp.formulary.readers.FormularyFileError` if a file cannot be
-    read at all; bad lines never raise, they are reported in :attr:`ImportReport.rejections`.
+    read at all or is cut short (its last line incomplete); bad lines never raise, they are
+    reported in :attr:`ImportReport.rejections`. With ``retire_missing``, raises
+    :class:`RetireRefused` when more than :data:`RETIRE_LIMIT` of the active FDA formulary would
+    be retired (a partial or wrong file), unless ``force``.
     """
     started = time.perf_counter()
     products_src, packages_src = resolve_sources(products, packages)
@@ -162,7 +167,7 @@ def import_formulary(
     if progress:
         progress("saving products", 0, 0)
     product_counts = _upsert_products(conn, layout, label, read, len(rejections))
-    missing, retired = _missing_products(conn, label, retire_missing)
+    missing, retired = _missing_products(conn, label, retire_missing, force)
 
     package_counts = TableCounts()
     if packages_src is not None:
@@ -265,7 +270,17 @@ def _upsert_products(
     )
 
 
-def _missing_products(conn: Connection, label: str, retire: bool) -> tuple[int, int]:
+#: the largest share of the active formulary one import may retire without ``force``
+RETIRE_LIMIT = 0.20
+
+
+class RetireRefused(FormularyFileError):
+    """``retire_missing`` would mark too much of the formulary inactive (a partial file?)."""
+
+
+def _missing_products(
+    conn: Connection, label: str, retire: bool, force: bool = False
+) -> tuple[int, int]:
     where = (
         "m.source = 'FDA' AND m.is_active AND m.ndc IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM _formulary_products t WHERE t.ndc = m.ndc)"
@@ -273,6 +288,13 @@ def _missing_products(conn: Connection, label: str, retire: bool) -> tuple[int, 
     missing = conn.execute(text(f"SELECT count(*) FROM medications m WHERE {where}")).scalar_one()
     if not retire or not missing:
         return missing, 0
+    active = conn.execute(text("SELECT count(*) FROM medications WHERE is_active")).scalar_one()
+    if not force and missing > RETIRE_LIMIT * active:
+        raise RetireRefused(
+            f"This file would retire {missing:,} of the {active:,} active products "
+            f"({missing / active:.0%}, more than {RETIRE_LIMIT:.0%}): is it the complete FDA "
+            "file? Nothing was retired; use --force if it really is."
+        )
     retired = conn.execute(
         text(
             f"UPDATE medications m SET is_active = false, updated_at = now(), "

@@ -213,15 +213,32 @@ class TabFile:
                 raise FormularyFileError(f"The file {self.source.label} is empty.")
             self.header = [h.strip().lstrip("\ufeff").upper() for h in first[1].split("\t")]
             step, next_report = max(self.total_bytes // 200, 1 << 16), 0
+            held: tuple[int, list[str]] | None = None  # the last line is checked before use
             for number, line in lines:
                 if self._progress and self.bytes_read >= next_report:
                     self._progress(self.bytes_read, self.total_bytes)
                     next_report = self.bytes_read + step
                 if not line.strip():
                     continue
-                yield number, line.split("\t")
+                if held is not None:
+                    yield held
+                held = (number, line.split("\t"))
+            if held is not None:
+                self._refuse_cut_short(*held)
+                yield held
             if self._progress:
                 self._progress(self.total_bytes, self.total_bytes)
+
+    def _refuse_cut_short(self, number: int, fields: list[str]) -> None:
+        """A last line with fewer fields than the header is a file cut short (an interrupted
+        download or copy): the whole file is refused, so half a formulary is never loaded."""
+        width = len(self.header)
+        if len(fields) < width:
+            raise FormularyFileError(
+                f"The file {self.source.label} ends in the middle of line {number} "
+                f"({len(fields)} of {width} fields): it looks cut short (an interrupted "
+                "download?). Download it again."
+            )
 
     def _lines(self, fh: IO[bytes]) -> Iterator[str]:
         try:

@@ -509,12 +509,41 @@ def _vocabulary(session: Bind) -> _Vocabulary:
     other = session.execute(
         text("SELECT word FROM ts_stat('SELECT search_keys FROM medications', 'CD')")
     ).scalars()
-    counts = {w: int(n) for w, n in rows}
-    known = sorted(set(counts).union(other))
-    vocab = _Vocabulary(sorted(counts), counts, known, time.monotonic())
+    vocab = make_vocabulary({w: int(n) for w, n in rows}, other)
     with _VOCAB_LOCK:
         _VOCABULARIES[key] = vocab
     return vocab
+
+
+def make_vocabulary(counts: dict[str, int], other_words: Iterable[str] = ()) -> _Vocabulary:
+    """A typo vocabulary: ``counts`` (word of a name or generic name → products using it) is
+    what a typo is corrected to; ``other_words`` (strength, form, route, maker words) only tell
+    a prefix from a typo. The database builds it from ``ts_stat``, the offline snapshot
+    (``services.formulary_cache``) from its rows — the same corrections either way."""
+    words = {w: n for w, n in counts.items() if len(w) >= 3 and not w[0].isdigit()}
+    known = sorted(set(counts).union(other_words))
+    return _Vocabulary(sorted(words), words, known, time.monotonic())
+
+
+def spelling_alternatives(
+    tokens: Sequence[str], vocab: _Vocabulary
+) -> tuple[tuple[str, ...], ...] | None:
+    """Per token, its spelling corrections (``()`` when it needs none); None when no token
+    is corrected. A token is corrected only if no word of the formulary starts with it."""
+    candidates = [
+        t for t in tokens if len(t) >= FUZZY_MIN_TOKEN and not t[0].isdigit() and t not in SYNONYMS
+    ]
+    if not candidates or not vocab.words:
+        return None
+    alternatives: list[tuple[str, ...]] = []
+    changed = False
+    for tok in tokens:
+        alts: tuple[str, ...] = ()
+        if tok in candidates and not vocab.starts_a_word(tok):
+            alts = _closest(tok, vocab)
+            changed = changed or bool(alts)
+        alternatives.append(alts)
+    return tuple(alternatives) if changed else None
 
 
 def _joined(tokens: Sequence[str]) -> _Plan | None:
@@ -530,19 +559,9 @@ def _correct(session: Bind, tokens: Sequence[str]) -> _Plan | None:
         t for t in tokens if len(t) >= FUZZY_MIN_TOKEN and not t[0].isdigit() and t not in SYNONYMS
     ]
     if not candidates:
-        return None
-    vocab = _vocabulary(session)
-    if not vocab.words:
-        return None
-    alternatives: list[tuple[str, ...]] = []
-    changed = False
-    for tok in tokens:
-        alts: tuple[str, ...] = ()
-        if tok in candidates and not vocab.starts_a_word(tok):
-            alts = _closest(tok, vocab)
-            changed = changed or bool(alts)
-        alternatives.append(alts)
-    return _Plan(tuple(tokens), tuple(alternatives)) if changed else None
+        return None  # nothing to correct: do not load the vocabulary
+    alternatives = spelling_alternatives(tokens, _vocabulary(session))
+    return _Plan(tuple(tokens), alternatives) if alternatives is not None else None
 
 
 def _closest(token: str, vocab: _Vocabulary, n: int = 3) -> tuple[str, ...]:

@@ -87,6 +87,7 @@ def _school_zone(ctx: AppContext) -> ZoneInfo:
 class JobSignals(QObject):
     notice = Signal(str, str, str)  # kind, title, text
     outbox_synced = Signal(int, int, int)  # delivered, rejected, still waiting
+    outbox_status = Signal(str)  # SyncReport.status_text(): sent, already there, to review, left
     #: job name, seconds until the retry (never the exception text: it may carry PHI)
     job_failed = Signal(str, int)
     #: job name: it ran again without error after failing
@@ -242,8 +243,9 @@ class DeskJobs:
         except AccessDenied:
             return  # nobody signed in yet: the outbox waits for a nurse's desk
         report = sync_outbox(desk)
-        if report.delivered or report.rejected:
+        if report.delivered or report.rejected or report.already_there:
             self.signals.outbox_synced.emit(report.delivered, report.rejected, report.still_waiting)
+            self.signals.outbox_status.emit(report.status_text())
             if self.ctx.school_id is not None:
                 self.ctx.hub.data_changed.emit("medication_logs", str(self.ctx.school_id))
 

@@ -40,11 +40,19 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from medapp.cache.outbox import Outbox
+from medapp.cache.outbox import Outbox, OutboxBusy
 from medapp.cache.store import school_tag
+from medapp.db.errors import DatabaseUnavailable
+from medapp.db.limits import INTEGER_MAX, text_limits
 from medapp.db.mapping import calendar_from_row, dose_log_from_row, prescription_from_row
 from medapp.db.models import (
     Allergy,
@@ -118,7 +126,42 @@ class DoseResult:
     superseded_id: uuid.UUID | None = None  # the NOT_GIVEN this GIVEN superseded
 
 
+#: DoseCommand field → (medication_logs column, what the nurse calls it)
+_TEXT_FIELDS = {
+    "dosage_given": ("dosage_given", "The dose given"),
+    "reason": ("not_given_reason", "The reason"),
+    "notes": ("notes", "The note"),
+    "side_effects": ("side_effects", "The side effects"),
+    "override_reason": ("override_reason", "The override reason"),
+}
+
+
+def check_field_lengths(cmd: DoseCommand) -> None:
+    """Every text fits its column (limits read from the model, so they follow the schema) and
+    the quantity fits an integer: said in a sentence here, not refused by the server later,
+    where an outbox record would have to wait for review."""
+    limits = text_limits(MedicationLog)
+    for name, (column, label) in _TEXT_FIELDS.items():
+        value = getattr(cmd, name)
+        limit = limits.get(column)
+        if value is not None and limit is not None and len(value) > limit:
+            raise DoseInputError(
+                f"{label} is {len(value)} characters long; the record holds at most {limit}. "
+                "Shorten it (put the rest in the note)."
+            )
+    if cmd.quantity_used is not None and cmd.quantity_used > INTEGER_MAX:
+        raise DoseInputError("The quantity taken from stock is too large.")
+
+
+def field_limit(name: str) -> int | None:
+    """The most characters the DoseCommand field ``name`` may hold (None: no limit) — what
+    the dose dialog gives its line edits as ``maxLength``."""
+    column = _TEXT_FIELDS.get(name, (name, ""))[0]
+    return text_limits(MedicationLog).get(column)
+
+
 def _validate(cmd: DoseCommand) -> None:
+    check_field_lengths(cmd)
     if cmd.time_given.tzinfo is None:
         raise DoseInputError("The time given must include a timezone.")
     if cmd.status == "GIVEN":
@@ -466,34 +509,107 @@ def _take_from_stock(s: Session, cmd: DoseCommand, medication_id: uuid.UUID) -> 
 
 @dataclass(frozen=True)
 class SyncReport:
-    delivered: int
-    already_there: int
-    rejected: int
-    still_waiting: int
+    """What one sending pass did, counted exactly (each record in one count)."""
+
+    delivered: int  # recorded on the server now
+    already_there: int  # the server had it already (a resend, or a crash after the commit)
+    rejected: int  # moved to "to review" (refused for its data, or a real conflict)
+    still_waiting: int  # left in the queue (server unreachable, or another window is sending)
+    busy: bool = False  # another process held the outbox: nothing was sent by this one
+    skipped: int = 0  # of still_waiting: not this nurse's school to send (left for her)
+
+    @property
+    def to_review(self) -> int:
+        return self.rejected
+
+    def status_text(self) -> str:
+        """One line for the status bar, e.g. "Offline doses: 3 sent, 1 already on the server,
+        1 to review, 2 waiting"."""
+        if self.busy:
+            return f"Offline doses: being sent by another window ({self.still_waiting} waiting)"
+        parts = [f"{self.delivered} sent"]
+        if self.already_there:
+            parts.append(f"{self.already_there} already on the server")
+        if self.rejected:
+            parts.append(f"{self.rejected} to review")
+        if self.still_waiting:
+            parts.append(f"{self.still_waiting} waiting")
+        return "Offline doses: " + ", ".join(parts)
 
 
-def sync_outbox(desk: Desk) -> SyncReport:
+def _refusal_kind(exc: BaseException) -> str:
+    if isinstance(exc, DoseRefused) and any(
+        w.code is WarningCode.ALREADY_GIVEN for w in exc.warnings
+    ):
+        return "conflict"
+    return "rules" if isinstance(exc, DoseRefused) else "data"
+
+
+def _server_refusal(exc: BaseException) -> str:
+    """A sentence for a refusal the server made about the values (no PHI: the database's
+    message names the constraint or the type, not the data)."""
+    orig = getattr(exc, "orig", None)
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) or str(orig or exc).splitlines()[0]
+    return f"The server refused this record: {primary}."
+
+
+def sync_outbox(desk: Desk, *, lock_timeout: float = 30.0) -> SyncReport:
     """Send doses recorded offline, oldest first. Each lands once; refusals are kept for review.
 
+    * A record the server refuses — its rules (another nurse gave that dose meanwhile: a real
+      conflict), or its data (IntegrityError, DataError, a check or trigger) — moves to "to
+      review" with the reason, and the records behind it are sent.
+    * A connection error stops the pass: the rest stay in order for the next one.
+    * The pass holds the outbox's cross-process lock, so two desks on this PC never send the
+      same record (the second waits up to ``lock_timeout`` s, then reports ``busy``).
+
     A resend keeps the nurse who gave the dose (``nurse_id`` of the record); the desk's actor
-    must still be allowed to write that student's school."""
+    must still be allowed to write that student's school (a record of a school she cannot
+    write is left waiting for a nurse who can, and does not block the others)."""
     outbox = desk.outbox
     if outbox is None:
         return SyncReport(0, 0, 0, 0)
-    delivered = already = rejected = 0
+    try:
+        with outbox.sync_lock(lock_timeout):
+            return _send_pending(desk, outbox)
+    except OutboxBusy:
+        return SyncReport(0, 0, 0, len(outbox), busy=True)
+
+
+def _send_pending(desk: Desk, outbox: Outbox) -> SyncReport:
+    delivered = already = rejected = skipped = 0
     schools: set[uuid.UUID] = set()
     now = desk.now()
     for record in _pending(outbox):
-        cmd = DoseCommand.from_record(record)
+        try:
+            cmd = DoseCommand.from_record(record)
+        except (TypeError, ValueError) as exc:  # an unreadable record: kept, never sent
+            outbox.reject(record.get("id"), f"This record cannot be read ({exc}).", "data")
+            rejected += 1
+            continue
         try:
             _validate(cmd)
             result, school_id = _record(desk.sessions, cmd, now, actor=desk.actor, offline=True)
-        except (DoseRefused, DoseInputError, AccessDenied, ValueError) as exc:
-            outbox.reject(cmd.id, str(exc))
+        except AccessDenied:
+            skipped += 1  # not this nurse's school: waits for one who may send it
+            continue
+        except (DoseRefused, DoseInputError, ValueError) as exc:
+            outbox.reject(cmd.id, str(exc), _refusal_kind(exc))
             rejected += 1
             continue
-        except (OperationalError, InterfaceError):
-            break  # still offline: try again at the next sync
+        except (IntegrityError, DataError, InternalError) as exc:
+            outbox.reject(cmd.id, _server_refusal(exc), "data")
+            rejected += 1
+            continue
+        except (OperationalError, InterfaceError, DatabaseUnavailable):
+            break  # still offline (or the server is busy): the rest wait, in order
+        except Exception as exc:  # noqa: BLE001 - one record must never jam the queue
+            log.warning("offline dose could not be sent (%s)", type(exc).__name__)
+            reason = f"This record could not be sent ({type(exc).__name__}); retry it or tell IT."
+            outbox.reject(cmd.id, reason, "error")
+            rejected += 1
+            continue
         outbox.delivered(cmd.id)
         if result.outcome == "RECORDED":
             delivered += 1
@@ -504,7 +620,43 @@ def sync_outbox(desk: Desk) -> SyncReport:
     if desk.cache is not None:
         for school_id in schools:
             desk.cache.evict_tag(school_tag(school_id))
-    return SyncReport(delivered, already, rejected, len(outbox))
+    report = SyncReport(delivered, already, rejected, len(outbox), skipped=skipped)
+    log.info(
+        "outbox sync: %d sent, %d already there, %d to review, %d waiting",
+        delivered,
+        already,
+        rejected,
+        report.still_waiting,
+    )
+    return report
+
+
+def describe_orders(desk: Desk, prescription_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """ "Last, First — Medication dose" per order the desk may read (the offline doses under
+    review name only their order's id). Orders she may not read are simply left out."""
+    desk.actor.require_active()
+    wanted = {p for p in prescription_ids if isinstance(p, uuid.UUID)}
+    if not wanted:
+        return {}
+    with desk.sessions() as s:
+        rows = s.execute(
+            select(
+                StudentMedication.id,
+                StudentMedication.dosage,
+                Student.last_name,
+                Student.first_name,
+                Student.school_id,
+                Medication.name,
+            )
+            .join(Student, Student.id == StudentMedication.student_id)
+            .join(Medication, Medication.id == StudentMedication.medication_id)
+            .where(StudentMedication.id.in_(wanted))
+        ).all()
+    return {
+        r.id: f"{r.last_name}, {r.first_name} — {r.name} {r.dosage}"
+        for r in rows
+        if desk.actor.sees_school(r.school_id)
+    }
 
 
 def _pending(outbox: Outbox) -> Iterable[dict[str, Any]]:

@@ -59,13 +59,8 @@ def connect_jobs(jobs: DeskJobs, window: MainWindow) -> None:
     """What the jobs report, shown by the window: pop-ups, sync results, and a failing job in
     the status bar until it runs again."""
     jobs.signals.notice.connect(lambda _kind, title, text: window.show_notification(title, text))
-    jobs.signals.outbox_synced.connect(
-        lambda sent, refused, waiting: window.show_notification(
-            "Offline doses sent",
-            f"{sent} recorded on the server"
-            + (f"; {refused} refused — kept for review" if refused else "")
-            + (f"; {waiting} still waiting" if waiting else ""),
-        )
+    jobs.signals.outbox_status.connect(
+        lambda text: window.show_notification("Offline doses sent", text)
     )
     jobs.signals.job_failed.connect(window.show_job_failed)
     jobs.signals.job_recovered.connect(window.show_job_recovered)

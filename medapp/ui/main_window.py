@@ -305,6 +305,9 @@ class MainWindow(QMainWindow):
         self.school_menu.setObjectName("schoolMenu")
         self.school_menu.setEnabled(False)
         self.lock_action = self._action(desk, "Lock the desk", "lockAction", self.lock, "Ctrl+L")
+        self.review_action = self._action(
+            desk, "Offline doses to review…", "outboxReviewAction", self.show_outbox_review
+        )
         desk.addSeparator()
         self._action(desk, "Quit", "quitAction", self.close, QKeySequence.StandardKey.Quit)
 
@@ -778,6 +781,21 @@ class MainWindow(QMainWindow):
                 refresh()
 
     # -- notifications (reminder pop-ups are added on top of this) ---------------------------
+
+    def show_outbox_review(self) -> None:
+        """Offline doses the server refused (conflicts, values it cannot store): retry or
+        dismiss them with a reason; nothing there is ever lost."""
+        from medapp.services.desk import AccessDenied
+        from medapp.ui.dialogs.outbox_review import OutboxReviewDialog
+
+        try:
+            desk = self.ctx.desk
+        except AccessDenied:
+            desk = None
+        name = self.ctx.user_name or "desk"
+        dialog = OutboxReviewDialog(self.ctx.outbox, name, self, desk=desk)
+        self.outbox_review = dialog
+        dialog.open()
 
     def show_notification(self, title: str, text: str) -> None:
         """A desktop notification when the system has a tray, else a status-bar message.

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Connection, func, select, text
 
 from medapp.db.models import Medication, MedicationPackage
-from medapp.formulary.importer import ImportReport, import_formulary
+from medapp.formulary.importer import ImportReport, RetireRefused, import_formulary
 from medapp.formulary.readers import FormularyFileError
 
 
@@ -317,7 +317,9 @@ def test_products_missing_from_a_newer_file_are_kept_and_can_be_retired(
     assert (report.missing_from_file, report.retired) == (1, 0)
     assert med(connection, "33333-002").is_active
 
-    report = import_formulary(connection, tmp_path / "b.txt", retire_missing=True)
+    with pytest.raises(RetireRefused, match=r"retire 1 of the 2 active products \(50%"):
+        import_formulary(connection, tmp_path / "b.txt", retire_missing=True)
+    report = import_formulary(connection, tmp_path / "b.txt", retire_missing=True, force=True)
     assert (report.missing_from_file, report.retired) == (1, 1)
     assert not med(connection, "33333-002").is_active  # inactive, never deleted
     assert count(connection, Medication) == 2

@@ -19,7 +19,7 @@ from medapp.db.engine import Database, make_engine
 from medapp.db.models import Medication, MedicationPackage
 from medapp.formulary.ndc import gs1_check_digit
 from medapp.runtime.context import AppContext
-from medapp.services.formulary_cache import SnapshotHolder
+from medapp.services.formulary_cache import SnapshotHolder, offline_caption
 from medapp.ui.models.search_model import COL_CONTROLLED, COL_NAME, COL_NDC, HitRole
 from medapp.ui.panes import search_pane as search_module
 from medapp.ui.panes.search_pane import SearchPane
@@ -187,8 +187,15 @@ def test_offline_search_uses_the_cached_formulary(
     type_and_wait(qtbot, pane, "ventolin")
     assert "Ventolin HFA" in names_on_screen(pane)
     assert pane.offline_badge.isVisible()
-    assert pane.offline_badge.text() == "offline — cached formulary"
+    snapshot = SnapshotHolder(desk_ctx.cache).get()
+    assert snapshot is not None
+    assert pane.offline_badge.text() == offline_caption(snapshot.built_at)
+    assert pane.offline_badge.text().startswith("Offline — formulary as of ")
     assert states == [False]
+    pane.search_box.clear()
+    type_and_wait(qtbot, pane, "ventolim")  # a typo is forgiven offline as online
+    assert "Ventolin HFA" in names_on_screen(pane)
+    assert "ventolin" in pane.count_label.text()
     with qtbot.waitSignal(pane.details_shown, timeout=10_000):
         pane.view.selectRow(0)
     assert pane.details.stock_summary.text() == "Stock is not available offline."

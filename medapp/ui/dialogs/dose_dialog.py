@@ -83,7 +83,13 @@ from medapp.domain.checks import (
 from medapp.domain.doses import NotGivenReason
 from medapp.runtime.context import AppContext
 from medapp.services.desk import AccessDenied, Desk
-from medapp.services.doses import DoseCommand, DoseInputError, DoseResult, record_dose
+from medapp.services.doses import (
+    DoseCommand,
+    DoseInputError,
+    DoseResult,
+    field_limit,
+    record_dose,
+)
 from medapp.services.students import (
     DoseLogInfo,
     DosePreview,
@@ -565,6 +571,7 @@ class DoseDialog(QDialog):
         self.dosage_edit = QLineEdit()
         self.dosage_edit.setObjectName("dosageGiven")
         self.dosage_edit.setAccessibleName("Dose given")
+        self.dosage_edit.setMaxLength(field_limit("dosage_given") or 32767)
         self.dosage_edit.textEdited.connect(lambda _t: self._preview_timer.start())
         form.addRow("Dose given:", self.dosage_edit)
 

@@ -53,6 +53,7 @@ from medapp.services.formulary_cache import (
     SnapshotHolder,
     is_connection_error,
     lookup_code,
+    offline_caption,
     product_group,
     search_formulary,
 )
@@ -657,6 +658,8 @@ class SearchPane(QWidget):
         self.busy.stop()
         if outcome.kind != "empty":
             self._set_online(not outcome.offline)
+        if outcome.offline and outcome.snapshot_built_at is not None:
+            self.offline_badge.setText(offline_caption(outcome.snapshot_built_at))
         self.outcome = outcome
         if outcome.kind != "ndc" or outcome.hits:
             self.banner.clear()
@@ -722,6 +725,8 @@ class SearchPane(QWidget):
         self.offline = not online
         self.offline_badge.setVisible(self.offline)
         if changed:
+            if online:
+                self.prepare_snapshot(refresh=True)  # the server answers: a newer last good copy
             self.online_changed.emit(online)
             self.ctx.hub.connection_changed.emit(online)
 
@@ -832,6 +837,7 @@ class SearchPane(QWidget):
         if online and self.offline:
             self.offline = False
             self.offline_badge.hide()
+            self.prepare_snapshot(refresh=True)  # the server answers: a newer last good copy
             if self.search_box.text().strip():
                 self.refresh()
 
