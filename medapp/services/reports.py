@@ -48,6 +48,7 @@ __all__ = [
     "MarRow",
     "ReportInputError",
     "count_sheet",
+    "find_school",
     "monthly_mar",
     "parse_month",
 ]
@@ -408,3 +409,27 @@ def _zone(name: str) -> dt.tzinfo:
         return ZoneInfo(name)
     except Exception:  # noqa: BLE001 - a bad zone name prints UTC rather than failing
         return dt.UTC
+
+
+def find_school(desk: Desk, name: str | None) -> tuple[uuid.UUID, str]:
+    """The school named (name or code, any case), or the actor's only school."""
+    with desk.sessions() as s:
+        if name is None or not name.strip():
+            if len(desk.actor.school_ids) != 1:
+                raise ReportInputError("Name the school (--school NAME): you work at several.")
+            (only,) = desk.actor.school_ids
+            row = s.execute(
+                select(School.id, School.name, School.code).where(School.id == only)
+            ).first()
+        else:
+            key = name.strip().casefold()
+            found = [
+                r
+                for r in s.execute(select(School.id, School.name, School.code)).all()
+                if key in (r.name.casefold(), r.code.casefold())
+            ]
+            row = found[0] if len(found) == 1 else None
+    if row is None:
+        raise ReportInputError(f"No school '{name}'; give its name or code as IT set it up.")
+    desk.actor.require_read(row.id, "this school's day")
+    return row.id, row.name
