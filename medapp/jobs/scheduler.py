@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from medapp.jobs.end_of_day import EndOfDayJob
 from medapp.jobs.watchers import DoseWatcher
 from medapp.services.desk import AccessDenied
 from medapp.services.doses import sync_outbox
@@ -124,6 +125,8 @@ class DeskJobs:
             self.purge_day, id="purge-at-start", next_run_time=dt.datetime.now(dt.UTC)
         )
 
+        self._add_end_of_day_job()
+
     def start(self) -> None:
         self.scheduler.start()
 
@@ -171,6 +174,36 @@ class DeskJobs:
             self.signals.outbox_synced.emit(report.delivered, report.rejected, report.still_waiting)
             if self.ctx.school_id is not None:
                 self.ctx.hub.data_changed.emit("medication_logs", str(self.ctx.school_id))
+
+    # -- end of the school day (issue 14) ------------------------------------------------------
+
+    def _add_end_of_day_job(self, minutes: int = 5, first_after_seconds: int = 120) -> None:
+        """Every few minutes, and first shortly after start (not during it): close the days
+        that are over (``medapp/jobs/end_of_day.py``)."""
+        self.end_of_day = EndOfDayJob(self.ctx)
+        self.scheduler.add_job(
+            self.close_days,
+            "interval",
+            minutes=minutes,
+            id="end-of-day",
+            next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=first_after_seconds),
+        )
+
+    def close_days(self) -> None:
+        try:
+            closed = self.end_of_day.run()
+        except Exception:  # noqa: BLE001 - the next tick tries again
+            log.warning("end-of-day close failed", exc_info=False)
+            self.signals.job_failed.emit("end-of-day")
+            return
+        for day, written in closed:
+            self.signals.notice.emit(
+                "end_of_day",
+                "School day closed",
+                f"{written} undocumented dose(s) of {day.isoformat()} recorded as missed.",
+            )
+        if closed and self.ctx.school_id is not None:
+            self.ctx.hub.data_changed.emit("medication_logs", str(self.ctx.school_id))
 
     def refresh_alerts(self) -> None:
         try:

@@ -139,7 +139,9 @@ def close_school_day(
     # Just past the close moment, every window has closed: undocumented doses read MISSED.
     day_status = reminders_from_inputs(inputs, max(now, closes_at + dt.timedelta(seconds=1)))
     existing = {log.id for log in inputs.logs if log.status is LogStatus.MISSED}
-    note = missed_note(closes_at.astimezone(calendar.tz).strftime("%H:%M"), actor.username)
+    note = missed_note(
+        closes_at.astimezone(calendar.tz).strftime("%H:%M"), actor.username or actor.display_name
+    )
     rows: list[dict[str, Any]] = []
     already = 0
     for item in day_status.items:
