@@ -25,7 +25,7 @@ h2 { font-size: 10pt; margin-top: 8px; margin-bottom: 2px; }
 td, th { padding: 1px 3px; }
 th { background-color: #e8e8e8; }
 .small { font-size: 7pt; color: #333333; }
-.grid td { text-align: center; font-size: 7pt; }
+.grid td, .grid th { text-align: center; font-size: 6.5pt; }
 .grid td.label { text-align: left; }
 .weekend { background-color: #f0f0f0; }
 .alert { color: #a00000; font-weight: bold; }
@@ -35,7 +35,7 @@ th { background-color: #e8e8e8; }
 
 
 _WEEKEND = ' class="weekend"'
-_WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+_WEEKDAYS = ("M", "T", "W", "T", "F", "S", "S")
 
 
 def _e(value: object) -> str:
@@ -81,24 +81,20 @@ def mar_html(mar: MarData) -> str:
         _table(
             (
                 "Medication",
-                "Dose",
-                "Route",
+                "Dose, route",
                 "Directions",
                 "Prescriber",
-                "From",
-                "Until",
+                "In force",
                 "Authorization expires",
                 "Parent consent",
             ),
             (
                 (
                     _e(o.medication),
-                    _e(o.dosage),
-                    _e(o.route),
+                    f"{_e(o.dosage)} {_e(o.route)}",
                     _e(o.frequency),
                     _e(o.prescribed_by),
-                    _date(o.start_date),
-                    _date(o.end_date),
+                    f"{_date(o.start_date)} – {_date(o.end_date) if o.end_date else 'open'}",
                     _date(o.authorization_expires),
                     _date(o.parent_consent_on),
                 )
@@ -110,8 +106,11 @@ def mar_html(mar: MarData) -> str:
     first = dt.date(mar.year, mar.month, 1)
     days = range(1, mar.days + 1)
     weekend = {d for d in days if (first + dt.timedelta(days=d - 1)).weekday() >= 5}
-    head = '<tr><th class="label" width="16%">Medication, dose — time</th>' + "".join(
-        f"<th>{d}<br/>{_WEEKDAYS[(first + dt.timedelta(days=d - 1)).weekday()]}</th>" for d in days
+    day_width = f"{82 / mar.days:.2f}%"
+    head = '<tr><th class="label" width="18%">Medication, dose — time</th>' + "".join(
+        f'<th width="{day_width}">{d}<br/>{_WEEKDAYS[(first + dt.timedelta(days=d - 1)).weekday()]}'
+        "</th>"
+        for d in days
     )
     body = []
     for row in mar.rows:
@@ -183,11 +182,12 @@ def day_report_html(day: EndOfDaySummary) -> str:
     reasons = ", ".join(
         f"{_e(k.replace('_', ' ').lower())} {v}" for k, v in c.not_given_reasons.items()
     )
-    state = (
-        "closed: undocumented doses are recorded as missed"
-        if day.closed
-        else f"open until {day.closes_at.astimezone(tz).strftime('%H:%M')}"
-    )
+    if day.closed:
+        state = "closed: undocumented doses are recorded as missed"
+    elif day.now >= day.closes_at:
+        state = "over but not closed yet: the missed doses have no MISSED record yet"
+    else:
+        state = f"open until {day.closes_at.astimezone(tz).strftime('%H:%M')}"
     parts = [
         "<html><head>",
         _STYLE,

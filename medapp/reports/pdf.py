@@ -25,6 +25,7 @@ from PySide6.QtGui import (
 __all__ = ["ensure_gui_app", "print_html", "write_pdf"]
 
 _MARGINS_MM = QMarginsF(10, 10, 10, 10)
+_LAYOUT_DPI = 96
 
 
 def ensure_gui_app() -> QGuiApplication:
@@ -55,9 +56,10 @@ def _document(html: str, device: QPagedPaintDevice) -> QTextDocument:
     font.setPointSizeF(8)
     doc.setDefaultFont(font)
     doc.setHtml(html)
-    # Lay the text out on the printable area in points (what QTextDocument.print_ expects).
-    rect = device.pageLayout().paintRect(QPageLayout.Unit.Point)
-    doc.setPageSize(QSizeF(rect.width(), rect.height()))
+    # QTextDocument.print_ lays a document with a page size out in Qt's default 96-dpi pixels
+    # and scales that to the device: the printable area in inches × 96 keeps 8 pt at 8 pt.
+    rect = device.pageLayout().paintRect(QPageLayout.Unit.Inch)
+    doc.setPageSize(QSizeF(rect.width() * _LAYOUT_DPI, rect.height() * _LAYOUT_DPI))
     return doc
 
 

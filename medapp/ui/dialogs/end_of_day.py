@@ -42,6 +42,7 @@ from medapp.ui.workers import run_in_background
 
 HEADERS = ("Time", "Student", "Medication", "Dose", "Outcome", "Detail", "Nurse")
 _Index = QModelIndex | QPersistentModelIndex
+STOCK_SHOWN = 5  # lots named in the dialog; the printed report lists them all
 _LABELS = {
     "COMPLETED": "Given",
     "LATE": "Given late",
@@ -212,8 +213,10 @@ class EndOfDayDialog(QDialog):
         stock = "; ".join(
             f"{lot.medication} lot {lot.batch_number} "
             f"({', '.join(a.replace('_', ' ').lower() for a in lot.alerts)})"
-            for lot in summary.stock
+            for lot in summary.stock[:STOCK_SHOWN]
         )
+        if len(summary.stock) > STOCK_SHOWN:
+            stock += f"; and {len(summary.stock) - STOCK_SHOWN} more (Inventory)"
         self.extras.setText(
             f"Reactions: {reactions or 'none'}.\nStock needing attention: {stock or 'none'}."
         )
