@@ -185,3 +185,69 @@ def test_report_commands_write_pdfs(
         str(bad),
     )
     assert code == 2 and "--password-stdin" in err
+
+
+def test_a_nurse_closes_a_day_on_the_server_under_her_own_role(
+    server_url: str, capsys, monkeypatch, login_roles
+) -> None:  # noqa: ANN001
+    """Row-level security lets her write the MISSED records of her school; the audit trail
+    names her role; a second close writes nothing."""
+    from sqlalchemy import text
+
+    from medapp.bootstrap import desk_base
+    from medapp.config import resolve_settings
+    from medapp.services.end_of_day import close_school_day
+    from medapp.services.signin import sign_in
+
+    nurse = login_roles.new("nurse")
+    tag = uuid.uuid4().hex[:6]
+    school = f"Close School {tag}"
+    assert run(capsys, monkeypatch, server_url, "admin", "create-school", school)[0] == 0
+    code, _, err = run(
+        capsys,
+        monkeypatch,
+        server_url,
+        "admin",
+        "create-user",
+        nurse,
+        "--role",
+        "nurse",
+        "--school",
+        school,
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert code == 0, err
+    engine = make_engine(server_url)
+    with Session(engine) as s:
+        sch = s.query(School).filter_by(name=school).one()
+        stu = f.student(s, sch, number=f"C{tag}")
+        f.prescription(s, stu, f.medication(s, ndc=None), start_date=dt.date(2026, 11, 2))
+        s.commit()
+        school_id = sch.id
+    base = desk_base(resolve_settings(server_url))
+    signed = sign_in(base, nurse, PASSWORD, pool_size=1, max_overflow=0)
+    try:
+        first = close_school_day(signed.desk(), school_id, dt.date(2026, 11, 3))
+        again = close_school_day(signed.desk(), school_id, dt.date(2026, 11, 3))
+    finally:
+        signed.close()
+        base.dispose()
+    assert (first.written, again.written, again.already) == (1, 0, 1)
+    with engine.connect() as conn:
+        actors = (
+            conn.execute(
+                text(
+                    "SELECT actor FROM audit_log WHERE table_name = 'medication_logs' "
+                    "AND new_row->>'status' = 'MISSED' "
+                    "AND new_row->>'student_medication_id' IN (SELECT sm.id::text FROM "
+                    "student_medications sm JOIN students st ON st.id = sm.student_id "
+                    "WHERE st.school_id = :s)"
+                ),
+                {"s": school_id},
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert actors == [nurse]
