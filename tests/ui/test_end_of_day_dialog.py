@@ -87,3 +87,23 @@ def test_the_job_closes_the_past_days_once(ctx) -> None:  # noqa: ANN001
     assert job.run() == [(dt.date(2026, 11, 4), 1)]
     assert EndOfDayJob(ctx, lookback_days=3).run() == []  # a second desk adds nothing
     assert missed_count(ctx) == 3
+
+
+def test_the_menu_opens_the_day_and_ctrl_p_is_print(qtbot, ctx) -> None:  # noqa: ANN001
+    from PySide6.QtGui import QAction, QKeySequence
+
+    from medapp.ui.main_window import MainWindow
+
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.is_ready, timeout=15_000)
+    print_action = window.findChild(QAction, "printAction")
+    assert print_action is not None
+    assert print_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Print)
+    window.findChild(QAction, "endOfDayAction").trigger()
+    dialog = window.findChild(EndOfDayDialog, "endOfDayDialog")
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.summary is not None, timeout=10_000)
+    assert dialog.summary.counts.missed == 1
+    dialog.close()
