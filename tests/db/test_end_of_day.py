@@ -19,6 +19,7 @@ from medapp.services.corrections import (
     CorrectionError,
     CorrectionKind,
     correct_dose,
+    dose_history,
 )
 from medapp.services.doses import DoseCommand, record_dose
 from medapp.services.end_of_day import DayTooEarly, close_school_day, end_of_day_summary
@@ -161,6 +162,11 @@ def test_a_later_given_supersedes_the_missed_record_with_a_reason(world) -> None
     assert given.correction_kind == "DOCUMENTED_AFTER_MISSED"
     assert given.correction_reason == "Student came to the office late after a field trip."
 
+    history = dose_history(desk(db, ids, late), ids["rx_b"], day=DAY)
+    assert [(h.outcome_label, h.is_current) for h in history] == [
+        ("Given", True),
+        ("Missed (end of day)", False),
+    ]
     again = close_school_day(desk(db, ids, late + dt.timedelta(minutes=2)), ids["school"], DAY)
     assert again.written == 0
     summary = end_of_day_summary(desk(db, ids, late + dt.timedelta(minutes=2)), ids["school"], DAY)
