@@ -112,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     find.add_argument("--offset", type=int, default=0, help="skip this many results")
     find.add_argument("--json", action="store_true", help="print a JSON list of results")
     _admin_parser(sub)
+    _report_parser(sub)
     return p
 
 
@@ -159,6 +160,34 @@ def _admin_parser(sub) -> None:  # noqa: ANN001
     listing.add_argument("--json", action="store_true", help="print a JSON list")
 
 
+def _report_parser(sub) -> None:  # noqa: ANN001
+    report = sub.add_parser(
+        "report",
+        help="print records to PDF: a student's monthly MAR, a school's day, a lot's count sheet",
+        description="Sign in as a nurse, lead nurse or auditor: --user NAME --password-stdin "
+        "(the password from standard input, never the command line).",
+    )
+    rsub = report.add_subparsers(dest="report_command", required=True)
+    mar = rsub.add_parser("mar", help="the monthly Medication Administration Record of a student")
+    mar.add_argument("--student", required=True, metavar="NUMBER", help="student number")
+    mar.add_argument("--month", required=True, metavar="YYYY-MM")
+    day = rsub.add_parser("day", help="the end-of-day report of a school")
+    day.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+    day.add_argument("--school", metavar="NAME", help="name or code (default: your one school)")
+    sheet = rsub.add_parser("count-sheet", help="the controlled-substance count sheet of a lot")
+    sheet.add_argument("--lot", required=True, metavar="BATCH", help="the lot's batch number")
+    sheet.add_argument("--school", metavar="NAME", help="name of the lot's school, if ambiguous")
+    for cmd in (mar, day, sheet):
+        cmd.add_argument("--out", required=True, metavar="FILE.pdf", help="the PDF to write")
+        cmd.add_argument("--user", dest="report_user", metavar="USERNAME", help="who signs in")
+        cmd.add_argument(
+            "--password-stdin",
+            dest="report_password_stdin",
+            action="store_true",
+            help="read the password from standard input",
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from medapp.logging_setup import setup_logging
@@ -181,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_bench(args, settings)
         if args.command == "admin":
             return _cmd_admin(args, settings)
+        if args.command == "report":
+            return _cmd_report(args, settings)
         return _cmd_gui(args, settings)
     except (DatabaseUnavailable, ConfigError, UserError) as exc:
         print(f"medapp: {exc}", file=sys.stderr)
@@ -253,6 +284,74 @@ def _cmd_admin(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         db.dispose()
     return 0
+
+
+def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """``medapp report …``: sign in as a person (the report reads student data under her
+    rights, and opening a MAR is audited under her name), gather, write the PDF."""
+    import datetime as dt
+    from pathlib import Path
+
+    from medapp.bootstrap import check_schema, connect, desk_base
+    from medapp.services.desk import AccessDenied
+    from medapp.services.signin import SignInFailed, sign_in
+
+    user = args.report_user or args.user
+    if not user:
+        raise UserError(
+            "A report is read under a person's rights: add --user NAME --password-stdin "
+            "(e.g. printf '%s' \"$PW\" | medapp report … --user m.rivera --password-stdin)."
+        )
+    args.password_stdin = args.password_stdin or args.report_password_stdin
+    password = _read_password(args)
+    out = Path(args.out)
+    if out.suffix.lower() != ".pdf":
+        raise UserError(f"--out must name a .pdf file (got '{args.out}').")
+    if not out.parent.is_dir():
+        raise UserError(f"The folder {out.parent} does not exist; create it first.")
+    base = connect(settings, demo=True, schema="upgrade") if args.demo else desk_base(settings)
+    try:
+        try:
+            signed = sign_in(base, user, password, pool_size=1, max_overflow=0)
+        except SignInFailed as exc:
+            raise UserError(str(exc)) from None
+        try:
+            if not base.embedded:
+                check_schema(signed.db)
+            pages = _write_report(args, signed.desk(), out, dt)
+        except (AccessDenied, ValueError) as exc:
+            raise UserError(str(exc)) from None
+        finally:
+            signed.close()
+    finally:
+        base.dispose()
+    print(f"Wrote {out} ({pages}).")
+    return 0
+
+
+def _write_report(args: argparse.Namespace, desk, out, dt) -> str:  # noqa: ANN001
+    from medapp.reports.html import count_sheet_html, day_report_html, mar_html
+    from medapp.reports.pdf import write_pdf
+    from medapp.services import reports
+    from medapp.services.end_of_day import end_of_day_summary
+
+    if args.report_command == "mar":
+        year, month = reports.parse_month(args.month)
+        mar = reports.monthly_mar(desk, args.student, year, month)
+        write_pdf(mar_html(mar), out, title=f"MAR {mar.title}", landscape=True)
+        return f"MAR of student {mar.student_number}, {mar.title}"
+    if args.report_command == "day":
+        try:
+            day = dt.date.fromisoformat(args.date)
+        except ValueError:
+            raise UserError(f"'{args.date}' is not a date; write it as YYYY-MM-DD.") from None
+        school_id, _name = reports.find_school(desk, args.school)
+        summary = end_of_day_summary(desk, school_id, day)
+        write_pdf(day_report_html(summary), out, title=f"End of day {day.isoformat()}")
+        return f"end-of-day report of {day.isoformat()}"
+    sheet = reports.count_sheet(desk, args.lot, school_name=args.school)
+    write_pdf(count_sheet_html(sheet), out, title=f"Count sheet {sheet.batch_number}")
+    return f"count sheet of lot {sheet.batch_number}, {len(sheet.lines)} lines"
 
 
 def _user_line(user) -> str:  # noqa: ANN001

@@ -51,7 +51,7 @@ NAMING_CONVENTION = {
 USER_ROLES = ("NURSE", "LEAD_NURSE", "DISTRICT_ADMIN", "AUDITOR")  # medapp.services.desk.Role
 AUDIT_ACTIONS = ("INSERT", "UPDATE", "DELETE", "READ")
 ALLERGY_SEVERITIES = ("MILD", "MODERATE", "SEVERE", "LIFE_THREATENING")
-LOG_STATUSES = ("GIVEN", "NOT_GIVEN", "ENTERED_IN_ERROR")
+LOG_STATUSES = ("GIVEN", "NOT_GIVEN", "ENTERED_IN_ERROR", "MISSED")  # MISSED: 0006
 #: Why a log superseded its original (``medication_logs.correction_kind``, migration 0004).
 CORRECTION_KINDS = (
     "ENTERED_IN_ERROR",
@@ -59,6 +59,7 @@ CORRECTION_KINDS = (
     "WRONG_DOSE",
     "WRONG_STATUS",
     "GIVEN_AFTER_NOT_GIVEN",
+    "DOCUMENTED_AFTER_MISSED",  # 0006: a GIVEN/NOT_GIVEN written after the end-of-day close
 )
 NOT_GIVEN_REASONS = ("REFUSED", "ABSENT", "HELD", "NO_SUPPLY", "PARENT_CALLED", "OTHER")
 INCIDENT_TYPES = ("ADVERSE_REACTION", "MEDICATION_ERROR", "INJURY", "ILLNESS", "OTHER")
@@ -418,7 +419,8 @@ class StudentMedication(Base):
 
 
 class MedicationLog(Base):
-    """One dose event: GIVEN, NOT_GIVEN (with a reason), or ENTERED_IN_ERROR (a correction).
+    """One dose event: GIVEN, NOT_GIVEN (with a reason), ENTERED_IN_ERROR (a correction), or
+    MISSED (written by the end-of-day close for a school dose nobody documented; 0006).
 
     Append-only (trigger): the only permitted update stamps ``superseded_at``/``superseded_by_id``
     on a row that a newer row corrects — in the same transaction, for the same order and dose
@@ -481,6 +483,11 @@ class MedicationLog(Base):
             "quantity_used IS NULL OR quantity_used > 0", name="quantity_used_positive"
         ),
         CheckConstraint(
+            "status <> 'MISSED' OR (scheduled_for IS NOT NULL AND inventory_id IS NULL "
+            "AND length(btrim(coalesce(notes, ''))) > 0)",
+            name="missed_has_dose_and_note",
+        ),
+        CheckConstraint(
             "(superseded_at IS NULL) = (superseded_by_id IS NULL)", name="superseded_pair"
         ),
         CheckConstraint(
@@ -501,6 +508,14 @@ class MedicationLog(Base):
             postgresql_where=text(
                 "status = 'GIVEN' AND scheduled_for IS NOT NULL AND superseded_at IS NULL"
             ),
+        ),
+        # 0006: the end-of-day close writes at most one MISSED record per scheduled dose.
+        Index(
+            "uq_medication_logs_one_missed_per_dose",
+            "student_medication_id",
+            "scheduled_for",
+            unique=True,
+            postgresql_where=text("status = 'MISSED'"),
         ),
     )
 

@@ -57,6 +57,8 @@ __all__ = [
     "validate_new_log",
 ]
 
+_NOT_COUNTING = frozenset({"ENTERED_IN_ERROR", "MISSED"})
+
 CLOCK_SKEW = timedelta(minutes=5)
 """Office PCs' clocks disagree by a few minutes; a GIVEN time further in the future is refused."""
 
@@ -67,6 +69,9 @@ class LogStatus(StrEnum):
     GIVEN = "GIVEN"
     NOT_GIVEN = "NOT_GIVEN"
     ENTERED_IN_ERROR = "ENTERED_IN_ERROR"
+    #: written by the end-of-day close for a school dose nobody documented; it records the
+    #: absence, so it never satisfies a dose (the dose's status is MISSED by the clock anyway)
+    MISSED = "MISSED"
 
 
 class NotGivenReason(StrEnum):
@@ -145,8 +150,9 @@ class DoseLog:
 
     @property
     def is_current(self) -> bool:
-        """Counts for dose status: not corrected away, and not itself an error marker."""
-        return not self.superseded and self.status is not LogStatus.ENTERED_IN_ERROR
+        """Counts for dose status: not corrected away, not an error marker, not a MISSED record
+        (which only writes down what the clock already says)."""
+        return not self.superseded and self.status not in _NOT_COUNTING
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +288,7 @@ def bulk_dose_statuses(
     replaced = {log.supersedes_id for log in logs if log.supersedes_id is not None}
     grouped: dict[Hashable, list[DoseLog]] = {}
     for log in logs:
-        if log.superseded or log.status is _ERROR or (replaced and log.id in replaced):
+        if log.superseded or log.status in _NOT_COUNTING or (replaced and log.id in replaced):
             continue
         bucket = grouped.get(log.prescription_id)
         if bucket is None:

@@ -21,6 +21,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from medapp.jobs.end_of_day import EndOfDayJob
 from medapp.jobs.watchers import DoseWatcher
 from medapp.runtime.context import AppContext
 from medapp.services.desk import AccessDenied
@@ -103,6 +104,7 @@ JOB_LABELS = {
     "outbox": "Offline doses could not be sent",
     "alerts": "Stock alerts could not be refreshed",
     "purge": "The day-end clean-up could not run",
+    "end-of-day": "The school day could not be closed",
 }
 
 
@@ -147,6 +149,7 @@ class DeskJobs:
         self.add_job("purge", self.purge_day, "cron", hour=0, minute=5, timezone=_school_zone(ctx))
         # ... and whatever an earlier day left behind, once at start (on the jobs' thread)
         self.add_job("purge", self.purge_day, job_id="purge-at-start", start=now)
+        self._add_end_of_day_job()
 
     def add_job(
         self,
@@ -248,6 +251,31 @@ class DeskJobs:
             self.signals.outbox_status.emit(report.status_text())
             if self.ctx.school_id is not None:
                 self.ctx.hub.data_changed.emit("medication_logs", str(self.ctx.school_id))
+
+    # -- end of the school day (issue 14) ------------------------------------------------------
+
+    def _add_end_of_day_job(self, minutes: int = 5, first_after_seconds: int = 120) -> None:
+        """Every few minutes, and first shortly after start (not during it): close the days
+        that are over (``medapp/jobs/end_of_day.py``)."""
+        self.end_of_day = EndOfDayJob(self.ctx)
+        self.add_job(
+            "end-of-day",
+            self.close_days,
+            "interval",
+            minutes=minutes,
+            start=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=first_after_seconds),
+        )
+
+    def close_days(self) -> None:
+        closed = self.end_of_day.run()  # a failure is reported and retried by add_job's guard
+        for day, written in closed:
+            self.signals.notice.emit(
+                "end_of_day",
+                "School day closed",
+                f"{written} undocumented dose(s) of {day.isoformat()} recorded as missed.",
+            )
+        if closed and self.ctx.school_id is not None:
+            self.ctx.hub.data_changed.emit("medication_logs", str(self.ctx.school_id))
 
     def refresh_alerts(self) -> None:
         refresh_alert_view(self.ctx.db.engine)

@@ -139,6 +139,8 @@ class DoseHistoryEntry:
             return f"Not given — {NotGivenReason(self.not_given_reason).label}"
         if self.status == "ENTERED_IN_ERROR":
             return "Entered in error"
+        if self.status == "MISSED":
+            return "Missed (end of day)"
         return "Given"
 
 
@@ -238,6 +240,11 @@ def _correct_in(
         raise CorrectionError(
             "An 'entered in error' marker cannot be corrected; record the dose again if it was "
             "given."
+        )
+    if original.status == "MISSED":
+        raise CorrectionError(
+            "A 'missed' record of the end-of-day close is not corrected: record the dose as "
+            "given or not given, and that record supersedes it."
         )
     now = desk.now()
     values = _replacement(original, cmd, kind, rx.dosage, now, ZoneInfo(school.timezone))

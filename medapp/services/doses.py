@@ -394,8 +394,22 @@ def _record_in(
         refusal.authorize(None)
         scheduled_for = refusal.scheduled_for
 
+    correction_kind = "GIVEN_AFTER_NOT_GIVEN" if supersedes is not None else None
+    correction_reason = (
+        cmd.override_reason.strip() if supersedes is not None and cmd.override_reason else None
+    )
+    if supersedes is None and scheduled_for is not None:
+        # Documented after the end-of-day close wrote this dose down as MISSED (0006): the
+        # new record supersedes the MISSED one in this transaction, with its reason.
+        missed = _current_missed(s, cmd.prescription_id, scheduled_for)
+        if missed is not None:
+            supersedes = missed
+            correction_kind = "DOCUMENTED_AFTER_MISSED"
+            correction_reason = (cmd.override_reason or "").strip() or (
+                "Documented after the end-of-day close had recorded this dose as missed."
+            )
     if supersedes is not None:
-        # Stamp first (the foreign key is deferred), then insert the GIVEN that replaces it.
+        # Stamp first (the foreign key is deferred), then insert the record that replaces it.
         s.execute(
             update(MedicationLog)
             .where(MedicationLog.id == supersedes, MedicationLog.superseded_at.is_(None))
@@ -420,10 +434,8 @@ def _record_in(
             quantity_used=cmd.quantity_used if cmd.inventory_id else None,
             recorded_offline=offline,
             supersedes_id=supersedes,
-            correction_kind="GIVEN_AFTER_NOT_GIVEN" if supersedes is not None else None,
-            correction_reason=cmd.override_reason.strip()
-            if supersedes is not None and cmd.override_reason
-            else None,
+            correction_kind=correction_kind,
+            correction_reason=correction_reason,
         )
         .on_conflict_do_nothing(index_elements=[MedicationLog.id])
         .returning(MedicationLog.id)
@@ -450,6 +462,20 @@ def _record_in(
         stock_left,
         supersedes,
     ), order.school.id
+
+
+def _current_missed(
+    s: Session, prescription_id: uuid.UUID, scheduled_for: dt.datetime
+) -> uuid.UUID | None:
+    """The current MISSED record of this dose (end-of-day close), if any."""
+    return s.execute(
+        select(MedicationLog.id).where(
+            MedicationLog.student_medication_id == prescription_id,
+            MedicationLog.scheduled_for == scheduled_for,
+            MedicationLog.status == "MISSED",
+            MedicationLog.superseded_at.is_(None),
+        )
+    ).scalar()
 
 
 def _usable_lot(

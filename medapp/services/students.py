@@ -218,6 +218,8 @@ class DoseLogInfo:
             return f"Not given — {NotGivenReason(self.not_given_reason).label}"
         if self.status == "ENTERED_IN_ERROR":
             return "Entered in error"
+        if self.status == "MISSED":
+            return "Missed (end of day)"
         return "Given"
 
 

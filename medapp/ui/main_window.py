@@ -55,6 +55,7 @@ from medapp.runtime.context import AppContext
 from medapp.services.desk import Actor, Desk, Role
 from medapp.services.formulary_cache import is_connection_error, warm_search
 from medapp.services.people import SchoolInfo, list_schools, still_allowed
+from medapp.ui.dialogs.end_of_day import EndOfDayDialog
 from medapp.ui.dialogs.first_run import FirstRunDialog
 from medapp.ui.dialogs.sign_in import SignInDialog, sign_in_error
 from medapp.ui.gate import Gatekeeper, IdleWatcher, lock_minutes
@@ -304,6 +305,12 @@ class MainWindow(QMainWindow):
         self.school_menu = desk.addMenu("School")
         self.school_menu.setObjectName("schoolMenu")
         self.school_menu.setEnabled(False)
+        self.end_of_day_action = self._action(
+            desk, "End of day…", "endOfDayAction", self.show_end_of_day
+        )
+        self.print_action = self._action(
+            desk, "Print…", "printAction", self.print_current, QKeySequence.StandardKey.Print
+        )
         self.lock_action = self._action(desk, "Lock the desk", "lockAction", self.lock, "Ctrl+L")
         self.review_action = self._action(
             desk, "Offline doses to review…", "outboxReviewAction", self.show_outbox_review
@@ -873,6 +880,27 @@ class MainWindow(QMainWindow):
         self.school_side_label.setText(ctx.school_name)
         self._update_title()
 
+    def show_end_of_day(self) -> EndOfDayDialog | None:
+        """Desk → End of day…: the school day's summary, closing it, printing its report."""
+        if not self.panes or self.locked or self.ctx.school_id is None:
+            return None
+        dialog = EndOfDayDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def print_current(self) -> None:
+        """Ctrl+P: the current pane's natural report (its ``print_report`` when it has one),
+        else the school day's report."""
+        pane = self.current_pane()
+        printer = getattr(pane, "print_report", None)
+        if callable(printer):
+            printer()
+            return
+        dialog = self.show_end_of_day()
+        if dialog is not None:
+            dialog.loaded.connect(dialog.print_report)
+
     def _show_shortcuts(self) -> None:
         QMessageBox.information(
             self,
@@ -881,6 +909,7 @@ class MainWindow(QMainWindow):
             "Ctrl+F  the current pane's search box\n"
             "Enter  open the selected row      Esc  close a dialog\n"
             "F5  refresh      Ctrl+Shift+U  switch user      Ctrl+Q  quit\n"
+            "Ctrl+P  print (the school day's report)\n"
             "In Search: type or scan a barcode (digits + Enter); ↓ moves into the results.",
         )
 

@@ -38,6 +38,8 @@ def record_label(entry: DoseHistoryEntry) -> str:
             return f"Not given — {reason}"
     if entry.status == "ENTERED_IN_ERROR":
         return "Entered in error"
+    if entry.status == "MISSED":
+        return "Missed (end of day)"
     return "Given"
 
 
