@@ -315,3 +315,29 @@ def reminders_from_inputs(inputs: ReminderInputs, now: dt.datetime) -> DayRemind
     for item in items:
         counts[item.status.value] += 1
     return DayReminders(inputs.day, tuple(items), flagged, counts, now)
+
+
+def patch_logs(session: Session, inputs: ReminderInputs, log_ids: Sequence[uuid.UUID]) -> ReminderInputs:
+    """``inputs`` with the given dose logs re-read (new ones added, changed ones replaced).
+
+    The fan-out path: a notification names the log rows a statement wrote, so a desk re-reads
+    those few rows (one statement, by primary key) instead of its school's whole day. A log of
+    an order not on this list, or outside the day, is ignored as :func:`load_inputs` would."""
+    if not log_ids or not inputs.calendars:
+        return inputs
+    start = min(c.start_of_day(inputs.day) for c in inputs.calendars.values())
+    end = max(c.start_of_day(inputs.day + dt.timedelta(days=1)) for c in inputs.calendars.values())
+    rows = session.execute(
+        select(*LOG_COLUMNS, (User.first_name + " " + User.last_name).label("nurse_name"))
+        .join(User, User.id == MedicationLog.nurse_id)
+        .where(MedicationLog.id.in_(list(log_ids)))
+    ).all()
+    fresh = {
+        row.id: dose_log_from_row(row, row.nurse_name)
+        for row in rows
+        if row.student_medication_id in inputs.prescriptions and start <= row.time_given < end
+    }
+    if not fresh:
+        return inputs
+    kept = tuple(log for log in inputs.logs if log.id not in fresh)
+    return replace(inputs, logs=kept + tuple(fresh.values()))
