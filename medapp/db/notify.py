@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "medapp_changes"
 ANY_SCHOOL = "*"
+#: how the listener's connection shows in pg_stat_activity (IT counts a desk's connections)
+APPLICATION_NAME = "medapp-listen"
 #: at most this many row ids in one notification (37 bytes each: well under PostgreSQL's 8000
 #: byte payload limit); migration 0006 sends none past it
 MAX_IDS = 100
@@ -138,7 +140,9 @@ class ChangeListener:
         first = True
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._dsn, autocommit=True, connect_timeout=5) as conn:
+                with psycopg.connect(
+                    self._dsn, autocommit=True, connect_timeout=5, application_name=APPLICATION_NAME
+                ) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self._ready.set()
                     if not first:

@@ -317,7 +317,9 @@ def reminders_from_inputs(inputs: ReminderInputs, now: dt.datetime) -> DayRemind
     return DayReminders(inputs.day, tuple(items), flagged, counts, now)
 
 
-def patch_logs(session: Session, inputs: ReminderInputs, log_ids: Sequence[uuid.UUID]) -> ReminderInputs:
+def patch_logs(
+    session: Session, inputs: ReminderInputs, log_ids: Sequence[uuid.UUID]
+) -> ReminderInputs:
     """``inputs`` with the given dose logs re-read (new ones added, changed ones replaced).
 
     The fan-out path: a notification names the log rows a statement wrote, so a desk re-reads
