@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,19 @@ RECONNECTED = Change(table="*", school_id=ANY_SCHOOL)
 
 
 def libpq_dsn(engine: Engine) -> str:
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    """The engine's address as libpq keywords (not a URL: a password with a space, '@' or '/'
+    would make the URL unreadable to libpq and the listener would never connect)."""
+    url = engine.url
+    params: dict[str, object] = {
+        "host": url.host,
+        "port": url.port,
+        "dbname": url.database,
+        "user": url.username,
+        "password": url.password,
+    }
+    for key, value in url.query.items():  # e.g. host=/socket/folder of the private server
+        params[key] = value[-1] if isinstance(value, tuple) else value
+    return make_conninfo(**{k: v for k, v in params.items() if v not in (None, "")})
 
 
 class ChangeListener:

@@ -17,6 +17,7 @@ import uuid
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from medapp.cache.store import Cache
@@ -261,9 +262,7 @@ class SimDesk:
 
         for override in (None, OVERRIDE):
             try:
-                result = self._timed(
-                    "record_dose", lambda o=override: record_dose(desk, command(o))
-                )
+                result = self._timed("record_dose", partial(_record, desk, command(override)))
             except DoseRefused:
                 continue  # a nurse reads the warning and gives a reason (or does not give it)
             if result is not None:
@@ -278,7 +277,7 @@ class SimDesk:
         word = self.rng.choice(self.words)
         cuts = sorted({min(len(word), n) for n in (2, 4, len(word))})
         for n in cuts:
-            self._timed("search", lambda q=word[:n]: search_formulary(desk, self.holder, q))
+            self._timed("search", partial(search_formulary, desk, self.holder, word[:n]))
 
     def _op_inventory(self) -> None:
         desk = self.desk
@@ -287,3 +286,7 @@ class SimDesk:
             "inventory_alerts",
             lambda: inventory_alerts(desk, school_id=self.spec.school_id, today=self.spec.day),
         )
+
+
+def _record(desk: Desk, cmd: DoseCommand) -> object:
+    return record_dose(desk, cmd)
