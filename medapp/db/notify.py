@@ -113,7 +113,7 @@ def libpq_dsn(engine: Engine) -> str:
     """The engine's address as libpq keywords (not a URL: a password with a space, '@' or '/'
     would make the URL unreadable to libpq and the listener would never connect)."""
     url = engine.url
-    params: dict[str, object] = {
+    params: dict[str, str | int | None] = {
         "host": url.host,
         "port": url.port,
         "dbname": url.database,
@@ -121,8 +121,8 @@ def libpq_dsn(engine: Engine) -> str:
         "password": url.password,
     }
     for key, value in url.query.items():  # e.g. host=/socket/folder of the private server
-        params[key] = value[-1] if isinstance(value, tuple) else value
-    return make_conninfo(**{k: v for k, v in params.items() if v not in (None, "")})
+        params[key] = str(value[-1] if isinstance(value, tuple) else value)
+    return make_conninfo("", **{k: v for k, v in params.items() if v not in (None, "")})
 
 
 class ChangeListener:
