@@ -14,6 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import cast
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
@@ -35,6 +36,7 @@ from medapp.domain.schedule import (
     BLOCKING_FLAGS,
     DayPlan,
     PlanFlagCode,
+    Prescription,
     ScheduledDose,
     doses_due_at_school,
 )
@@ -130,6 +132,19 @@ class DayReminders:
     now: dt.datetime
 
 
+@lru_cache(maxsize=50_000)
+def _day_plan(rx: Prescription, calendar: SchoolCalendar, day: dt.date) -> DayPlan:
+    """A day's plan depends only on the order's values (its "version": any edit changes the
+    frozen value), the school's calendar and the day: parsed once per process, not on every
+    refresh of every desk (the frequency parser was a fifth of a school's reminder load)."""
+    return doses_due_at_school(rx, calendar, day)
+
+
+@lru_cache(maxsize=50_000)
+def _dose_conflict(dosage: str, strength: str, frequency: str) -> str | None:
+    return dose_strength_conflict(dosage, strength, frequency=frequency)
+
+
 def load_inputs(
     session: Session, day: dt.date, school_ids: Sequence[uuid.UUID] | None
 ) -> ReminderInputs:
@@ -213,7 +228,7 @@ def load_inputs(
         if until is not None:
             # Inactive now, but its doses before the change are still today's doses.
             rx = replace(rx, is_active=True)
-        plans[r.id] = doses_due_at_school(rx, calendar, day)
+        plans[r.id] = _day_plan(rx, calendar, day)
         prescriptions[r.id] = RxInfo(
             prescription_id=r.id,
             school_id=r.school_id,
@@ -229,7 +244,7 @@ def load_inputs(
             is_controlled=r.is_controlled,
             is_prn=r.is_prn,
             frequency=r.frequency,
-            dose_conflict=dose_strength_conflict(r.dosage, r.strength, frequency=r.frequency),
+            dose_conflict=_dose_conflict(r.dosage, r.strength, r.frequency),
         )
 
     # The day's logs, bounded by the widest school-local day among the schools involved.
