@@ -322,7 +322,13 @@ def run_loadtest(
     signed = 0
     try:
         for _ in procs:
-            _kind, n, fails = events.get(timeout=600)
+            try:
+                _kind, n, fails = _get_while_alive(events, procs, 600)
+            except queue.Empty:
+                raise LoadTestError(
+                    "A load generator process ended before its desks signed in; run again with "
+                    "-v to see its error."
+                ) from None
             signed += n
             failures += fails
         progress(f"{signed} desks signed in; lunch rush for {duration_s:.0f} s…")
@@ -332,7 +338,7 @@ def run_loadtest(
         logs: list[DeskLog] = []
         for _ in procs:
             try:
-                raw, fails = results.get(timeout=duration_s + 600)
+                raw, fails = _get_while_alive(results, procs, duration_s + 600)
             except queue.Empty:
                 failures.append("a generator process sent no results")
                 continue
@@ -346,6 +352,18 @@ def run_loadtest(
         sampler.stop()
     progress("checking every acknowledged dose on the server…")
     return summarize(url, logs, failures, desks=desks, duration_s=duration_s, sampler=sampler)
+
+
+def _get_while_alive(q: Any, procs: Sequence[Any], timeout: float) -> Any:
+    """The next message, or queue.Empty once every process has ended (a crash) or on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return q.get(timeout=1.0)
+        except queue.Empty:
+            if not any(p.is_alive() for p in procs):
+                return q.get(timeout=1.0)  # a last message sent just before the end
+    raise queue.Empty
 
 
 def _lags(logs: Sequence[DeskLog]) -> list[float]:
