@@ -64,7 +64,18 @@ def cmd_loadtest(
         configure_private_server(args.desks, say)
     db = bench_database(argparse.Namespace(scale="district", seed=1, json=args.json), settings)
     url = db.engine.url.render_as_string(hide_password=False)
+    with db.engine.connect() as conn:
+        have = int(conn.execute(text("SHOW max_connections")).scalar_one())
     db.dispose()
+    want = 2 * args.desks + 10
+    if have < want:
+        print(
+            f"medapp: the server allows {have} connections; {args.desks} desks need about "
+            f"{want} (2 each). Set max_connections = {needed_connections(args.desks)} "
+            "(README: what a district server needs), restart it, and run again.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         result = run_loadtest(
             url,

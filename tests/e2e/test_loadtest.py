@@ -83,3 +83,14 @@ def test_a_small_lunch_rush_loses_nothing_and_doubles_nothing(district_url: str)
     # two per desk, plus one sign-in connection per generator process before it is released
     assert result["peak_server_connections"] <= 2 * DESKS + 2
     assert details["peak_listener_connections"] == DESKS
+
+
+def test_notify_lag_pairs_a_commit_with_other_desks_of_its_school_only() -> None:
+    from medapp.loadtest.desk import DeskLog
+    from medapp.loadtest.runner import _lags
+
+    giver = DeskLog("d0", "school-a", acked=[("log-1", 100.0)], seen=[("log-1", 100.1)])
+    colleague = DeskLog("d1", "school-a", seen=[("log-1", 100.25), ("old-log", 50.0)])
+    elsewhere = DeskLog("d2", "school-b", seen=[("log-1", 101.0)])
+    lags = _lags([giver, colleague, elsewhere])
+    assert lags == [pytest.approx(250.0)]  # not the giver's own list, not another school's
