@@ -81,6 +81,15 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-before", action="store_true", help="skip the seed's slow algorithms")
     bench.add_argument("--no-gui", action="store_true", help="skip the two GUI timings")
 
+    load = sub.add_parser(
+        "loadtest",
+        help="a district's lunch rush: many signed-in desks on one server (see the README)",
+    )
+    load.add_argument("--desks", type=int, default=200, help="simulated desks (default 200)")
+    load.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
+    load.add_argument("--processes", type=int, default=None, help="generator processes")
+    load.add_argument("--json", action="store_true", help="print one JSON object")
+
     form = sub.add_parser("formulary", help="load the FDA drug list (NDC Directory); search it")
     formsub = form.add_subparsers(dest="formulary_command", required=True)
     imp = formsub.add_parser(
@@ -208,6 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_formulary(args, settings)
         if args.command == "bench":
             return _cmd_bench(args, settings)
+        if args.command == "loadtest":
+            from medapp.loadtest.command import cmd_loadtest
+
+            return cmd_loadtest(args, settings, _bench_database)
         if args.command == "admin":
             return _cmd_admin(args, settings)
         if args.command == "report":

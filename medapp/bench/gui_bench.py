@@ -150,7 +150,7 @@ def gui_search_keystroke(db: Database, *, words: tuple[str, ...] = TYPED_WORDS) 
         pane.search_box.clear()
         for i, ch in enumerate(text):
             state.pop("done", None)
-            QTest.keyClick(pane.search_box, ch)
+            QTest.keyClick(pane.search_box, ch)  # type: ignore[call-overload]
             if not _wait(lambda: "done" in state, 30):
                 raise RuntimeError("the search pane did not answer within 30 s")
             if i + 1 >= measure_from:

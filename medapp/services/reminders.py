@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 
 from medapp.cache.store import TTL, school_tag
 from medapp.db.repositories.reminders import (
     DayReminders,
     ReminderInputs,
     load_inputs,
+    patch_logs,
     reminders_from_inputs,
 )
 from medapp.services.desk import STUDENT_READERS, Desk
@@ -47,3 +49,22 @@ def reminders_for_district(
     with desk.sessions() as s:
         inputs = load_inputs(s, day, None)
     return reminders_from_inputs(inputs, now or desk.now())
+
+
+def load_school_inputs(desk: Desk, school_id: uuid.UUID, day: dt.date) -> ReminderInputs:
+    """The school's reminder inputs straight from the database (no cache): what a desk keeps
+    in memory to patch with :func:`patch_school_inputs` as changes arrive."""
+    desk.actor.require_read(school_id, "this school's doses")
+    with desk.sessions() as s:
+        return load_inputs(s, day, [school_id])
+
+
+def patch_school_inputs(
+    desk: Desk, inputs: ReminderInputs, log_ids: Sequence[uuid.UUID]
+) -> ReminderInputs:
+    """``inputs`` with the named dose logs re-read (a change notification's row ids): one
+    statement by primary key instead of the school's whole day."""
+    for school_id in inputs.calendars:
+        desk.actor.require_read(school_id, "this school's doses")
+    with desk.sessions() as s:
+        return patch_logs(s, inputs, log_ids)

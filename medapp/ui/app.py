@@ -126,6 +126,9 @@ def make_gate(db: Database, *, demo: bool = False) -> Gatekeeper:
             except BaseException:
                 signed.close()
                 raise
+            # Connection budget: from now on she works on her own connection; the address's
+            # pooled connection is given back (it reconnects by itself if ever used again).
+            db.engine.dispose()
         return signed
 
     return Gatekeeper(

@@ -583,6 +583,14 @@ class MainWindow(QMainWindow):
             return
         self._gate_desk(locked=True)
         self.statusBar().clearMessage()
+        self._release_connections()
+
+    def _release_connections(self) -> None:
+        """Connection budget: a locked desk holds no server connection (the listener stops,
+        the pool closes; both come back on unlock, with a full refresh for what was missed)."""
+        self.ctx.stop()
+        if self.ctx.db is not self._base_db:
+            self.ctx.db.dispose()
 
     @Slot(str, str)
     def _unlock(self, username: str, password: str) -> None:
@@ -602,6 +610,10 @@ class MainWindow(QMainWindow):
             self.lock_page.failed("That is not the password of the person who was signed in.")
             return
         self._ungate_desk()
+        if self.panes:  # changes made while locked were not heard: reload what is shown
+            self._listen()
+            self.ctx.announce_change("*")  # drops cached lists
+            self.refresh_all()
 
     # -- the desk ----------------------------------------------------------------------------
 
