@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log to the terminal too")
     p.add_argument(
+        "--self-check",
+        action="store_true",
+        help="check this installation without a screen (database, migrations, search, "
+        "reminders, cache, Qt, scheduler); prints one line per step, exit code 0 when all pass",
+    )
+    p.add_argument(
         "--user",
         metavar="USERNAME",
         help="open the desk signed in as USERNAME (with --password-stdin; for scripted starts)",
@@ -57,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     down = dbsub.add_parser("downgrade", help="migrate the schema back (default: one step)")
     down.add_argument("revision", nargs="?", default="-1")
     dbsub.add_parser("current", help="print the schema revision of the database")
+    dbsub.add_parser(
+        "stop",
+        help="stop this account's private database server if it runs (uninstall, upgrade)",
+    )
     rev = dbsub.add_parser("revision", help="(developers) write a new migration from model changes")
     rev.add_argument("-m", "--message", required=True)
 
@@ -156,6 +166,10 @@ def _admin_parser(sub) -> None:  # noqa: ANN001
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    import warnings
+
+    # platformdirs (through pgserver) warns on headless Linux; nothing a nurse or IT can act on
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     from medapp.logging_setup import setup_logging
 
     paths.use_private_umask()  # student data on this PC: files 0600, folders 0700
@@ -164,6 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = resolve_settings(args.database_url)
+        if args.self_check:
+            from medapp.selfcheck import run_self_check
+
+            return run_self_check(settings, sys.stdout)
+        if args.command == "db" and args.db_command == "stop":
+            return _cmd_db_stop()
         if args.command == "db":
             return _cmd_db(args, settings)
         if args.command == "demo":
@@ -273,6 +293,17 @@ def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{db.display_name}: schema {current} (newest: {migrate.head_revision(db.engine)})")
     finally:
         db.dispose()
+    return 0
+
+
+def _cmd_db_stop() -> int:
+    from medapp.bootstrap import stop_private_servers
+
+    stopped = stop_private_servers()
+    for pgdata in stopped:
+        print(f"Stopped the private database server in {pgdata}.")
+    if not stopped:
+        print("No private database server of this account is running.")
     return 0
 
 
