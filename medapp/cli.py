@@ -580,7 +580,16 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_gui(args: argparse.Namespace, settings: Settings) -> int:
     from medapp.bootstrap import connect, desk_base
+    from medapp.config import needs_setup
 
+    if not args.user and needs_setup(args.database_url, demo=args.demo):
+        from medapp.ui.app import make_app
+        from medapp.ui.dialogs.setup_dialog import ask_where_records_live
+
+        make_app()  # first start, nothing configured: ask once where the records live
+        if not ask_where_records_live():
+            return 0
+        settings = resolve_settings(args.database_url)
     # The demo fills its own private database first (as its owner); a real desk only gets the
     # address (or the private server) to sign in *from*: each nurse then connects as herself.
     db = connect(settings, demo=True, schema="upgrade") if args.demo else desk_base(settings)
