@@ -10,10 +10,16 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from medapp import __version__, paths
 from medapp.config import ConfigError, Settings, config_file, resolve_settings
+
+if TYPE_CHECKING:
+    from medapp.db.engine import Database
+    from medapp.services.accounts import UserRow
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
 ROLE_CHOICES = ("nurse", "lead_nurse", "district_admin", "auditor")
 
 
-def _admin_parser(sub) -> None:  # noqa: ANN001
+def _admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     admin = sub.add_parser(
         "admin",
         help="schools and user accounts (district IT; on a server as a role with CREATEROLE)",
@@ -270,7 +276,7 @@ def _cmd_admin(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _user_line(user) -> str:  # noqa: ANN001
+def _user_line(user: UserRow) -> str:
     schools = ", ".join(user.schools) or "no school"
     state = "" if user.active else "; DISABLED"
     role = "" if user.login_role else "; no database role"
@@ -307,7 +313,7 @@ def _cmd_db_stop() -> int:
     return 0
 
 
-def _reset_schema(db) -> None:  # noqa: ANN001
+def _reset_schema(db: Database) -> None:
     from sqlalchemy import text
 
     name = db.engine.url.database or ""
@@ -321,7 +327,9 @@ def _reset_schema(db) -> None:  # noqa: ANN001
         conn.execute(text("CREATE SCHEMA public"))
 
 
-def _load_demo(db, scale: str, seed: int, say=None) -> dict[str, int]:  # noqa: ANN001
+def _load_demo(
+    db: Database, scale: str, seed: int, say: Callable[[str], None] | None = None
+) -> dict[str, int]:
     from medapp.demo import DemoError, load_demo
 
     say = say or (lambda msg: print(msg, flush=True))
@@ -432,7 +440,9 @@ def _cmd_formulary(args: argparse.Namespace, settings: Settings) -> int:
         db.dispose()
 
 
-def _formulary_import(db, products, packages, args: argparse.Namespace) -> int:  # noqa: ANN001
+def _formulary_import(
+    db: Database, products: Path, packages: Path | None, args: argparse.Namespace
+) -> int:
     from medapp.formulary.importer import import_formulary, rejection_lines
     from medapp.formulary.readers import FormularyFileError
 
@@ -477,7 +487,7 @@ class _ProgressLine:
 
     WIDTH = 30
 
-    def __init__(self, stream) -> None:  # noqa: ANN001
+    def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.enabled = stream.isatty()
         self.shown = False
@@ -501,7 +511,9 @@ class _ProgressLine:
             self.stream.flush()
 
 
-def _bench_database(args: argparse.Namespace, settings: Settings, scale: str | None = None):  # noqa: ANN202
+def _bench_database(
+    args: argparse.Namespace, settings: Settings, scale: str | None = None
+) -> Database:
     """``--database-url`` benchmarks that database as it is; otherwise a private bench server
     holds one database per scale and seed, built on first use and reused afterwards."""
     from medapp.bootstrap import _ensure_database, connect
@@ -526,7 +538,9 @@ def _bench_database(args: argparse.Namespace, settings: Settings, scale: str | N
     return db
 
 
-def _gui_rows(args: argparse.Namespace, settings: Settings, db, say) -> list[dict]:  # noqa: ANN001
+def _gui_rows(
+    args: argparse.Namespace, settings: Settings, db: Database, say: Callable[[str], None]
+) -> list[dict[str, Any]]:
     """Typed character → results on screen on this database; cold start on the school demo
     (the issue's measure), or on the given database when one was named."""
     from medapp.bench.gui_bench import gui_cold_start, gui_search_keystroke

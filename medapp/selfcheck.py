@@ -19,9 +19,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from medapp.config import Settings
+
+if TYPE_CHECKING:
+    from medapp.db.engine import Database
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -62,25 +65,25 @@ def run_self_check(settings: Settings, out: TextIO) -> int:
 
 
 @contextmanager
-def _database(settings: Settings, report: _Report) -> Iterator[object]:
+def _database(settings: Settings, report: _Report) -> Iterator[Database]:
     """Open (and migrate) the database; on every way out dispose it and stop the private
     server this process started (the installer must never meet a running postgres)."""
     from medapp.bootstrap import connect, embedded_pgdata
     from medapp.db.embedded import stop_embedded
 
-    opened: list[object] = []
+    opened: list[Database] = []
 
     def open_db() -> str:
         db = connect(settings, schema="upgrade" if settings.embedded else "check")
         opened.append(db)
-        return str(db.display_name)
+        return db.display_name
 
     try:
         report.step("database", open_db)
         yield opened[0]
     finally:
         for db in opened:
-            db.dispose()  # type: ignore[attr-defined]
+            db.dispose()
         if settings.embedded:
             stopped = _stop_private_server(stop_embedded, embedded_pgdata())
             print(f"OK private server: {stopped}", file=report.out, flush=True)
@@ -93,7 +96,7 @@ def _stop_private_server(stop: Callable[[Path], None], pgdata: Path) -> str:
     return "still running for another medapp on this account"
 
 
-def _steps(db, report: _Report) -> None:  # noqa: ANN001 - medapp.db.engine.Database
+def _steps(db: Database, report: _Report) -> None:
     from medapp.cache.store import Cache
     from medapp.db import migrate
     from medapp.formulary.search import search_medications

@@ -22,9 +22,9 @@ import gzip
 import random
 import re
 from collections.abc import Iterator
-from typing import TextIO
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 from uuid import UUID
 
 from medapp import paths
