@@ -32,10 +32,15 @@ class UserError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="medapp", description="School nurse's medication desk.")
+    p = argparse.ArgumentParser(
+        prog="medapp",
+        description="School nurse's medication desk. Without a command it opens the desk.",
+        epilog="'medapp COMMAND --help' explains a command; 'medapp info' shows the folders used.",
+    )
     p.add_argument("--version", action="version", version=f"medapp {__version__}")
     p.add_argument(
         "--database-url",
+        metavar="URL",
         help="PostgreSQL URL (overrides MEDAPP_DATABASE_URL and the settings file)",
     )
     p.add_argument(
@@ -60,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the password for --user from standard input (never from the command line)",
     )
-    sub = p.add_subparsers(dest="command")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     db = sub.add_parser("db", help="schema migrations")
     dbsub = db.add_subparsers(dest="db_command", required=True)
