@@ -5,7 +5,7 @@ step). Deselected by default: building takes a few minutes and needs the ``packa
 One module-wide build, then: ``medapp-cli --self-check`` from a fresh home folder as root and
 as an ordinary user, no postgres left running after either, the school demo loaded from the
 bundle's own copy of the FDA data, the Windows installer script compiled by makensis with the
-Linux bundle as a stand-in payload, and the sizes: bundle ≤ 180 MB, archive ≤ 60 MB.
+Linux bundle as a stand-in payload, and the sizes: bundle ≤ 180 MiB, archive ≤ 60 MiB.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pytest
 pytestmark = pytest.mark.packaging
 
 ROOT = Path(__file__).resolve().parents[2]
-MB = 2**20
+MB = 2**20  # the limits are MiB: 180 MiB = 188.7 million bytes
 BUNDLE_LIMIT = 180 * MB
 ARCHIVE_LIMIT = 60 * MB
 CHECK_USER = "medapp-check"
@@ -213,11 +213,11 @@ def test_sizes(built: dict[str, object], capsys: pytest.CaptureFixture[str]) -> 
     archive_bytes = int(built["archive_bytes"])  # type: ignore[call-overload]
     with capsys.disabled():
         print(
-            f"\nbundle {bundle_bytes / MB:.1f} MB (limit {BUNDLE_LIMIT // MB}), "
-            f"archive {Path(str(built['archive'])).name} {archive_bytes / MB:.1f} MB "
+            f"\nbundle {bundle_bytes / MB:.1f} MiB (limit {BUNDLE_LIMIT // MB}), "
+            f"archive {Path(str(built['archive'])).name} {archive_bytes / MB:.1f} MiB "
             f"(limit {ARCHIVE_LIMIT // MB}), built in {built['build_seconds']} s"
         )
         for name, size in built["largest"]:  # type: ignore[attr-defined]
-            print(f"  {size / MB:6.1f} MB  {name}")
+            print(f"  {size / MB:6.1f} MiB  {name}")
     assert bundle_bytes <= BUNDLE_LIMIT
     assert archive_bytes <= ARCHIVE_LIMIT
