@@ -109,3 +109,41 @@ def desk_base(settings: Settings, *, demo: bool = False) -> Database:
         url=text_url,
         embedded=False,
     )
+
+
+def private_pgdatas() -> list[Path]:
+    """Every private server folder medapp may run for this PC account (desk, demo, bench)."""
+    return [embedded_pgdata(), embedded_pgdata(demo=True), paths.data_dir() / "bench-pgdata"]
+
+
+def stop_private_servers() -> list[Path]:
+    """Stop this account's private servers that are running; returns the folders stopped.
+
+    For the uninstaller and upgrades (``medapp db stop``): on Windows a running ``postgres.exe``
+    locks the program folder, and a server left by a killed app would otherwise run on. The
+    handle file is emptied too, so the next start begins afresh. Never starts a server."""
+    import os
+    import subprocess
+
+    from pgserver import utils as pgutils
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    stopped: list[Path] = []
+    run_as = "pgserver" if os.name == "posix" and os.geteuid() == 0 else None  # as pgserver does
+    for pgdata in private_pgdatas():
+        info = pgutils.PostmasterInfo.read_from_pgdata(pgdata) if pgdata.is_dir() else None
+        if info is not None and info.is_running():
+            pg_ctl = POSTGRES_BIN_PATH / ("pg_ctl.exe" if os.name == "nt" else "pg_ctl")
+            subprocess.run(
+                [str(pg_ctl), "-D", str(pgdata), "-w", "-m", "fast", "stop"],
+                check=True,
+                capture_output=True,
+                timeout=60,
+                user=run_as,
+            )
+            log.info("stopped the private server in %s", pgdata)
+            stopped.append(pgdata)
+        handles = pgdata / ".handle_pids.json"
+        if handles.exists():
+            handles.unlink()
+    return stopped

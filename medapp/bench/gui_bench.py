@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from medapp import paths
 from medapp.bench.runner import percentile
 from medapp.db.engine import Database
 
@@ -200,9 +201,7 @@ def _spawn_until_ready(
     started = time.perf_counter()
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "medapp",
+            *paths.self_command(),  # python -m medapp, or the frozen bundle's medapp-cli
             "--database-url",
             url,
             "--user",
