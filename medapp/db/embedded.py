@@ -366,7 +366,7 @@ def _init_with_password(pgserver: Any, pgdata: Path) -> str:
         from pgserver.utils import ensure_prefix_permissions, ensure_user_exists
 
         user = "pgserver"
-        entry = ensure_user_exists(user)
+        entry: Any = ensure_user_exists(user)
         ensure_prefix_permissions(pgdata)
         os.chown(pgdata, entry.pw_uid, entry.pw_gid)
         os.chown(pwfile, entry.pw_uid, entry.pw_gid)
