@@ -160,8 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     paths.use_private_umask()  # student data on this PC: files 0600, folders 0700
     setup_logging(verbose=args.verbose)
+    from medapp.db import embedded
     from medapp.db.errors import DatabaseUnavailable
 
+    started_before = embedded.running_servers()
+    restore_signals = _exit_on_signals()
     try:
         settings = resolve_settings(args.database_url)
         if args.command == "db":
@@ -182,6 +185,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
+    finally:
+        restore_signals()
+        # the private servers this command started stop now, not only at interpreter exit
+        for pgdata in embedded.running_servers() - started_before:
+            embedded.stop_embedded(pgdata)
+
+
+def _exit_on_signals():  # noqa: ANN202
+    """SIGTERM and SIGHUP end a command like Ctrl+C does (``SystemExit`` unwinds: transactions
+    roll back, the private server is stopped) instead of killing the process where it stands.
+    Only handlers still at the default are replaced (a test runner's own are left alone)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) == signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, leave)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -548,6 +582,26 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_gui(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from medapp.ui.preflight import qt_problem
+
+    problem = qt_problem(os.environ)  # before Qt can abort the process, and before any server
+    if problem:
+        raise UserError(problem)
+    from medapp.ui.startup import open_desk_app
+
+    start = open_desk_app(paths.data_dir(), demo=args.demo)  # Qt first: an abort leaves nothing
+    if start.other_desk:
+        print(start.other_desk)
+        return 0
+    try:
+        return _open_desk(args, settings, start.instance)
+    finally:
+        start.instance.release()
+
+
+def _open_desk(args: argparse.Namespace, settings: Settings, instance) -> int:  # noqa: ANN001
     from medapp.bootstrap import connect, desk_base
 
     # The demo fills its own private database first (as its owner); a real desk only gets the
@@ -572,4 +626,4 @@ def _cmd_gui(args: argparse.Namespace, settings: Settings) -> int:
             )
             return 2
         sign_in_as = (args.user, sys.stdin.readline().rstrip("\r\n"))
-    return run_gui(db, demo=args.demo, sign_in_as=sign_in_as)
+    return run_gui(db, demo=args.demo, sign_in_as=sign_in_as, instance=instance)

@@ -332,7 +332,7 @@ def write_password_file(path: Path, password: str | None = None) -> str:
         paths.private_file(path)
         return existing
     password = password or secrets.token_urlsafe(32)
-    paths.private_dir(path.parent)
+    path.parent.mkdir(parents=True, exist_ok=True)  # the data folder: its mode is left alone
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(password + "\n")
