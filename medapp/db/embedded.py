@@ -278,8 +278,8 @@ def clear_stale(pgdata: Path) -> str:
 
 
 def stop_server_process(pgdata: Path, pid: int) -> None:
-    """``pg_ctl stop -m fast`` (clients are disconnected, data is flushed); if that fails,
-    terminate and finally kill the postmaster."""
+    """``pg_ctl stop -m fast`` (clients are disconnected, data is flushed); if that fails, the
+    same by signal, and after 10 s a kill."""
     import psutil
 
     pgserver = _import_pgserver()
@@ -291,7 +291,12 @@ def stop_server_process(pgdata: Path, pid: int) -> None:
         log.warning("pg_ctl could not stop the left-over server; terminating it")
     try:
         proc = psutil.Process(pid)
-        proc.terminate()
+        if os.name == "posix":
+            import signal
+
+            proc.send_signal(signal.SIGINT)  # PostgreSQL's "fast" shutdown
+        else:
+            proc.terminate()
         try:
             proc.wait(10)
         except psutil.TimeoutExpired:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 RAISE_REQUEST = b"raise\n"
 ACK = b"ok\n"
+REQUEST_WAIT_MS = 1000
 QUIT_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
 )
@@ -91,21 +92,19 @@ class DeskInstance(QObject):
         return True
 
     def _on_connection(self) -> None:
+        """A later start connects and writes its request at once: read it here (a short wait
+        at most), answer, hang up. No per-connection slots to outlive their socket."""
         assert self._server is not None
         while (conn := self._server.nextPendingConnection()) is not None:
-            conn.setParent(self)
-            conn.readyRead.connect(lambda c=conn: self._on_request(c))
-            conn.disconnected.connect(conn.deleteLater)
-            if conn.bytesAvailable():
-                self._on_request(conn)
-
-    def _on_request(self, conn: QLocalSocket) -> None:
-        data = bytes(conn.readAll().data())
-        if RAISE_REQUEST.strip() in data:
-            log.info("another start of the desk asked this window to come to the front")
-            conn.write(ACK)
-            conn.flush()
-            self.raise_requested.emit()
+            if conn.bytesAvailable() or conn.waitForReadyRead(REQUEST_WAIT_MS):
+                data = bytes(conn.readAll().data())
+                if RAISE_REQUEST.strip() in data:
+                    log.info("another start of the desk asked this window to come to the front")
+                    conn.write(ACK)
+                    conn.waitForBytesWritten(REQUEST_WAIT_MS)
+                    self.raise_requested.emit()
+            conn.disconnectFromServer()
+            conn.deleteLater()
 
     def notify_running(self, timeout_ms: int = 3000) -> bool:
         """Ask the running desk to come to the front; True when it answered."""
