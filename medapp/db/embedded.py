@@ -119,17 +119,21 @@ def start_embedded(
                 # pgserver's own exit hook would run before ours and, with a stale pid in the
                 # handle file, never stop the server: ours (stop_all) does it instead.
                 atexit.unregister(server._cleanup)
+                _servers[pgdata] = server
                 if protect:
                     _require_password(server, pgdata)
                 _tighten_socket_dir(server.get_postmaster_info().socket_dir, pgdata)
-            except DatabaseUnavailable:
-                raise
             except Exception as exc:
+                _undo_start(pgserver, pgdata)  # whatever was started is not safe to use
+                if isinstance(exc, DatabaseUnavailable):
+                    raise
                 raise DatabaseUnavailable(
                     f"Cannot start the private database in {pgdata}: {exc}. Check free disk space "
                     "and that the folder is writable, or set MEDAPP_DATABASE_URL."
                 ) from exc
-            _servers[pgdata] = server
+            except BaseException:  # a signal mid-start (SystemExit, Ctrl+C): leave nothing behind
+                _undo_start(pgserver, pgdata)
+                raise
     return server_url(server.get_uri(), _passwords.get(pgdata))
 
 
@@ -275,6 +279,26 @@ def clear_stale(pgdata: Path) -> str:
     )
     stop_server_process(pgdata, pid)
     return "orphan-stopped"
+
+
+def _undo_start(pgserver: Any, pgdata: Path) -> None:
+    """A start that failed or was interrupted: drop our pid, and stop the server if nobody
+    else holds it (pgserver may have started it before the failure)."""
+    started = _servers.pop(pgdata, None)
+    _passwords.pop(pgdata, None)
+    try:
+        if started is not None:
+            with started._lock:
+                prune_handles(pgdata)
+            started.cleanup()
+            return
+        with pgserver.PostgresServer._lock:
+            handles = pgserver.utils.DiskList(pgdata / HANDLE_FILE)
+            handles.get_and_remove(os.getpid())
+            pgserver.PostgresServer._instances.pop(pgdata, None)
+            clear_stale(pgdata)
+    except Exception:  # noqa: BLE001 - already leaving; the next start finds what is left
+        log.exception("could not clean up an interrupted start of the private database")
 
 
 def stop_server_process(pgdata: Path, pid: int) -> None:

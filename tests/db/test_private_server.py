@@ -350,3 +350,48 @@ def test_a_pytest_run_on_the_embedded_server_leaves_no_postgres(tmp_path: Path) 
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert postgres_pids(basetemp) == []
+
+
+# -- a start interrupted half-way (a signal's SystemExit / KeyboardInterrupt) ----------------
+
+
+def test_an_interrupt_inside_pgservers_start_stops_the_server_it_had_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server is up but ``get_server`` has not returned (our pid not yet in the handle
+    file): the interrupt must not leave it running."""
+    import pgserver
+
+    original = pgserver.PostgresServer.ensure_postgres_running
+
+    def started_then_interrupted(self) -> None:  # noqa: ANN001
+        original(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        pgserver.PostgresServer, "ensure_postgres_running", started_then_interrupted
+    )
+    pgdata = (tmp_path / "pg").resolve()
+    with pytest.raises(KeyboardInterrupt):
+        embedded.start_embedded(pgdata)
+    assert wait_until_gone(tmp_path) == []
+    assert os.getpid() not in embedded.read_handles(pgdata)
+    assert pgdata not in embedded.running_servers()
+
+
+def test_an_interrupt_after_the_start_stops_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(embedded, "_tighten_socket_dir", interrupted)
+    pgdata = (tmp_path / "pg").resolve()
+    with pytest.raises(KeyboardInterrupt):
+        embedded.start_embedded(pgdata)
+    assert wait_until_gone(tmp_path) == []
+    assert embedded.read_handles(pgdata) == []
+    monkeypatch.undo()
+    embedded.start_embedded(pgdata)  # and the folder starts normally afterwards
+    embedded.stop_embedded(pgdata)
+    assert wait_until_gone(tmp_path) == []

@@ -138,3 +138,28 @@ def test_ordinary_commands_print_no_runtime_dir_warning(tmp_path: Path) -> None:
     assert done.stderr == ""
     assert os.path.isdir(tmp_path / "data" / "pgdata")
     assert wait_until_gone(tmp_path) == []
+
+
+def test_sigterm_at_any_moment_of_a_server_start_leaves_nothing_running(tmp_path: Path) -> None:
+    """Signals landing inside pgserver's start (initdb, pg_ctl, the readiness wait) or just
+    after it: whatever the moment, the command ends and no server is left for the folder."""
+    codes = []
+    for offset in (0.0, 0.3, 0.8):
+        home = tmp_path / f"run{offset}"
+        proc = _start(["db", "current"], child_env(home))
+        try:
+            deadline = time.monotonic() + 120
+            while not (home / "data" / "pgdata").exists() and proc.poll() is None:
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            time.sleep(offset)
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        codes.append(proc.returncode)
+        assert proc.returncode in (0, 128 + signal.SIGTERM), proc.communicate()[1][-2000:]
+        assert wait_until_gone(home) == [], f"server left after a signal at +{offset}s"
+    assert 128 + signal.SIGTERM in codes
