@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from medapp.db.errors import DatabaseUnavailable
 
     started_before = embedded.running_servers()
-    restore_signals = _exit_on_signals()
+    signals = _ExitOnSignals()
     try:
         settings = resolve_settings(args.database_url)
         if args.command == "db":
@@ -181,41 +181,56 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_admin(args, settings)
         return _cmd_gui(args, settings)
     except (DatabaseUnavailable, ConfigError, UserError) as exc:
+        if (code := signals.exit_code()) is not None:
+            return code
         print(f"medapp: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        if (code := signals.exit_code()) is not None:
+            log.info("stopped by signal %d", code - 128)
+            return code
+        raise
     finally:
-        restore_signals()
+        signals.restore()
         # the private servers this command started stop now, not only at interpreter exit
         for pgdata in embedded.running_servers() - started_before:
             embedded.stop_embedded(pgdata)
 
 
-def _exit_on_signals():  # noqa: ANN202
+class _ExitOnSignals:
     """SIGTERM and SIGHUP end a command like Ctrl+C does (``SystemExit`` unwinds: transactions
     roll back, the private server is stopped) instead of killing the process where it stands.
     Only handlers still at the default are replaced (a test runner's own are left alone)."""
-    import signal
-    import threading
 
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
+    def __init__(self) -> None:
+        import signal
+        import threading
 
-    def leave(signum: int, _frame: object) -> None:
+        self.received: list[int] = []
+        self._previous: dict[int, object] = {}
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for name in ("SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) == signal.SIG_DFL:
+                self._previous[sig] = signal.signal(sig, self._leave)
+
+    def _leave(self, signum: int, _frame: object) -> None:
+        self.received.append(signum)
         raise SystemExit(128 + signum)
 
-    previous = {}
-    for name in ("SIGTERM", "SIGHUP"):
-        sig = getattr(signal, name, None)
-        if sig is not None and signal.getsignal(sig) == signal.SIG_DFL:
-            previous[sig] = signal.signal(sig, leave)
+    def exit_code(self) -> int | None:
+        """128 + the signal, once one arrived: an error raised while unwinding from it (a
+        query cut off mid-way fails its rollback) is the signal's echo, not a new failure."""
+        return 128 + self.received[0] if self.received else None
 
-    def restore() -> None:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    def restore(self) -> None:
+        import signal
 
-    return restore
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
 def _read_password(args: argparse.Namespace) -> str:
