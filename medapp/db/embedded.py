@@ -19,9 +19,11 @@ The server's life, and why each rule is here (pgserver 0.1.4 alone gets them wro
   older settings (socket folder, authentication); a fresh start costs about half a second. A
   ``postmaster.pid`` whose pid now belongs to another program (after a reboot) is removed, or
   PostgreSQL would refuse to start.
-* **Stopped at exit.** :func:`stop_all` runs at interpreter exit (registered before pgserver's own
-  hooks so it runs first, with the stale pids already gone); the CLI turns SIGTERM/SIGHUP into a
-  normal exit and the GUI quits its event loop on them, so both reach it.
+* **Stopped at exit.** :func:`stop_all` runs at interpreter exit in place of pgserver's own hook
+  (which would run first and give up on a stale pid); the CLI stops what it started when a
+  command ends and turns SIGTERM/SIGHUP into a normal exit, the GUI quits its event loop on
+  SIGTERM/SIGINT/SIGHUP, and a start that fails or is interrupted stops what it had started.
+  Only SIGKILL (or a power cut) leaves a server behind — for the next start to stop.
 * **Only this user connects.** On Linux/macOS the socket is in the data folder (0700, as
   PostgreSQL demands) or, when that path is too long for a socket, in a 0700 folder made for it.
   On Windows pgserver can only listen on TCP 127.0.0.1 with ``trust`` — any local user could
