@@ -11,9 +11,13 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from medapp import __version__, paths
 from medapp.config import ConfigError, Settings, config_file, resolve_settings
+
+if TYPE_CHECKING:
+    from medapp.ui.startup import DeskInstance
 
 log = logging.getLogger(__name__)
 
@@ -616,7 +620,7 @@ def _cmd_gui(args: argparse.Namespace, settings: Settings) -> int:
         start.instance.release()
 
 
-def _open_desk(args: argparse.Namespace, settings: Settings, instance) -> int:  # noqa: ANN001
+def _open_desk(args: argparse.Namespace, settings: Settings, instance: DeskInstance) -> int:
     from medapp.bootstrap import connect, desk_base
 
     # The demo fills its own private database first (as its owner); a real desk only gets the
