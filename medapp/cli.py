@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from medapp.db.engine import Database
     from medapp.services.accounts import UserRow
     from medapp.services.desk import Desk
+    from medapp.ui.startup import DeskInstance
 
 log = logging.getLogger(__name__)
 
@@ -231,8 +232,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     paths.use_private_umask()  # student data on this PC: files 0600, folders 0700
     setup_logging(verbose=args.verbose)
+    from medapp.db import embedded
     from medapp.db.errors import DatabaseUnavailable
 
+    started_before = embedded.running_servers()
+    signals = _ExitOnSignals()
     try:
         settings = resolve_settings(args.database_url)
         if args.self_check:
@@ -261,10 +265,56 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_report(args, settings)
         return _cmd_gui(args, settings)
     except (DatabaseUnavailable, ConfigError, UserError) as exc:
+        if (code := signals.exit_code()) is not None:
+            return code
         print(f"medapp: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        if (code := signals.exit_code()) is not None:
+            log.info("stopped by signal %d", code - 128)
+            return code
+        raise
+    finally:
+        signals.restore()
+        # the private servers this command started stop now, not only at interpreter exit
+        for pgdata in embedded.running_servers() - started_before:
+            embedded.stop_embedded(pgdata)
+
+
+class _ExitOnSignals:
+    """SIGTERM and SIGHUP end a command like Ctrl+C does (``SystemExit`` unwinds: transactions
+    roll back, the private server is stopped) instead of killing the process where it stands.
+    Only handlers still at the default are replaced (a test runner's own are left alone)."""
+
+    def __init__(self) -> None:
+        import signal
+        import threading
+
+        self.received: list[int] = []
+        self._previous: dict[int, object] = {}
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for name in ("SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) == signal.SIG_DFL:
+                self._previous[sig] = signal.signal(sig, self._leave)
+
+    def _leave(self, signum: int, _frame: object) -> None:
+        self.received.append(signum)
+        raise SystemExit(128 + signum)
+
+    def exit_code(self) -> int | None:
+        """128 + the signal, once one arrived: an error raised while unwinding from it (a
+        query cut off mid-way fails its rollback) is the signal's echo, not a new failure."""
+        return 128 + self.received[0] if self.received else None
+
+    def restore(self) -> None:
+        import signal
+
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -719,6 +769,26 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_gui(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from medapp.ui.preflight import qt_problem
+
+    problem = qt_problem(os.environ)  # before Qt can abort the process, and before any server
+    if problem:
+        raise UserError(problem)
+    from medapp.ui.startup import open_desk_app
+
+    start = open_desk_app(paths.data_dir(), demo=args.demo)  # Qt first: an abort leaves nothing
+    if start.other_desk:
+        print(start.other_desk)
+        return 0
+    try:
+        return _open_desk(args, settings, start.instance)
+    finally:
+        start.instance.release()
+
+
+def _open_desk(args: argparse.Namespace, settings: Settings, instance: DeskInstance) -> int:
     from medapp.bootstrap import connect, desk_base
     from medapp.config import needs_setup
 
@@ -752,4 +822,4 @@ def _cmd_gui(args: argparse.Namespace, settings: Settings) -> int:
             )
             return 2
         sign_in_as = (args.user, sys.stdin.readline().rstrip("\r\n"))
-    return run_gui(db, demo=args.demo, sign_in_as=sign_in_as)
+    return run_gui(db, demo=args.demo, sign_in_as=sign_in_as, instance=instance)
