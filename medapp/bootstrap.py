@@ -122,28 +122,18 @@ def stop_private_servers() -> list[Path]:
     For the uninstaller and upgrades (``medapp db stop``): on Windows a running ``postgres.exe``
     locks the program folder, and a server left by a killed app would otherwise run on. The
     handle file is emptied too, so the next start begins afresh. Never starts a server."""
-    import os
-    import subprocess
-
-    from pgserver import utils as pgutils
-    from pgserver._commands import POSTGRES_BIN_PATH
+    from medapp.db import embedded
 
     stopped: list[Path] = []
-    run_as = "pgserver" if os.name == "posix" and os.geteuid() == 0 else None  # as pgserver does
     for pgdata in private_pgdatas():
-        info = pgutils.PostmasterInfo.read_from_pgdata(pgdata) if pgdata.is_dir() else None
-        if info is not None and info.is_running():
-            pg_ctl = POSTGRES_BIN_PATH / ("pg_ctl.exe" if os.name == "nt" else "pg_ctl")
-            subprocess.run(
-                [str(pg_ctl), "-D", str(pgdata), "-w", "-m", "fast", "stop"],
-                check=True,
-                capture_output=True,
-                timeout=60,
-                user=run_as,
-            )
-            log.info("stopped the private server in %s", pgdata)
+        if not pgdata.is_dir():
+            continue
+        pid = embedded.postmaster_pid(pgdata.resolve())
+        if pid is not None:
+            embedded.stop_server_process(pgdata.resolve(), pid)
+            log.info("stopped a private database server")
             stopped.append(pgdata)
-        handles = pgdata / ".handle_pids.json"
+        handles = pgdata / embedded.HANDLE_FILE
         if handles.exists():
             handles.unlink()
     return stopped
