@@ -47,6 +47,7 @@ from medapp.ui.models.inventory_model import (
 )
 from medapp.ui.widgets import Banner, BusyIndicator, ChipBar, StatusChip
 from medapp.ui.widgets.icons import icon_size, set_icon
+from medapp.ui.widgets.keys import down_moves_into
 from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import Latest, coalescing_timer, run_in_background
 
@@ -203,6 +204,7 @@ class InventoryPane(QWidget):
         self.table_stack.addWidget(self.view)
         self.table_stack.addWidget(self.empty_label)
         outer.addWidget(self.table_stack, 1)
+        down_moves_into(self.filter_edit, self.view)
 
         bottom = QHBoxLayout()
         self.count_label = QLabel()

@@ -57,6 +57,7 @@ from medapp.ui.models.reminders_model import (
 )
 from medapp.ui.panes.dose_menu import dose_row_menu
 from medapp.ui.widgets import Banner, BusyIndicator
+from medapp.ui.widgets.keys import down_moves_into
 from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import Latest, coalescing_timer, run_in_background
 
@@ -226,6 +227,7 @@ class RemindersPane(QWidget):
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         outer.addWidget(self.view, 1)
+        down_moves_into(self.filter_edit, self.view)
 
         self.empty_label = QLabel()
         self.empty_label.setObjectName("remindersEmpty")
@@ -388,6 +390,32 @@ class RemindersPane(QWidget):
 
     def open_dose(self, item: ReminderItem) -> DoseDialog | None:
         return self._open(item.rx.prescription_id, item.scheduled_for)
+
+    def open_dose_at(
+        self, prescription_id: uuid.UUID, scheduled_for: dt.datetime
+    ) -> DoseDialog | None:
+        """A due-dose card's Give…: that dose's dialog (None when one is already open)."""
+        self.select_dose(prescription_id, scheduled_for)
+        return self._open(prescription_id, scheduled_for)
+
+    def select_dose(self, prescription_id: uuid.UUID, scheduled_for: dt.datetime) -> bool:
+        """A due-dose card's Open: the dose's row selected and in view (a filter that hides it
+        is cleared). False when the list does not hold it (not loaded yet)."""
+
+        def match(i: ReminderItem) -> bool:
+            return i.rx.prescription_id == prescription_id and i.scheduled_for == scheduled_for
+
+        found = self.model.index_of(match)
+        if not found.isValid() and self.filter_edit.text():
+            self.filter_edit.clear()
+            found = self.model.index_of(match)
+        if not found.isValid():
+            return False
+        self.view.expand(found.parent())
+        self.view.setCurrentIndex(found)
+        self.view.scrollTo(found)
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
 
     def _open(
         self, prescription_id: uuid.UUID, scheduled_for: dt.datetime | None

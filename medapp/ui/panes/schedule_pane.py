@@ -57,6 +57,7 @@ from medapp.ui.models.schedule_model import (
 )
 from medapp.ui.panes.dose_menu import dose_row_menu
 from medapp.ui.widgets import Banner, BusyIndicator
+from medapp.ui.widgets.keys import down_moves_into
 from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import Latest, coalescing_timer, run_in_background
 
@@ -184,6 +185,7 @@ class SchedulePane(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         outer.addWidget(self.table, 1)
+        down_moves_into(self.search_edit, self.table)
 
         self.empty_label = QLabel()
         self.empty_label.setObjectName("scheduleEmpty")
