@@ -66,6 +66,7 @@ from medapp.ui.panes.schedule_pane import SchedulePane
 from medapp.ui.panes.search_pane import SearchPane, background_pool
 from medapp.ui.widgets import render_svg
 from medapp.ui.widgets.due_cards import SOUND_SETTING, DueCardStack, beep, sound_enabled
+from medapp.ui.widgets.elide import ElidedLabel
 from medapp.ui.widgets.icons import icon_size, retint_all, set_icon, set_pixmap
 from medapp.ui.widgets.lock_page import LockPage
 from medapp.ui.widgets.theme import THEME_MODES, apply_theme
@@ -292,7 +293,7 @@ class MainWindow(QMainWindow):
         pic.setObjectName(f"{object_name}Icon")
         side = self.fontMetrics().height()
         set_pixmap(pic, icon_name, side, "muted")
-        text = QLabel()
+        text = ElidedLabel(min_chars=8)  # a long school or database name must not hold the width
         text.setObjectName(object_name)
         text.setAccessibleName(accessible)
         lay.addWidget(pic)

@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -57,6 +58,7 @@ from medapp.ui.models.reminders_model import (
 )
 from medapp.ui.panes.dose_menu import dose_row_menu
 from medapp.ui.widgets import Banner, BusyIndicator
+from medapp.ui.widgets.elide import ElidedLabel
 from medapp.ui.widgets.keys import down_moves_into
 from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import Latest, coalescing_timer, run_in_background
@@ -119,7 +121,7 @@ class RemindersPane(QWidget):
         title = QLabel("Today's doses")
         title.setObjectName("remindersTitle")
         title.setProperty("heading", True)
-        self.date_label = QLabel()
+        self.date_label = ElidedLabel()
         self.date_label.setObjectName("remindersDate")
         top.addWidget(title)
         top.addWidget(self.date_label)
@@ -130,7 +132,7 @@ class RemindersPane(QWidget):
         self.filter_edit.setAccessibleName("Filter today's doses")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self._filter_changed)
-        self.filter_edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 34)
+        self.filter_edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 24)
         top.addWidget(self.filter_edit)
         self.correct_button = QPushButton("Correct…")
         self.correct_button.setObjectName("remindersCorrect")
@@ -335,6 +337,32 @@ class RemindersPane(QWidget):
         fm = self.view.fontMetrics()
         time_width = self.view.indentation() + fm.horizontalAdvance("00:00") + em * 6
         self.view.setColumnWidth(COL_TIME, max(time_width, self.view.columnWidth(COL_TIME)))
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """No sideways scrolling for the status (issue 14, 1024 px): when the columns are wider
+        than the list, the long ones (medication, student, dose, route) give up width — their
+        text elides — down to a floor, before the status is pushed out of sight."""
+        if not self._sized:
+            return
+        em = self.fontMetrics().averageCharWidth()
+        header = self.view.header()
+        note_room = em * 12  # the last column stretches into what is left
+        last = self.model.columnCount() - 1
+        over = sum(header.sectionSize(c) for c in range(last)) + note_room
+        over -= self.view.viewport().width()
+        for column, floor in ((COL_MED, 18), (COL_STUDENT, 16), (COL_DOSE, 8), (COL_ROUTE, 6)):
+            if over <= 0:
+                break
+            width = header.sectionSize(column)
+            give = min(over, max(0, width - em * floor))
+            if give:
+                self.view.setColumnWidth(column, width - give)
+                over -= give
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_columns()
 
     def _update_counts(self) -> None:
         counts = self.model.counts

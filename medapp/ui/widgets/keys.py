@@ -30,12 +30,13 @@ def move_into(view: QAbstractItemView) -> None:
     model = view.model()
     if model is None or model.rowCount() == 0:
         return
-    if not view.currentIndex().isValid():
-        first = model.index(0, 0)
-        # a tree's first row is a section heading: its first child is the first dose
-        if model.hasChildren(first) and model.rowCount(first) > 0:
-            first = model.index(0, 0, first)
-        view.setCurrentIndex(first)
+    current = view.currentIndex()
+    if not current.isValid():
+        current = model.index(0, 0)
+    # a tree's row may be a section heading: its first child is the first real row
+    if not current.parent().isValid() and model.rowCount(current) > 0:
+        current = model.index(0, current.column(), current)
+    view.setCurrentIndex(current)
     view.scrollTo(view.currentIndex())
 
 
