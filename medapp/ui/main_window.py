@@ -895,17 +895,19 @@ class MainWindow(QMainWindow):
         self.due_cards.dismiss((prescription_id, scheduled_for))
 
     def _place_due_cards(self) -> None:
+        """The stack at the bottom-right of the pane area: over the list's last rows, never over
+        a pane's title row, filter or counts (and not over the Reminders' first, due rows)."""
         central = self.centralWidget()
         if central is None:
             return
         cards = self.due_cards
-        fm = self.fontMetrics()
-        margin = fm.averageCharWidth() * 2
-        width = min(fm.averageCharWidth() * 44, max(0, central.width() - 2 * margin))
+        margin = self.fontMetrics().averageCharWidth() * 2
+        room = max(0, central.width() - self.sidebar.width() - 2 * margin)
+        width = min(max(cards.sizeHint().width(), self.fontMetrics().averageCharWidth() * 40), room)
         cards.setFixedWidth(width)
-        cards.adjustSize()
-        top = fm.height() * 3  # below the panes' title row, over the list
-        cards.move(central.width() - width - margin, top)
+        height = min(cards.sizeHint().height(), max(0, central.height() - 2 * margin))
+        cards.setFixedHeight(height)
+        cards.move(central.width() - width - margin, central.height() - height - margin)
         cards.raise_()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override

@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -94,6 +93,7 @@ class RemindersPane(QWidget):
         self._latest = Latest()
         self._sized = False
         self._collapsed: set[str] = set()  # section keys the nurse collapsed
+        self._natural: dict[int, int] = {}  # column widths of the first sizing (see _fit_columns)
         self._build()
         # one dialog of each kind at a time; the focus goes back to the list when it closes
         self._dose_slot: DialogSlot[DoseDialog] = DialogSlot(
@@ -230,6 +230,7 @@ class RemindersPane(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         outer.addWidget(self.view, 1)
         down_moves_into(self.filter_edit, self.view)
+        self.view.viewport().installEventFilter(self)
 
         self.empty_label = QLabel()
         self.empty_label.setObjectName("remindersEmpty")
@@ -337,21 +338,30 @@ class RemindersPane(QWidget):
         fm = self.view.fontMetrics()
         time_width = self.view.indentation() + fm.horizontalAdvance("00:00") + em * 6
         self.view.setColumnWidth(COL_TIME, max(time_width, self.view.columnWidth(COL_TIME)))
+        self._natural = {c: self.view.columnWidth(c) for c in caps}
         self._fit_columns()
 
     def _fit_columns(self) -> None:
         """No sideways scrolling for the status (issue 14, 1024 px): when the columns are wider
         than the list, the long ones (medication, student, dose, route) give up width — their
         text elides — down to a floor, before the status is pushed out of sight."""
-        if not self._sized:
-            return
+        if not self._sized or not self.view.isVisible():
+            return  # a hidden list's width is not its real one: its first resize fits it
         em = self.fontMetrics().averageCharWidth()
         header = self.view.header()
-        note_room = em * 12  # the last column stretches into what is left
         last = self.model.columnCount() - 1
+        # the last column stretches into what is left: room for its heading at least
+        note_room = max(em * 14, header.sectionSizeHint(last))
         over = sum(header.sectionSize(c) for c in range(last)) + note_room
         over -= self.view.viewport().width()
-        for column, floor in ((COL_MED, 18), (COL_STUDENT, 16), (COL_DOSE, 8), (COL_ROUTE, 6)):
+        # wider again (up to the first sizing) when there is room; narrower when there is not
+        for column, natural in self._natural.items():
+            width = header.sectionSize(column)
+            if over < 0 and width < natural:
+                take = min(-over, natural - width)
+                self.view.setColumnWidth(column, width + take)
+                over += take
+        for column, floor in ((COL_MED, 18), (COL_DOSE, 8), (COL_ROUTE, 6), (COL_STUDENT, 16)):
             if over <= 0:
                 break
             width = header.sectionSize(column)
@@ -360,9 +370,11 @@ class RemindersPane(QWidget):
                 self.view.setColumnWidth(column, width - give)
                 over -= give
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
-        super().resizeEvent(event)
-        self._fit_columns()
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        # the list's own width (not the pane's: the list is hidden until it has rows)
+        if event.type() == QEvent.Type.Resize and watched is self.view.viewport():
+            self._fit_columns()
+        return super().eventFilter(watched, event)
 
     def _update_counts(self) -> None:
         counts = self.model.counts

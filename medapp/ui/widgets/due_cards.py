@@ -34,7 +34,7 @@ from medapp.domain.due_cards import (
 from medapp.ui.dialogs.dose_dialog import set_tone
 
 #: at most this many cards are drawn; the rest are counted ("+ 3 more in Reminders")
-MAX_CARDS = 4
+MAX_CARDS = 3
 #: QSettings key: beep when a card appears (school hours only)
 SOUND_SETTING = "notifications/sound"
 
@@ -71,8 +71,11 @@ class DoseCard(QFrame):
         self.body = QLabel(text.body)
         self.body.setObjectName("doseCardBody")
         self.body.setTextFormat(Qt.TextFormat.PlainText)
-        box.addWidget(self.title)
-        box.addWidget(self.body)
+        line = QHBoxLayout()
+        line.setSpacing(8)
+        line.addWidget(self.title)
+        line.addWidget(self.body, 1)
+        box.addLayout(line)
         row = QHBoxLayout()
         row.setSpacing(4)
         self.give_button = self._button("Give…", "doseCardGive", "Open the dose to record it")
@@ -126,11 +129,24 @@ class DueCardStack(QFrame):
         self.locked = False
         self.cards: list[DoseCard] = []
         self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setContentsMargins(8, 8, 8, 8)
         self._layout.setSpacing(6)
+        head = QHBoxLayout()
+        head.setSpacing(6)
         self.header = QLabel()
         self.header.setObjectName("dueCardsTitle")
-        self._layout.addWidget(self.header)
+        head.addWidget(self.header)
+        head.addStretch(1)
+        self.snooze_all_button = QPushButton(f"All: {SNOOZE_MINUTES[0]} min")
+        self.snooze_all_button.setObjectName("dueCardsSnoozeAll")
+        self.snooze_all_button.setToolTip(
+            f"Remind me of every dose shown in {SNOOZE_MINUTES[0]} minutes"
+        )
+        self.snooze_all_button.setAccessibleName(f"Snooze all {SNOOZE_MINUTES[0]} minutes")
+        self.snooze_all_button.setAutoDefault(False)
+        self.snooze_all_button.clicked.connect(lambda: self.snooze_all(SNOOZE_MINUTES[0]))
+        head.addWidget(self.snooze_all_button)
+        self._layout.addLayout(head)
         self.more = QLabel()
         self.more.setObjectName("dueCardsMore")
         set_tone(self.more, "muted")
@@ -175,6 +191,13 @@ class DueCardStack(QFrame):
 
     def snooze(self, key: DoseKey, minutes: int) -> None:
         self.model.snooze(key, minutes, self._now())
+        self._render()
+
+    def snooze_all(self, minutes: int) -> None:
+        """Lunchtime: forty doses due at once — one click puts every card off."""
+        now = self._now()
+        for dose in self.model.visible(now):
+            self.model.snooze(dose.key, minutes, now)
         self._render()
 
     def take(self, key: DoseKey) -> None:
