@@ -231,7 +231,7 @@ class DeskJobs:
         except AccessDenied:
             return  # nobody signed in: no list to check (not a failure)
         tz = ZoneInfo(ctx.school_timezone)
-        today = dt.datetime.now(tz).date()
+        today = ctx.now().astimezone(tz).date()  # the desk's clock, as the lists use it
         reminders = reminders_for_school(desk, ctx.school_id, today)
         if self.watcher is None or self.watcher.tz != tz:
             self.watcher, self._primed = DoseWatcher(tz), False

@@ -13,8 +13,10 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from medapp.domain.due_cards import DueDose
+from medapp.jobs.scheduler import DeskJobs
 from medapp.jobs.watchers import open_doses
 from medapp.runtime.context import AppContext
+from medapp.ui.app import connect_jobs
 from medapp.ui.main_window import MainWindow
 from medapp.ui.panes.reminders_pane import RemindersPane
 from medapp.ui.widgets.due_cards import MAX_CARDS, DueCardStack
@@ -101,6 +103,12 @@ def test_many_doses_show_a_few_cards_and_a_count(qtbot, clock: Clock) -> None:  
     assert len(stack.cards) == MAX_CARDS
     assert stack.header.text() == f"{MAX_CARDS + 3} doses due"
     assert stack.more.text() == "+ 3 more in Reminders"
+    # lunchtime: one click puts every card off for five minutes
+    qtbot.mouseClick(stack.snooze_all_button, Qt.MouseButton.LeftButton)
+    assert stack.cards == [] and stack.isHidden()
+    clock.now += dt.timedelta(minutes=5)
+    stack.wake_now()
+    assert len(stack.cards) == MAX_CARDS and stack.header.text() == f"{MAX_CARDS + 3} doses due"
 
 
 def test_quiet_outside_school_hours_and_nameless_when_locked(qtbot, clock: Clock) -> None:  # noqa: ANN001
@@ -183,3 +191,40 @@ def test_give_opens_that_dose_and_open_selects_it(qtbot, desk_ctx: AppContext) -
     assert window.locked and stack.cards
     assert all(not c.give_button.isEnabled() for c in stack.cards)
     assert all(d.student not in c.body.text() for c in stack.cards for d in due)
+
+
+def test_the_dose_job_puts_cards_up_and_a_recorded_dose_takes_its_card(
+    qtbot,  # noqa: ANN001
+    desk_ctx: AppContext,
+) -> None:
+    window = ready_window(qtbot, desk_ctx)
+    jobs = DeskJobs(desk_ctx, reminder_seconds=3600, outbox_seconds=3600, alert_view_minutes=60)
+    connect_jobs(jobs, window)
+    with qtbot.waitSignal(jobs.signals.due, timeout=10_000) as due:
+        jobs.check_doses()  # on this thread: the signal is delivered at once
+    doses, hours = due.args
+    assert hours is not None and hours[0] < dt.time(12, 5) < hours[1]
+    assert doses and all(d.student.endswith(".") and "," not in d.student for d in doses)
+    stack = window.due_cards
+    assert stack.cards and not stack.isHidden()
+    # the "due" notice does not also go to the status bar / tray: the cards said it
+    assert "due now" not in window.statusBar().currentMessage()
+
+    pane = window.reminders_pane
+    assert isinstance(pane, RemindersPane)
+    target = stack.cards[0].dose
+    with qtbot.waitSignal(pane.dialog_opened, timeout=5000) as opened:
+        qtbot.mouseClick(stack.cards[0].give_button, Qt.MouseButton.LeftButton)
+    dialog = opened.args[0]
+    qtbot.waitUntil(lambda: dialog.sheet is not None and dialog.preview is not None, timeout=10_000)
+    with qtbot.waitSignal(dialog.recorded, timeout=10_000):
+        qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.dose_dialog is None, timeout=5000)
+    assert stack.card_for(*target.key) is None
+    # the next check no longer lists it (documented), and it never comes back
+    desk_ctx.cache.clear()
+    with qtbot.waitSignal(jobs.signals.due, timeout=10_000) as again:
+        jobs.check_doses()
+    assert target.key not in {d.key for d in again.args[0]}
+    assert stack.card_for(*target.key) is None and stack.cards
+    jobs.stop()
