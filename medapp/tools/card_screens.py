@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         enable_demo_sign_in(conn, create_roles=True)
     ctx = AppContext(db=private, cache=Cache(scratch / "cache"), outbox=Outbox(scratch / "outbox"))
     moment = _desk_clock(db, school.id)
-    ctx.clock = lambda: moment  # type: ignore[attr-defined]
+    ctx.clock = lambda: moment
     window = MainWindow(
         ctx,
         exit_when_ready=False,
