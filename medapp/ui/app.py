@@ -62,7 +62,11 @@ def _start_jobs(ctx: AppContext, window: MainWindow) -> DeskJobs:
 def connect_jobs(jobs: DeskJobs, window: MainWindow) -> None:
     """What the jobs report, shown by the window: pop-ups, sync results, and a failing job in
     the status bar until it runs again."""
-    jobs.signals.notice.connect(lambda _kind, title, text: window.show_notification(title, text))
+    # due doses get a card (and its own tray message); missed ones the notification
+    jobs.signals.notice.connect(
+        lambda kind, title, text: None if kind == "due" else window.show_notification(title, text)
+    )
+    jobs.signals.due.connect(window.show_due_doses)
     jobs.signals.outbox_status.connect(
         lambda text: window.show_notification("Offline doses sent", text)
     )
