@@ -51,7 +51,6 @@ from medapp.services.students import (
     DoseLogInfo,
     PrescriptionDetail,
     StudentCard,
-    StudentNotFound,
     _card,
     _detail,
     log_student_opened,
