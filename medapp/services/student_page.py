@@ -190,7 +190,8 @@ class StudentPage:
 
     @property
     def awaiting_outcome(self) -> tuple[PageDose, ...]:
-        return tuple(d for d in (*self.today, *self.history) if d.waiting_for_outcome)
+        """Today's as-needed doses given without an outcome yet (oldest first)."""
+        return tuple(d for d in self.today if d.waiting_for_outcome)
 
 
 @dataclass(frozen=True)
