@@ -99,6 +99,11 @@ def test_give_prn_needs_a_complaint_then_records_it_and_its_outcome(qtbot, ctx: 
     dialog = open_page(qtbot, ctx, student.id)
     give = dialog.open_give_prn()
     assert isinstance(give, GivePrnDialog)
+    if len(give.orders) > 1:  # several as-needed orders: none is chosen for her
+        assert give.order.currentIndex() == -1
+        qtbot.mouseClick(give.give_button, Qt.MouseButton.LeftButton)
+        assert "choose" in give.banner.text.lower()
+        assert give.select_order(give.orders[0].id)
     qtbot.mouseClick(give.give_button, Qt.MouseButton.LeftButton)
     assert "complaint" in give.banner.text.lower()
     assert give.isVisible()

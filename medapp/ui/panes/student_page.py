@@ -488,6 +488,10 @@ class GivePrnDialog(QDialog):
         self.order.setAccessibleName("As-needed order")
         for o in self.orders:
             self.order.addItem(f"{o.medication_label} · {o.dosage} · {o.prn_label}", o.id)
+        if len(self.orders) > 1:
+            # several as-needed orders (an inhaler and an epinephrine pen): the nurse picks one
+            self.order.setPlaceholderText("Choose the as-needed order…")
+            self.order.setCurrentIndex(-1)
         self.complaint = QLineEdit()
         self.complaint.setObjectName("givePrnComplaint")
         self.complaint.setAccessibleName("Complaint")
@@ -523,7 +527,17 @@ class GivePrnDialog(QDialog):
             notes=self.note.text().strip() or None,
         )
 
+    def select_order(self, prescription_id: uuid.UUID) -> bool:
+        index = self.order.findData(prescription_id)
+        if index >= 0:
+            self.order.setCurrentIndex(index)
+        return index >= 0
+
     def give(self) -> None:
+        if self.order.currentIndex() < 0:
+            self.banner.error("Choose the as-needed order the dose is given from.")
+            self.order.setFocus()
+            return
         complaint = self.complaint.text()
         if not complaint.strip():
             self.complaint.setProperty("invalid", True)
