@@ -71,6 +71,7 @@ __all__ = [
     "find_students",
     "give_prn",
     "looks_like_student_number",
+    "prn_orders_of_medication",
     "record_prn_outcome",
     "student_by_number",
     "student_page",
@@ -543,3 +544,28 @@ def record_prn_outcome(desk: Desk, cmd: PrnOutcomeCommand) -> bool:
     if desk.cache is not None:
         desk.cache.evict_tag(school_tag(school_id))
     return written is not None
+
+
+def prn_orders_of_medication(
+    desk: Desk, medication_id: uuid.UUID
+) -> tuple[tuple[StudentHit, PrescriptionDetail], ...]:
+    """The active as-needed orders of one medication for the students of the desk's schools,
+    by student name — "Give PRN…" from the formulary details picks one of them."""
+    schools = desk.actor.school_ids
+    if not schools:
+        return ()
+    with desk.sessions() as s:
+        rows = s.execute(
+            select(StudentMedication, Medication, Student)
+            .join(Medication, Medication.id == StudentMedication.medication_id)
+            .join(Student, Student.id == StudentMedication.student_id)
+            .where(
+                StudentMedication.medication_id == medication_id,
+                StudentMedication.is_prn,
+                StudentMedication.is_active,
+                Student.is_active,
+                Student.school_id.in_(schools),
+            )
+            .order_by(Student.last_name, Student.first_name, Student.student_number)
+        ).all()
+        return tuple((_hit(st), _detail(rx, med)) for rx, med, st in rows)

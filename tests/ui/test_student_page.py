@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from medapp.db.models import (
     EmergencyContact,
+    Medication,
     MedicationLog,
     PrnOutcome,
     Student,
@@ -26,6 +27,7 @@ from medapp.ui.panes.student_page import (
     GivePrnDialog,
     PrnOutcomeDialog,
     StudentPageDialog,
+    open_give_prn_for_medication,
 )
 from tests.ui.test_dose_dialog import lunchtime_on_a_school_day
 from tests.ui.test_history_dialog import first_item
@@ -181,3 +183,41 @@ def test_search_finds_students_and_a_scanned_id_opens_the_page(qtbot, ctx: AppCo
     assert dialog is not None and dialog.student_id == student.id
     qtbot.waitUntil(lambda: dialog.page is not None, timeout=15_000)
     dialog.close()
+
+
+def test_give_prn_from_the_formulary_details(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    with Session(ctx.db.engine) as s:
+        rx = s.scalars(
+            select(StudentMedication)
+            .join(Student, Student.id == StudentMedication.student_id)
+            .where(
+                Student.school_id == ctx.school_id,
+                StudentMedication.is_prn,
+                StudentMedication.is_active,
+            )
+        ).first()
+        assert rx is not None
+        medication_id = rx.medication_id
+    pane = SearchPane(ctx)
+    qtbot.addWidget(pane)
+    pane.show()
+    open_give_prn_for_medication(ctx, medication_id, "the medication", pane)
+    qtbot.waitUntil(lambda: pane.findChild(GivePrnDialog) is not None, timeout=15_000)
+    dialog = pane.findChild(GivePrnDialog)
+    assert dialog is not None
+    assert rx.id in {o.id for o in dialog.orders}
+    assert {o.medication_id for o in dialog.orders} == {medication_id}
+    # every choice names its student (orders of several students of the school)
+    assert all("·" in dialog.order.itemText(i) for i in range(dialog.order.count()))
+    dialog.close()
+    # a medication nobody has an as-needed order of: a sentence, no dialog
+    with Session(ctx.db.engine) as s:
+        other = s.scalars(
+            select(Medication.id).where(
+                Medication.id.not_in(
+                    select(StudentMedication.medication_id).where(StudentMedication.is_prn)
+                )
+            )
+        ).first()
+    open_give_prn_for_medication(ctx, other, "Nothingol", pane)
+    qtbot.waitUntil(lambda: "Nothingol" in pane.banner.text, timeout=15_000)

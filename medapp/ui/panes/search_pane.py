@@ -90,7 +90,12 @@ from medapp.ui.models.search_model import (
 from medapp.ui.models.search_model import (
     COL_FORM as RES_FORM,
 )
-from medapp.ui.panes.student_page import StudentMatches, StudentPageDialog, open_student_page
+from medapp.ui.panes.student_page import (
+    StudentMatches,
+    StudentPageDialog,
+    open_give_prn_for_medication,
+    open_student_page,
+)
 from medapp.ui.widgets import Banner, BusyIndicator, StatusBadge
 from medapp.ui.widgets.icons import icon_size, set_icon
 from medapp.ui.widgets.tables import setup_row_view
@@ -148,6 +153,7 @@ class DetailsPanel(QFrame):
     """The selected product: its fields, its group, and the lots on this school's shelf."""
 
     receive_requested = Signal(object)  # MedicationHit
+    give_prn_requested = Signal(object)  # MedicationHit
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -240,6 +246,13 @@ class DetailsPanel(QFrame):
         self.receive_button.setToolTip("Put a newly received lot of this medication on the shelf")
         self.receive_button.clicked.connect(self._receive)
         stock_head.addWidget(self.receive_button)
+        self.give_prn_button = QPushButton("Give PRN…")
+        self.give_prn_button.setObjectName("detailsGivePrn")
+        self.give_prn_button.setToolTip(
+            "Give an as-needed dose of this medication to a student with an order for it"
+        )
+        self.give_prn_button.clicked.connect(self._give_prn)
+        stock_head.addWidget(self.give_prn_button)
         body.addLayout(stock_head)
         self.stock_summary = QLabel()
         self.stock_summary.setObjectName("detailsStockSummary")
@@ -370,6 +383,10 @@ class DetailsPanel(QFrame):
 
     def show_error(self, text: str) -> None:
         self.stock_summary.setText(text)
+
+    def _give_prn(self) -> None:
+        if self.hit is not None:
+            self.give_prn_requested.emit(self.hit)
 
     def _receive(self) -> None:
         if self.hit is not None:
@@ -533,6 +550,9 @@ class SearchPane(QWidget):
 
         self.details = DetailsPanel()
         self.details.receive_requested.connect(self.receive_stock)
+        self.details.give_prn_requested.connect(
+            lambda hit: open_give_prn_for_medication(self.ctx, hit.id, hit.name, self)
+        )
         scroll = QScrollArea()
         scroll.setObjectName("detailsScroll")
         scroll.setWidgetResizable(True)

@@ -52,6 +52,7 @@ from medapp.services.student_page import (
     StudentHit,
     StudentPage,
     give_prn,
+    prn_orders_of_medication,
     record_prn_outcome,
     student_page,
 )
@@ -469,7 +470,11 @@ class GivePrnDialog(QDialog):
         student_name: str,
         orders: Sequence[PrescriptionDetail],
         parent: QWidget | None = None,
+        *,
+        labels: Sequence[str] | None = None,
     ) -> None:
+        """``labels``: one per order, when the orders are of several students (from the
+        formulary details: "Okafor, Mira · S000114 · 2 puffs · every 4 h")."""
         super().__init__(parent)
         self.ctx = ctx
         self.orders = tuple(orders)
@@ -477,7 +482,9 @@ class GivePrnDialog(QDialog):
         self.setObjectName("givePrnDialog")
         self.setWindowTitle(f"Give PRN — {student_name}")
         outer = QVBoxLayout(self)
-        heading = QLabel(f"As-needed dose for {student_name}")
+        heading = QLabel(
+            f"As-needed dose for {student_name}" if labels is None else f"Give PRN — {student_name}"
+        )
         heading.setProperty("heading", True)
         outer.addWidget(heading)
         self.banner = Banner("givePrnBanner")
@@ -486,8 +493,9 @@ class GivePrnDialog(QDialog):
         self.order = QComboBox()
         self.order.setObjectName("givePrnOrder")
         self.order.setAccessibleName("As-needed order")
-        for o in self.orders:
-            self.order.addItem(f"{o.medication_label} · {o.dosage} · {o.prn_label}", o.id)
+        for i, o in enumerate(self.orders):
+            text = labels[i] if labels is not None else o.medication_label
+            self.order.addItem(f"{text} · {o.dosage} · {o.prn_label}", o.id)
         if len(self.orders) > 1:
             # several as-needed orders (an inhaler and an epinephrine pen): the nurse picks one
             self.order.setPlaceholderText("Choose the as-needed order…")
@@ -679,3 +687,33 @@ class StudentMatches(QWidget):
             self._row.insertWidget(1 + i, button)
             self.buttons.append(button)
         self.setVisible(bool(self.hits))
+
+
+def open_give_prn_for_medication(
+    ctx: AppContext, medication_id: uuid.UUID, medication_name: str, parent: QWidget
+) -> None:
+    """ "Give PRN…" from the formulary details: the students of this desk's school with an
+    as-needed order of the medication, one to choose; a sentence when there is none."""
+    desk = ctx.desk
+
+    def show(found: tuple[tuple[StudentHit, PrescriptionDetail], ...]) -> None:
+        if not found:
+            banner = getattr(parent, "banner", None)
+            if isinstance(banner, Banner):
+                banner.show_message(
+                    "info",
+                    f"No student of this school has an as-needed order of {medication_name}. "
+                    "Enter the order first (the parent's signed form).",
+                )
+            return
+        dialog = GivePrnDialog(
+            ctx,
+            medication_name,
+            [detail for _hit, detail in found],
+            parent,
+            labels=[hit.label for hit, _detail in found],
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    run_in_background(parent, lambda: prn_orders_of_medication(desk, medication_id), show)
