@@ -146,9 +146,15 @@ def test_every_insert_and_update_on_every_table_is_audited(world: SecureWorld) -
                     "VALUES (:a_student, 'x', 'Mother', '555')",
                 ),
                 (
+                    "medication_logs",
+                    "INSERT INTO medication_logs (id, student_medication_id, nurse_id, "
+                    "time_given, status) VALUES (:x, :a_order, :nurse_a, "
+                    "now() - interval '40 days', 'GIVEN')",
+                ),
+                (
                     "prn_outcomes",
                     "INSERT INTO prn_outcomes (id, medication_log_id, outcome, recorded_by_id, "
-                    "observed_at) VALUES (gen_random_uuid(), :a_log, 'RESOLVED', :nurse_a, now())",
+                    "observed_at) VALUES (gen_random_uuid(), :x, 'RESOLVED', :nurse_a, now())",
                 ),
             ]
             params = {
