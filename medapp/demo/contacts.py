@@ -46,7 +46,7 @@ def build_conditions(
         item = rx.template.item.lower()
         found = (
             _ASTHMA
-            if "albuterol" in item or "inhal" in item
+            if "wheez" in rx.template.sig.lower() or "albuterol" in item or "inhal" in item
             else _FROM_ORDERS.get(rx.template.prescriber)
         )
         if found is not None:

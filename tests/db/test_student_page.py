@@ -23,6 +23,7 @@ from medapp.db.models import (
 )
 from medapp.domain.checks import DoseRefused
 from medapp.services.corrections import CorrectionCommand, CorrectionKind, correct_dose
+from medapp.services.desk import AccessDenied
 from medapp.services.doses import DoseCommand, DoseInputError
 from medapp.services.student_page import (
     PrnOutcomeCommand,
@@ -264,3 +265,11 @@ def test_outcome_only_for_a_prn_dose(world) -> None:  # noqa: ANN001
                 observed_at=NOW,
             ),
         )
+
+
+def test_another_schools_desk_cannot_open_the_page(world) -> None:  # noqa: ANN001
+    db, ids = world
+    desk = desk_for(db.sessions, ids["nurse"], now=NOW, schools=[uuid.uuid4()])
+    with pytest.raises(AccessDenied):
+        student_page(desk, ids["student"])
+    assert find_students(desk, "Mira") == ()
