@@ -101,6 +101,9 @@ STUDENT_DATA = {
     "adverse_reactions": "reaction",
     "medication_inventory": "lot",
     "inventory_adjustments": "adjustment",
+    "student_conditions": "condition",  # 0008_student_page
+    "emergency_contacts": "contact",
+    "prn_outcomes": "outcome",
 }
 
 UPDATES = {
@@ -139,6 +142,13 @@ INSERTS = {
     "inventory_adjustments": (
         "INSERT INTO inventory_adjustments (inventory_id, delta, quantity_after, reason, user_id) "
         "VALUES (:lot, 1, 21, 'count', :nurse)"
+    ),
+    "student_conditions": (
+        "INSERT INTO student_conditions (student_id, name) VALUES (:student, 'Asthma')"
+    ),
+    "emergency_contacts": (
+        "INSERT INTO emergency_contacts (student_id, name, relationship, phone) "
+        "VALUES (:student, 'X', 'Mother', '555-0100')"
     ),
 }
 
@@ -285,6 +295,24 @@ def _seed(conn: Connection, suffix: str) -> tuple[dict[str, uuid.UUID], dict[str
             "user_id) VALUES (:id, :lot, 20, 20, 'received', :n)",
             id=new(f"{school}_adjustment"),
             lot=ids[f"{school}_lot"],
+            n=nurse,
+        )
+        run(
+            "INSERT INTO student_conditions (id, student_id, name) VALUES (:id, :st, 'Asthma')",
+            id=new(f"{school}_condition"),
+            st=ids[f"{school}_student"],
+        )
+        run(
+            "INSERT INTO emergency_contacts (id, student_id, name, relationship, phone) "
+            "VALUES (:id, :st, 'Pat', 'Mother', '555-0100')",
+            id=new(f"{school}_contact"),
+            st=ids[f"{school}_student"],
+        )
+        run(
+            "INSERT INTO prn_outcomes (id, medication_log_id, outcome, recorded_by_id, "
+            "observed_at) VALUES (:id, :log, 'RESOLVED', :n, now())",
+            id=new(f"{school}_outcome"),
+            log=ids[f"{school}_log"],
             n=nurse,
         )
     return ids, users

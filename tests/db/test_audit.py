@@ -73,6 +73,9 @@ AUDITED_TABLES = (
     "users",
     "schools",
     "user_schools",
+    "student_conditions",  # 0008_student_page
+    "emergency_contacts",
+    "prn_outcomes",
 )
 
 
@@ -132,6 +135,26 @@ def test_every_insert_and_update_on_every_table_is_audited(world: SecureWorld) -
                     "medication_id, severity, reaction, reported_by_id, occurred_at, "
                     "incident_report_id) VALUES (gen_random_uuid(), :a_student, :med, 'MILD', 'x', "
                     ":nurse_a, now(), :a_incident)",
+                ),
+                (
+                    "student_conditions",
+                    "INSERT INTO student_conditions (student_id, name) VALUES (:a_student, 'x')",
+                ),
+                (
+                    "emergency_contacts",
+                    "INSERT INTO emergency_contacts (student_id, name, relationship, phone) "
+                    "VALUES (:a_student, 'x', 'Mother', '555')",
+                ),
+                (
+                    "medication_logs",
+                    "INSERT INTO medication_logs (id, student_medication_id, nurse_id, "
+                    "time_given, status) VALUES (:x, :a_order, :nurse_a, "
+                    "now() - interval '40 days', 'GIVEN')",
+                ),
+                (
+                    "prn_outcomes",
+                    "INSERT INTO prn_outcomes (id, medication_log_id, outcome, recorded_by_id, "
+                    "observed_at) VALUES (gen_random_uuid(), :x, 'RESOLVED', :nurse_a, now())",
                 ),
             ]
             params = {
