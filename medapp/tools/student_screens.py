@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         user_name=nurse.display_name,
     )
     moment = _desk_clock(db, school.id) - dt.timedelta(hours=1, minutes=45)  # 10:05
-    ctx.clock = lambda: moment  # type: ignore[attr-defined]
+    ctx.clock = lambda: moment
     student_id = _student(db, school.id)
     if student_id is None:
         print("no demo student with an as-needed order, a condition and a contact", file=sys.stderr)
