@@ -9,6 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from medapp import paths
+from medapp.db.errors import DatabaseUnavailable
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -29,6 +30,21 @@ def _with_connection(engine: Engine, fn: object, *args: object) -> None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate forward. A database whose schema this version does not know (a newer medapp
+    migrated it, then an older one was installed) is refused in one sentence, not a traceback."""
+    known = current_revision(engine)
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    if known is not None:
+        try:
+            found = script.get_revision(known)
+        except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown id
+            found = None
+        if found is None:
+            raise DatabaseUnavailable(
+                f"The database is at schema {known}, which this version of medapp does not "
+                f"know (its newest is {script.get_current_head()}): a newer medapp has used it. "
+                "Install the newer medapp (or ask district IT)."
+            )
     _with_connection(engine, command.upgrade, revision)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from medapp.db import migrate
 from medapp.db.engine import make_engine
+from medapp.db.errors import DatabaseUnavailable
 from medapp.db.models import Base
 
 EXPECTED_TABLES = {
@@ -74,3 +76,16 @@ def test_plan_indexes_exist(engine) -> None:  # noqa: ANN001
     assert "uq_medication_logs_one_given_per_dose" in names["medication_logs"]
     assert "student_medications_active_idx" in names["student_medications"]
     assert {"inventory_expiration_idx", "inventory_stock_idx"} <= names["medication_inventory"]
+
+
+def test_a_schema_from_a_newer_medapp_is_refused_in_one_sentence(scratch_url: str) -> None:
+    """An older medapp installed over a newer one must not crash with alembic's traceback."""
+    eng = make_engine(scratch_url)
+    try:
+        migrate.upgrade(eng)
+        with eng.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0099_from_the_future'"))
+        with pytest.raises(DatabaseUnavailable, match="0099_from_the_future.*newer medapp"):
+            migrate.upgrade(eng)
+    finally:
+        eng.dispose()
