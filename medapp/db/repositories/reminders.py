@@ -15,9 +15,10 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import BindParameter, Select, Uuid, and_, any_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
 from medapp.db.mapping import calendar_from_row, dose_log_from_row, prescription_from_row
@@ -145,16 +146,8 @@ def _dose_conflict(dosage: str, strength: str, frequency: str) -> str | None:
     return dose_strength_conflict(dosage, strength, frequency=frequency)
 
 
-def load_inputs(
-    session: Session, day: dt.date, school_ids: Sequence[uuid.UUID] | None
-) -> ReminderInputs:
-    school_filter: ColumnElement[bool] = (
-        School.id.in_(school_ids) if school_ids is not None else true()
-    )
-    # Core rows on the session's connection: the ORM's result machinery cost more than the
-    # statements themselves on a district day (thousands of plain column rows, no entities).
-    conn = session.connection()
-    schools = conn.execute(
+def _schools_statement(filtered: bool) -> Select[*tuple[Any, ...]]:
+    statement = (
         select(
             School.id,
             School.timezone,
@@ -167,18 +160,22 @@ def load_inputs(
         )
         .outerjoin(
             SchoolClosure,
-            and_(SchoolClosure.school_id == School.id, SchoolClosure.closed_on == day),
+            and_(SchoolClosure.school_id == School.id, SchoolClosure.closed_on == bindparam("day")),
         )
-        .where(school_filter)
         .group_by(School.id)
-    ).all()
-    calendars = {s.id: calendar_from_row(s, s.closures or ()) for s in schools}
-    if not calendars:
-        return ReminderInputs(day, {}, {}, {}, (), dt.datetime.now(dt.UTC))
+    )
+    return statement.where(School.id == any_(_ids_param("school_ids"))) if filtered else statement
 
+
+def _ids_param(name: str) -> BindParameter[Any]:
+    # One array parameter, not an expanding IN list: the statement text (and the server's plan
+    # cache key) stays the same whatever the number of ids.
+    return bindparam(name, type_=ARRAY(Uuid()))
+
+
+def _prescriptions_statement(filtered: bool) -> Select[*tuple[Any, ...]]:
     successor = aliased(StudentMedication)
-    since = dt.datetime.combine(day - dt.timedelta(days=1), dt.time.min, dt.UTC)
-    rx_rows = conn.execute(
+    statement: Select[*tuple[Any, ...]] = (
         select(
             StudentMedication.id,
             StudentMedication.frequency,
@@ -210,15 +207,72 @@ def load_inputs(
         .join(Medication, Medication.id == StudentMedication.medication_id)
         .outerjoin(successor, successor.supersedes_id == StudentMedication.id)
         .where(
-            Student.school_id.in_(calendars.keys()) if school_ids is not None else true(),
             Student.is_active,
-            StudentMedication.start_date <= day,
-            or_(StudentMedication.end_date.is_(None), StudentMedication.end_date >= day),
+            StudentMedication.start_date <= bindparam("day"),
+            or_(
+                StudentMedication.end_date.is_(None),
+                StudentMedication.end_date >= bindparam("day"),
+            ),
             # active orders, and orders replaced since yesterday (earlier doses today still
             # count against the schedule that was in force; exact day checked below)
-            or_(StudentMedication.is_active, successor.schedule_effective_from >= since),
+            or_(
+                StudentMedication.is_active, successor.schedule_effective_from >= bindparam("since")
+            ),
         )
-    ).all()
+    )
+    return (
+        statement.where(Student.school_id == any_(_ids_param("school_ids")))
+        if filtered
+        else statement
+    )
+
+
+def _logs_statement(filtered: bool) -> Select[*tuple[Any, ...]]:
+    # No join to the orders or students: the orders are already known (the statement above),
+    # so a school's logs are read through the (order, time) index for exactly those orders,
+    # and the district's are matched to the orders in Python. Joining student_medications and
+    # students again cost a second pass of their row-level-security filters per statement.
+    statement: Select[*tuple[Any, ...]] = (
+        select(*LOG_COLUMNS, (User.first_name + " " + User.last_name).label("nurse_name"))
+        .join(User, User.id == MedicationLog.nurse_id)
+        .where(
+            MedicationLog.time_given >= bindparam("start"),
+            MedicationLog.time_given < bindparam("end"),
+        )
+    )
+    if filtered:
+        statement = statement.where(
+            MedicationLog.student_medication_id == any_(_ids_param("rx_ids"))
+        )
+    return statement
+
+
+# Built once per process (the SQL expression building cost as much as a statement's round
+# trip for one school); ``filtered`` is "some schools" against "every school the role sees".
+_SCHOOLS = {f: _schools_statement(f) for f in (False, True)}
+_PRESCRIPTIONS = {f: _prescriptions_statement(f) for f in (False, True)}
+_LOGS = {f: _logs_statement(f) for f in (False, True)}
+
+
+def load_inputs(
+    session: Session, day: dt.date, school_ids: Sequence[uuid.UUID] | None
+) -> ReminderInputs:
+    filtered = school_ids is not None
+    # Core rows on the session's connection: the ORM's result machinery cost more than the
+    # statements themselves on a district day (thousands of plain column rows, no entities).
+    conn = session.connection()
+    params: dict[str, Any] = {"day": day}
+    if school_ids is not None:
+        params["school_ids"] = list(school_ids)
+    schools = conn.execute(_SCHOOLS[filtered], params).all()
+    calendars = {s.id: calendar_from_row(s, s.closures or ()) for s in schools}
+    if not calendars:
+        return ReminderInputs(day, {}, {}, {}, (), dt.datetime.now(dt.UTC))
+
+    params["since"] = dt.datetime.combine(day - dt.timedelta(days=1), dt.time.min, dt.UTC)
+    if school_ids is not None:
+        params["school_ids"] = list(calendars)
+    rx_rows = conn.execute(_PRESCRIPTIONS[filtered], params).all()
 
     prescriptions: dict[uuid.UUID, RxInfo] = {}
     plans: dict[uuid.UUID, DayPlan] = {}
@@ -251,24 +305,19 @@ def load_inputs(
         )
 
     # The day's logs, bounded by the widest school-local day among the schools involved.
-    day_starts = [c.start_of_day(day) for c in calendars.values()]
-    start = min(day_starts)
+    start = min(c.start_of_day(day) for c in calendars.values())
     end = max(c.start_of_day(day + dt.timedelta(days=1)) for c in calendars.values())
-    # Plain columns, not ORM entities: thousands of rows at district scale, built once each.
-    log_query = (
-        select(*LOG_COLUMNS, (User.first_name + " " + User.last_name).label("nurse_name"))
-        .join(User, User.id == MedicationLog.nurse_id)
-        .join(StudentMedication, StudentMedication.id == MedicationLog.student_medication_id)
-        .join(Student, Student.id == StudentMedication.student_id)
-        .where(MedicationLog.time_given >= start, MedicationLog.time_given < end)
-    )
-    if school_ids is not None:
-        log_query = log_query.where(Student.school_id.in_(calendars.keys()))
-    logs = tuple(
-        dose_log_from_row(row, row.nurse_name)
-        for row in conn.execute(log_query)
-        if row.student_medication_id in prescriptions
-    )
+    logs: tuple[DoseLog, ...] = ()
+    if prescriptions or not filtered:
+        log_params: dict[str, Any] = {"start": start, "end": end}
+        if filtered:
+            log_params["rx_ids"] = list(prescriptions)
+        # Plain columns, not ORM entities: thousands of rows at district scale, built once each.
+        logs = tuple(
+            dose_log_from_row(row, row.nurse_name)
+            for row in conn.execute(_LOGS[filtered], log_params)
+            if row.student_medication_id in prescriptions
+        )
     return ReminderInputs(day, calendars, prescriptions, plans, logs, dt.datetime.now(dt.UTC))
 
 
