@@ -15,7 +15,8 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -24,15 +25,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
 
 from medapp.bench import before
 from medapp.cache.store import TTL, Cache
-from medapp.db.engine import Database
+from medapp.db.engine import Database, make_engine
 from medapp.db.models import (
     Medication,
     School,
     StudentMedication,
     User,
+    UserSchool,
 )
 from medapp.db.repositories.schedule import schedule_page
 from medapp.domain.checks import DoseRefused
@@ -292,9 +295,15 @@ class Bench:
 
     def bench_reminders_school(self) -> None:
         picks = [self.rng.choice(self.schools) for _ in range(self.slow_runs)]
-        after = [
-            timed(partial(reminders_for_school, self.reader, sid, self.day)) for sid, _ in picks
-        ]
+        nurses = self._school_nurses()
+        picks = [p for p in picks if p.id in nurses] or picks
+        after = []
+        with self._nurse_connection() as take:
+            for sid, _ in picks:
+                # As the desk reads: on a connection that took the school nurse's role, so the
+                # row-level-security filters run (the owner's connection skips them).
+                desk = take(nurses[sid]) if sid in nurses else self.reader
+                after.append(timed(partial(reminders_for_school, desk, sid, self.day)))
         prior = []
         if self.with_before:
             for sid, tz in picks:
@@ -302,7 +311,9 @@ class Bench:
                     prior.append(
                         timed(partial(before.reminders_before, s, self.day, sid, ZoneInfo(tz)))
                     )
-        self.rows.append(Row("reminders_school_day", after, prior or None))
+        self.rows.append(
+            Row("reminders_school_day", after, prior or None, "as the school's nurse (RLS on)")
+        )
         for sid, _ in picks:
             reminders_for_school(self.warm_reader, sid, self.day)
         warm = [
@@ -310,6 +321,49 @@ class Bench:
             for sid, _ in picks
         ]
         self.rows.append(Row("reminders_school_day_warm", warm, prior or None))
+
+    def _school_nurses(self) -> dict[uuid.UUID, tuple[uuid.UUID, str]]:
+        """One nurse (id, login role) per school that has one."""
+        with self.db.sessions() as s:
+            rows = s.execute(
+                select(UserSchool.school_id, User.id, User.username)
+                .join(User, User.id == UserSchool.user_id)
+                .where(User.role == "NURSE", User.is_active)
+                .order_by(User.username)
+            ).all()
+        nurses: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
+        for school_id, user_id, username in rows:
+            nurses.setdefault(school_id, (user_id, username))
+        return nurses
+
+    @contextmanager
+    def _nurse_connection(self) -> Iterator[Callable[[tuple[uuid.UUID, str]], Desk]]:
+        """A one-connection engine that takes a nurse's role (``SET ROLE``, session level, as
+        the signed-in desk does on connect) before each timed call, outside the timing."""
+        engine = make_engine(self.db.url, pool_size=1, max_overflow=0)
+        sessions = sessionmaker(engine, expire_on_commit=False)
+
+        def take(nurse: tuple[uuid.UUID, str]) -> Desk:
+            user_id, username = nurse
+            with engine.connect() as conn:
+                conn.exec_driver_sql("RESET ROLE")
+                conn.execute(text("SELECT set_config('role', :r, false)"), {"r": username})
+                conn.commit()
+                schools = frozenset(
+                    uuid.UUID(str(s))
+                    for s in conn.execute(
+                        text("SELECT school_id FROM user_schools WHERE user_id = :u"),
+                        {"u": user_id},
+                    ).scalars()
+                )
+                conn.rollback()
+            actor = Actor(user_id, username, "Bench", "Nurse", Role.NURSE, schools)
+            return Desk(sessions, actor, utc_now, None)
+
+        try:
+            yield take
+        finally:
+            engine.dispose()
 
     def bench_reminders_district(self) -> None:
         after = [

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, Select, Uuid, and_, any_, bindparam, func, or_, select
@@ -254,6 +255,57 @@ _PRESCRIPTIONS = {f: _prescriptions_statement(f) for f in (False, True)}
 _LOGS = {f: _logs_statement(f) for f in (False, True)}
 
 
+# Rows rebuilt from memo keys; the field names are the statements' own column names.
+_RX_FIELDS = tuple(str(c.key) for c in _PRESCRIPTIONS[True].selected_columns)
+_TIMES_AT = _RX_FIELDS.index("administration_times")
+_LOG_FIELDS = tuple(str(c.key) for c in _LOGS[True].selected_columns)
+
+
+@lru_cache(maxsize=50_000)
+def _rx_entry(
+    values: tuple[Any, ...], calendar: SchoolCalendar, day: dt.date
+) -> tuple[RxInfo, DayPlan] | None:
+    """One order row → its reminder-list entry and day plan, or None (replaced before ``day``).
+
+    Memoised by the row's values (any edit of the order, student or product changes the key),
+    like :func:`_day_plan`: a desk re-reads the same rows all day, and building and validating
+    the frozen values was most of a district day's Python time."""
+    r = SimpleNamespace(**dict(zip(_RX_FIELDS, values, strict=True)))
+    until = r.superseded_from
+    if until is not None and calendar.local_date(until) < day:
+        return None  # replaced before today: only the successor counts
+    rx = prescription_from_row(r, effective_until=until)
+    if until is not None:
+        # Inactive now, but its doses before the change are still today's doses.
+        rx = replace(rx, is_active=True)
+    info = RxInfo(
+        prescription_id=r.id,
+        school_id=r.school_id,
+        student_id=r.student_id,
+        student_name=f"{r.last_name}, {r.first_name}",
+        student_number=r.student_number,
+        grade=r.grade,
+        medication_id=r.medication_id,
+        medication_name=r.medication_name,
+        strength=r.strength,
+        dosage=r.dosage,
+        route=r.route,
+        is_controlled=r.is_controlled,
+        is_prn=r.is_prn,
+        frequency=r.frequency,
+        dose_conflict=_dose_conflict(r.dosage, r.strength, r.frequency),
+    )
+    return info, _day_plan(rx, calendar, day)
+
+
+@lru_cache(maxsize=50_000)
+def _dose_log(values: tuple[Any, ...]) -> DoseLog:
+    """A log row → its frozen value, memoised by the row's values (a correction writes a new
+    row or changes ``superseded_at``, so a changed log is a new key)."""
+    row = SimpleNamespace(**dict(zip(_LOG_FIELDS, values, strict=True)))
+    return dose_log_from_row(row, row.nurse_name)
+
+
 def load_inputs(
     session: Session, day: dt.date, school_ids: Sequence[uuid.UUID] | None
 ) -> ReminderInputs:
@@ -277,32 +329,11 @@ def load_inputs(
     prescriptions: dict[uuid.UUID, RxInfo] = {}
     plans: dict[uuid.UUID, DayPlan] = {}
     for r in rx_rows:
-        calendar = calendars[r.school_id]
-        until = r.superseded_from
-        if until is not None and calendar.local_date(until) < day:
-            continue  # replaced before today: only the successor counts
-        rx = prescription_from_row(r, effective_until=until)
-        if until is not None:
-            # Inactive now, but its doses before the change are still today's doses.
-            rx = replace(rx, is_active=True)
-        plans[r.id] = _day_plan(rx, calendar, day)
-        prescriptions[r.id] = RxInfo(
-            prescription_id=r.id,
-            school_id=r.school_id,
-            student_id=r.student_id,
-            student_name=f"{r.last_name}, {r.first_name}",
-            student_number=r.student_number,
-            grade=r.grade,
-            medication_id=r.medication_id,
-            medication_name=r.medication_name,
-            strength=r.strength,
-            dosage=r.dosage,
-            route=r.route,
-            is_controlled=r.is_controlled,
-            is_prn=r.is_prn,
-            frequency=r.frequency,
-            dose_conflict=_dose_conflict(r.dosage, r.strength, r.frequency),
-        )
+        times = r.administration_times
+        values = tuple(r) if times is None else (*r[:_TIMES_AT], tuple(times), *r[_TIMES_AT + 1 :])
+        entry = _rx_entry(values, calendars[r.school_id], day)
+        if entry is not None:
+            prescriptions[r.id], plans[r.id] = entry
 
     # The day's logs, bounded by the widest school-local day among the schools involved.
     start = min(c.start_of_day(day) for c in calendars.values())
@@ -314,7 +345,7 @@ def load_inputs(
             log_params["rx_ids"] = list(prescriptions)
         # Plain columns, not ORM entities: thousands of rows at district scale, built once each.
         logs = tuple(
-            dose_log_from_row(row, row.nurse_name)
+            _dose_log(tuple(row))
             for row in conn.execute(_LOGS[filtered], log_params)
             if row.student_medication_id in prescriptions
         )
