@@ -261,13 +261,24 @@ _TIMES_AT = _RX_FIELDS.index("administration_times")
 _LOG_FIELDS = tuple(str(c.key) for c in _LOGS[True].selected_columns)
 
 
-@lru_cache(maxsize=50_000)
+_MISSING = object()
+_MEMO_LIMIT = 20_000
+
+
+@lru_cache(maxsize=256)
+def _rx_memo(calendar: SchoolCalendar, day: dt.date) -> dict[tuple[Any, ...], Any]:
+    """One school calendar's and day's memo of :func:`_rx_entry`, so the calendar (a frozen
+    value with sets inside) is hashed once per school and load, not once per order row."""
+    return {}
+
+
 def _rx_entry(
     values: tuple[Any, ...], calendar: SchoolCalendar, day: dt.date
 ) -> tuple[RxInfo, DayPlan] | None:
     """One order row → its reminder-list entry and day plan, or None (replaced before ``day``).
 
-    Memoised by the row's values (any edit of the order, student or product changes the key),
+    Memoised by the row's values in :func:`_rx_memo` (any edit of the order, student or product
+    changes the key),
     like :func:`_day_plan`: a desk re-reads the same rows all day, and building and validating
     the frozen values was most of a district day's Python time."""
     r = SimpleNamespace(**dict(zip(_RX_FIELDS, values, strict=True)))
@@ -331,7 +342,13 @@ def load_inputs(
     for r in rx_rows:
         times = r.administration_times
         values = tuple(r) if times is None else (*r[:_TIMES_AT], tuple(times), *r[_TIMES_AT + 1 :])
-        entry = _rx_entry(values, calendars[r.school_id], day)
+        calendar = calendars[r.school_id]
+        memo = _rx_memo(calendar, day)
+        entry = memo.get(values, _MISSING)
+        if entry is _MISSING:
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            entry = memo[values] = _rx_entry(values, calendar, day)
         if entry is not None:
             prescriptions[r.id], plans[r.id] = entry
 
