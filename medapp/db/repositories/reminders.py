@@ -278,9 +278,8 @@ def _rx_entry(
     """One order row → its reminder-list entry and day plan, or None (replaced before ``day``).
 
     Memoised by the row's values in :func:`_rx_memo` (any edit of the order, student or product
-    changes the key),
-    like :func:`_day_plan`: a desk re-reads the same rows all day, and building and validating
-    the frozen values was most of a district day's Python time."""
+    changes the key), like :func:`_day_plan`: a desk re-reads the same rows all day, and
+    building and validating the frozen values was most of a district day's Python time."""
     r = SimpleNamespace(**dict(zip(_RX_FIELDS, values, strict=True)))
     until = r.superseded_from
     if until is not None and calendar.local_date(until) < day:
