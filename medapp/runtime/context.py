@@ -26,6 +26,9 @@ class Hub(QObject):
 
     #: table name, school id ("*" when not tied to one school)
     data_changed = Signal(str, str)
+    #: the same change's row ids (a tuple of id strings), emitted just before its
+    #: ``data_changed`` when the notification named them: a list may patch those rows
+    rows_changed = Signal(str, str, object)
     #: True when the database answers, False when it does not
     connection_changed = Signal(bool)
     #: the user at the desk changed: (user id, display name)
@@ -86,6 +89,8 @@ class AppContext:
 
         def on_change(change: Change) -> None:  # runs on the listener thread
             self._evict(change)
+            if change.row_ids:
+                self.hub.rows_changed.emit(change.table, change.school_id, change.row_ids)
             self.hub.data_changed.emit(change.table, change.school_id)
 
         self._listener = ChangeListener(self.db.engine, on_change)

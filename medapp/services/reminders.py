@@ -30,6 +30,29 @@ def reminders_for_school(
     return reminders_from_inputs(_school_inputs(desk, school_id, day), now)
 
 
+def school_day(
+    desk: Desk, school_id: uuid.UUID, day: dt.date, *, now: dt.datetime | None = None
+) -> tuple[ReminderInputs, DayReminders]:
+    """:func:`reminders_for_school` with the inputs it was computed from: a pane keeps them to
+    patch with :func:`patch_school_day` when a notification names the changed log rows."""
+    desk.actor.require_read(school_id, "this school's doses")
+    inputs = _school_inputs(desk, school_id, day)
+    return inputs, reminders_from_inputs(inputs, now or desk.now())
+
+
+def patch_school_day(
+    desk: Desk,
+    inputs: ReminderInputs,
+    log_ids: Sequence[uuid.UUID],
+    *,
+    now: dt.datetime | None = None,
+) -> tuple[ReminderInputs, DayReminders]:
+    """The day's list with only the named dose logs re-read (one statement by primary key),
+    not the school's whole day."""
+    patched = patch_school_inputs(desk, inputs, log_ids)
+    return patched, reminders_from_inputs(patched, now or desk.now())
+
+
 def school_calendar(desk: Desk, school_id: uuid.UUID, day: dt.date) -> SchoolCalendar | None:
     """The school's hours as the day's reminder list knows them (the same cached read): the
     due-dose cards stay quiet outside them."""

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
 from medapp.db.engine import Database
+from medapp.db.repositories.reminders import ReminderItem
 from medapp.domain.doses import DoseStatus
 from medapp.runtime.context import AppContext
 from medapp.services.doses import DoseCommand
@@ -237,3 +238,103 @@ def test_correct_and_report_reaction_follow_the_selected_row(qtbot, ctx: AppCont
     assert (dialog.student_id, dialog.medication_id) == (item.rx.student_id, item.rx.medication_id)
     assert dialog.medication_combo.count() >= 2  # her orders, the stock, "another medication"
     dialog.reject()
+
+
+class CountedCalls:
+    """Counts the pane's calls of the two services that fill it (the real ones still run)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import medapp.ui.panes.reminders_pane as pane_module
+
+        self.days = 0
+        self.patches: list[list[uuid.UUID]] = []
+        real_day, real_patch = pane_module.school_day, pane_module.patch_school_day
+
+        def school_day(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            self.days += 1
+            return real_day(*args, **kwargs)
+
+        def patch_school_day(desk, inputs, log_ids, **kwargs):  # noqa: ANN001, ANN003, ANN202
+            self.patches.append(list(log_ids))
+            return real_patch(desk, inputs, log_ids, **kwargs)
+
+        monkeypatch.setattr(pane_module, "school_day", school_day)
+        monkeypatch.setattr(pane_module, "patch_school_day", patch_school_day)
+
+
+def due_items(pane: RemindersPane, n: int) -> list[ReminderItem]:
+    """``n`` doses due now on different students (the desk database is shared by the tests)."""
+    assert pane.reminders is not None
+    picked: dict[str, ReminderItem] = {}
+    for item in pane.reminders.items:
+        if item.status == DoseStatus.DUE and item.rx.student_name not in picked:
+            picked[item.rx.student_name] = item
+    assert len(picked) >= n
+    return list(picked.values())[:n]
+
+
+def given_elsewhere(ctx: AppContext, item: ReminderItem) -> uuid.UUID:
+    """Another PC records ``item``'s dose; returns the new log's id."""
+    nurse_id, _ = other_nurse(ctx)
+    log_id = uuid.uuid4()
+    record_as(
+        ctx,
+        DoseCommand(
+            log_id,
+            item.rx.prescription_id,
+            nurse_id,
+            "GIVEN",
+            item.scheduled_for + dt.timedelta(minutes=30),
+            scheduled_for=item.scheduled_for,
+        ),
+    )
+    return log_id
+
+
+def status_of(pane: RemindersPane, item: ReminderItem) -> DoseStatus:
+    assert pane.reminders is not None
+    (now,) = (
+        i.status
+        for i in pane.reminders.items
+        if i.rx.prescription_id == item.rx.prescription_id and i.scheduled_for == item.scheduled_for
+    )
+    return now
+
+
+def test_a_notify_naming_its_log_rows_patches_them_without_reloading_the_day(
+    qtbot,  # noqa: ANN001
+    ctx: AppContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pane = make_pane(qtbot, ctx)
+    calls = CountedCalls(monkeypatch)
+    ctx.start_listening()
+    qtbot.wait(300)  # the listener's LISTEN is in place
+    (item,) = due_items(pane, 1)
+    log_id = given_elsewhere(ctx, item)
+    qtbot.waitUntil(lambda: status_of(pane, item) == DoseStatus.COMPLETED, timeout=15_000)
+    assert calls.patches == [[log_id]]  # one statement by primary key…
+    assert calls.days == 0  # …and the school's day was not read again
+
+
+def test_a_burst_of_named_rows_is_one_patch_and_a_change_without_ids_reloads(
+    qtbot,  # noqa: ANN001
+    ctx: AppContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pane = make_pane(qtbot, ctx)
+    calls = CountedCalls(monkeypatch)
+    items = due_items(pane, 2)
+    first, second = (given_elsewhere(ctx, item) for item in items)
+    school = str(ctx.school_id)
+    with qtbot.waitSignal(pane.refreshed, timeout=10_000):
+        for log_id in (first, second):  # what the listener emits for two NOTIFYs
+            ctx.hub.rows_changed.emit("medication_logs", school, (str(log_id),))
+            ctx.hub.data_changed.emit("medication_logs", school)
+    assert sorted(map(str, calls.patches[0])) == sorted([str(first), str(second)])
+    assert len(calls.patches) == 1 and calls.days == 0
+    assert [status_of(pane, item) for item in items] == [DoseStatus.COMPLETED] * 2
+
+    with qtbot.waitSignal(pane.refreshed, timeout=10_000):
+        ctx.hub.data_changed.emit("medication_logs", school)  # no ids: this PC, a job, a bulk
+    assert calls.days == 1 and len(calls.patches) == 1

@@ -3,13 +3,17 @@
 One click or Enter on a dose opens the dose dialog for exactly that scheduled dose. The list
 reloads every minute (DUE turns into MISSED with the clock) and whenever a dose is logged
 anywhere (``ctx.hub.data_changed``: this PC's ``announce_change`` or another PC's NOTIFY). The
-load runs on a worker; an older answer arriving after a newer request is dropped.
+load runs on a worker; an older answer arriving after a newer request is dropped. A
+notification that names the dose-log rows it wrote (``hub.rows_changed``) re-reads only those
+rows into the day the pane holds (one statement by primary key), coalesced with its burst; any
+other change reloads the day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -27,10 +31,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from medapp.db.repositories.reminders import DayReminders, FlaggedPrescription, ReminderItem
+from medapp.db.repositories.reminders import (
+    DayReminders,
+    FlaggedPrescription,
+    ReminderInputs,
+    ReminderItem,
+)
 from medapp.domain.doses import DoseStatus
 from medapp.runtime.context import AppContext
-from medapp.services.reminders import reminders_for_school
+from medapp.services.reminders import patch_school_day, school_day
 from medapp.services.students import friendly_error
 from medapp.ui.dialog_slot import DialogSlot
 from medapp.ui.dialogs.correction_dialog import CorrectionDialog
@@ -90,6 +99,11 @@ class RemindersPane(QWidget):
         self.ctx = ctx
         self.setObjectName("remindersPane")
         self.reminders: DayReminders | None = None
+        self._inputs: ReminderInputs | None = None  # what ``reminders`` was computed from
+        self._loading = False  # a whole-day load is on its way
+        self._pending_ids: set[uuid.UUID] = set()  # dose logs named by notifications
+        self._pending_reload = False  # a change without ids arrived: reload the day
+        self._named: Counter[tuple[str, str]] = Counter()  # data_changed already seen with ids
         self._latest = Latest()
         self._sized = False
         self._collapsed: set[str] = set()  # section keys the nurse collapsed
@@ -108,8 +122,9 @@ class RemindersPane(QWidget):
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
-        # bursts of change notifications make one reload
-        self._coalesce = coalescing_timer(self, 250, self.refresh)
+        # bursts of change notifications make one reload (or one patch)
+        self._coalesce = coalescing_timer(self, 250, self._apply_changes)
+        ctx.hub.rows_changed.connect(self._on_rows_changed)
         ctx.hub.data_changed.connect(self._on_data_changed)
         self.refresh()
 
@@ -259,17 +274,34 @@ class RemindersPane(QWidget):
         tz = school_tz(ctx)
         day = now.astimezone(tz).date()
         desk, school_id = ctx.desk, ctx.school_id
+        self._loading = True
+        self._pending_ids.clear()  # the whole day is read again: they come with it
+        self._pending_reload = False
         self.busy.start()
         run_in_background(
             self,
-            lambda: reminders_for_school(desk, school_id, day, now=now),
+            lambda: school_day(desk, school_id, day, now=now),
             lambda result: self._loaded(generation, result),
             lambda exc: self._failed(generation, exc),
         )
 
-    def _loaded(self, generation: int, reminders: DayReminders) -> None:
+    def _patch(self, inputs: ReminderInputs, log_ids: list[uuid.UUID]) -> None:
+        """Re-read only the named dose logs into the day the pane holds."""
+        generation = self._latest.next()
+        now = desk_now(self.ctx)
+        desk = self.ctx.desk
+        run_in_background(
+            self,
+            lambda: patch_school_day(desk, inputs, log_ids, now=now),
+            lambda result: self._loaded(generation, result),
+            lambda exc: self._failed(generation, exc),
+        )
+
+    def _loaded(self, generation: int, result: tuple[ReminderInputs, DayReminders]) -> None:
         if not self._latest.is_current(generation):
             return  # an older answer: a newer request is on its way
+        self._loading = False
+        self._inputs, reminders = result
         self.busy.reset()
         self.banner.clear()
         keep = self.selected_item()
@@ -289,6 +321,8 @@ class RemindersPane(QWidget):
     def _failed(self, generation: int, exc: BaseException) -> None:
         if not self._latest.is_current(generation):
             return
+        self._loading = False
+        self._inputs = None  # the next change reloads the whole day
         self.busy.reset()
         stale = " The list below may be out of date." if self.reminders is not None else ""
         self.banner.show_message(
@@ -545,13 +579,50 @@ class RemindersPane(QWidget):
 
     # -- change notifications --------------------------------------------------------------
 
+    @Slot(str, str, object)
+    def _on_rows_changed(self, table: str, school: str, row_ids: tuple[str, ...]) -> None:
+        """A notification that names its rows; its ``data_changed`` follows (same thread, same
+        order) and is then only counted off."""
+        self._named[(table, school)] += 1
+        if not self._concerns(table, school):
+            return
+        if table != "medication_logs":
+            self._pending_reload = True
+        else:
+            try:
+                self._pending_ids.update(uuid.UUID(i) for i in row_ids)
+            except ValueError:
+                self._pending_reload = True  # not ids this version understands: reload all
+        self._coalesce.start()
+
     @Slot(str, str)
     def _on_data_changed(self, table: str, school: str) -> None:
-        if table not in WATCHED_TABLES:
+        if self._named[(table, school)] > 0:
+            self._named[(table, school)] -= 1
+            return  # already taken, with its ids, by _on_rows_changed
+        if not self._concerns(table, school):
             return
-        if school not in ("*", str(self.ctx.school_id)):
-            return
+        self._pending_reload = True
         self._coalesce.start()
+
+    def _concerns(self, table: str, school: str) -> bool:
+        return table in WATCHED_TABLES and school in ("*", str(self.ctx.school_id))
+
+    @Slot()
+    def _apply_changes(self) -> None:
+        """The coalesced burst: patch the named logs, or reload the day when a change did not
+        name its rows, nothing is held yet, a whole-day load is on its way, or the day turned."""
+        ids, self._pending_ids = sorted(self._pending_ids), set()
+        inputs = self._inputs
+        if (
+            self._pending_reload
+            or inputs is None
+            or self._loading
+            or inputs.day != desk_now(self.ctx).astimezone(school_tz(self.ctx)).date()
+        ):
+            self.refresh()
+        elif ids:
+            self._patch(inputs, ids)
 
 
 def has_record(item: ReminderItem) -> bool:
