@@ -212,7 +212,8 @@ def _lines(
         usable = [lot for lot, _m, _s in rows if lot.expiration_date >= today]
         quantity = sum(lot.quantity for lot in usable)
         candidates = sorted(by_key.get(key, []), key=lambda c: (-c[0], str(c[1].id)))
-        per_day, rx = candidates[0] if candidates else (0, None)
+        per_day = candidates[0][0] if candidates else 0
+        rx: StudentMedication | None = candidates[0][1] if candidates else None
         days = school_days_left(quantity, per_day)
         out.append(
             SupplyLine(
