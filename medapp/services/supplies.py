@@ -213,7 +213,7 @@ def _lines(
         quantity = sum(lot.quantity for lot in usable)
         candidates = sorted(by_key.get(key, []), key=lambda c: (-c[0], str(c[1].id)))
         per_day = candidates[0][0] if candidates else 0
-        rx: StudentMedication | None = candidates[0][1] if candidates else None
+        order: StudentMedication | None = candidates[0][1] if candidates else None
         days = school_days_left(quantity, per_day)
         out.append(
             SupplyLine(
@@ -222,7 +222,7 @@ def _lines(
                 student_number=stu.student_number,
                 medication_id=med.id,
                 medication_label=_label(med),
-                order_id=rx.id if rx is not None else None,
+                order_id=order.id if order is not None else None,
                 lot_ids=tuple(lot.id for lot in usable),
                 quantity=quantity,
                 doses_per_day=per_day,
@@ -230,8 +230,8 @@ def _lines(
                 runs_out_on=runs_out_on(today, days, calendar.is_school_day)
                 if days is not None
                 else None,
-                refill_due=rx is not None and refill_due(quantity, per_day, threshold_days),
-                authorization_expires=rx.authorization_expires if rx is not None else None,
+                refill_due=order is not None and refill_due(quantity, per_day, threshold_days),
+                authorization_expires=order.authorization_expires if order is not None else None,
             )
         )
     return tuple(out)
