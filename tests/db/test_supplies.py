@@ -6,7 +6,9 @@ count-back with both names."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 import uuid
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -288,3 +290,31 @@ def test_field_trip_refuses_what_it_cannot_do(world) -> None:  # noqa: ANN001
             desk(db, ids, who="stranger"), TripOut(uuid.uuid4(), ids["lot"], 1, "Zoo", "Mr. T")
         )
     assert count(db, ids["lot"]) == 7
+
+
+def pdf_words(path: Path) -> str:
+    """The PDF's text, spaces collapsed and ligatures (ﬁ, ﬀ) spelled out."""
+    from pypdf import PdfReader
+
+    text_ = " ".join(page.extract_text() for page in PdfReader(path).pages)
+    return " ".join(unicodedata.normalize("NFKC", text_).split())
+
+
+def test_letters_as_pdf_say_what_the_database_says(world, qapp, tmp_path: Path) -> None:  # noqa: ANN001
+    from medapp.reports.letters import letter_filename, letter_html
+    from medapp.reports.pdf import write_pdf
+
+    db, ids = world
+    refill = letter_data(desk(db, ids), "refill", ids["rx"], today=MONDAY)
+    out = write_pdf(letter_html(refill), tmp_path / letter_filename(refill), title="Refill")
+    assert "Lovelace" not in out.name and out.name.endswith(".pdf")
+    words = pdf_words(out)
+    assert "Medication refill needed" in words
+    assert "7 doses left" in words and "Ada Lovelace" in words
+    assert "November 11, 2026" in words  # 7 school days from Monday 2nd: runs out Wed 11th
+    assert "Nora Nurse" in words
+
+    auth = letter_data(desk(db, ids), "authorization", ids["rx"], today=MONDAY)
+    out = write_pdf(letter_html(auth), tmp_path / letter_filename(auth), title="Authorization")
+    words = pdf_words(out)
+    assert "authorization" in words.lower() and "November 22, 2026" in words
