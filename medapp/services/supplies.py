@@ -58,6 +58,7 @@ from medapp.services.inventory_admin import InventoryInputError, school_today
 __all__ = [
     "AttentionItem",
     "SupplyLine",
+    "SupplyOwner",
     "TripBack",
     "TripOut",
     "TripRow",
@@ -67,6 +68,7 @@ __all__ = [
     "sign_out_trip",
     "student_supplies",
     "supply_attention",
+    "supply_owners",
 ]
 
 MAX_NAME_CHARS = 200
@@ -570,3 +572,35 @@ def open_trips(desk: Desk, school_id: uuid.UUID) -> tuple[TripRow, ...]:
             .order_by(FieldTripSignout.occurred_at)
         ).all()
         return tuple(_trip_row(s, r) for r in rows)
+
+
+@dataclass(frozen=True)
+class SupplyOwner:
+    """A student a received lot may belong to (she has an active order of the medication)."""
+
+    student_id: uuid.UUID
+    label: str  # "Last, First · number"
+
+
+def supply_owners(
+    desk: Desk, school_id: uuid.UUID, medication_id: uuid.UUID
+) -> tuple[SupplyOwner, ...]:
+    """The school's students with an active order of this medication, by name: whom a parent
+    may be bringing it in for (the receive dialog's "For" list)."""
+    desk.actor.require_read(school_id, "this school's students")
+    with desk.sessions() as s:
+        rows = s.execute(
+            select(Student.id, Student.first_name, Student.last_name, Student.student_number)
+            .join(StudentMedication, StudentMedication.student_id == Student.id)
+            .where(
+                Student.school_id == school_id,
+                Student.is_active,
+                StudentMedication.medication_id == medication_id,
+                StudentMedication.is_active,
+            )
+            .distinct()
+            .order_by(Student.last_name, Student.first_name, Student.student_number)
+        ).all()
+    return tuple(
+        SupplyOwner(r.id, f"{r.last_name}, {r.first_name} · {r.student_number}") for r in rows
+    )

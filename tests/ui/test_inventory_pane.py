@@ -221,3 +221,66 @@ def test_receive_stock_adds_a_lot(qtbot, desk_ctx: AppContext) -> None:  # noqa:
     assert (new.quantity, new.medication_id, new.student_id) == (48, lot.medication_id, None)
     assert pane.selected_lot() is not None and pane.selected_lot().id == new.id
     assert pane.proxy.index(0, COL_MEDICATION).data()  # the table is still populated
+
+
+def _order_of(ctx: AppContext, controlled: bool) -> tuple[uuid.UUID, uuid.UUID, str]:
+    """(medication id, student id, medication name) of an active order at the desk's school."""
+    with Session(ctx.db.engine) as s:
+        row = s.execute(
+            text(
+                "SELECT m.id, st.id, m.name FROM student_medications sm "
+                "JOIN students st ON st.id = sm.student_id JOIN medications m "
+                "ON m.id = sm.medication_id WHERE st.school_id = :s AND sm.is_active "
+                "AND st.is_active AND m.is_controlled = :c AND "
+                "(m.dea_schedule = 'CII' OR NOT :c) ORDER BY st.student_number LIMIT 1"
+            ),
+            {"s": ctx.school_id, "c": controlled},
+        ).one()
+    return row[0], row[1], row[2]
+
+
+def _receive(qtbot, ctx: AppContext, med_id: uuid.UUID, name: str, schedule: str | None):  # noqa: ANN001, ANN202
+    from medapp.ui.dialogs.adjust_stock import MedicationChoice
+
+    choice = MedicationChoice(med_id, name, "", "TABLET", schedule is not None, schedule)
+    dialog = AddLotDialog(ctx, choice)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.owner_combo.isEnabled(), timeout=10_000)
+    return dialog
+
+
+def test_a_cii_stimulant_cannot_be_received_as_office_stock(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
+    med_id, student_id, name = _order_of(desk_ctx, controlled=True)
+    dialog = _receive(qtbot, desk_ctx, med_id, name, "CII")
+    assert dialog.owner_combo.findText("Office stock") == -1
+    assert student_id in dialog.owner_ids()[1:]  # her order: she is on the list
+    dialog.owner_combo.setCurrentIndex(0)
+    qtbot.keyClicks(dialog.batch_edit, "CII-1")
+    dialog.save()
+    assert "schedule II" in dialog.errors.message("student")
+    assert dialog.isVisible()
+
+
+def test_stock_a_parent_brings_in_goes_to_the_students_supply(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
+    med_id, student_id, name = _order_of(desk_ctx, controlled=False)
+    dialog = _receive(qtbot, desk_ctx, med_id, name, None)
+    assert dialog.owner_combo.currentText() == "Office stock"
+    qtbot.keyClicks(dialog.brought_by_edit, "Mrs Parent")
+    batch = f"P{uuid.uuid4().hex[:6].upper()}"
+    qtbot.keyClicks(dialog.batch_edit, batch)
+    dialog.save()  # a parent's medication with nobody chosen
+    assert "own supply" in dialog.errors.message("student")
+    assert dialog.select_owner(student_id)
+    assert dialog.reason_combo.currentText() == "Brought in by parent or guardian"
+    dialog.quantity_spin.setValue(20)
+    with qtbot.waitSignal(dialog.added, timeout=10_000) as added:
+        dialog.save()
+    lot = added.args[0]
+    assert (lot.student_id, lot.quantity, lot.batch_number) == (student_id, 20, batch)
+    with Session(desk_ctx.db.engine) as s:
+        line = s.scalars(
+            select(InventoryAdjustment).where(InventoryAdjustment.inventory_id == lot.id)
+        ).one()
+    assert (line.delta, line.user_id) == (20, desk_ctx.user_id)
+    assert line.reason == "Brought in by parent or guardian — brought in by Mrs Parent"
