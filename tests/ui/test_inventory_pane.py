@@ -284,3 +284,86 @@ def test_stock_a_parent_brings_in_goes_to_the_students_supply(qtbot, desk_ctx: A
         ).one()
     assert (line.delta, line.user_id) == (20, desk_ctx.user_id)
     assert line.reason == "Brought in by parent or guardian — brought in by Mrs Parent"
+
+
+def test_supplies_dialog_letter_and_field_trip(qtbot, desk_ctx: AppContext, tmp_path) -> None:  # noqa: ANN001
+    """A student's own supply of 3 school doses: listed for a refill, its letter written as a
+    PDF, 2 doses signed out to a teacher and counted back (1 returned, 1 given on the trip)."""
+    import datetime as dt
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    from medapp.services.inventory_admin import NewLot, add_lot
+    from medapp.ui.dialogs.supplies_dialog import SuppliesDialog
+
+    with Session(desk_ctx.db.engine) as s:
+        med_id, student_id, first = s.execute(
+            text(
+                "SELECT sm.medication_id, st.id, st.first_name FROM student_medications sm "
+                "JOIN students st ON st.id = sm.student_id "
+                "JOIN medications m ON m.id = sm.medication_id "
+                "WHERE st.school_id = :s AND st.is_active AND sm.is_active AND NOT sm.is_prn "
+                "AND NOT m.is_controlled AND sm.administration_times IS NOT NULL "
+                "AND (sm.end_date IS NULL OR sm.end_date > now()::date + 30) "
+                "AND NOT EXISTS (SELECT 1 FROM medication_inventory mi WHERE "
+                "mi.student_id = st.id AND mi.medication_id = sm.medication_id) "
+                "ORDER BY st.student_number LIMIT 1"
+            ),
+            {"s": desk_ctx.school_id},
+        ).one()
+    lot = add_lot(
+        desk_ctx.desk,
+        NewLot(
+            uuid.uuid4(),
+            med_id,
+            desk_ctx.school_id,
+            f"OWN{uuid.uuid4().hex[:5]}",
+            3,
+            dt.date.today() + dt.timedelta(days=300),
+            student_id=student_id,
+            reason="Brought in by parent or guardian",
+            brought_by="A Parent",
+        ),
+    )
+    dialog = SuppliesDialog(desk_ctx)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=20_000):
+        dialog.show()
+    refills = [i for i in dialog.attention_items if i.kind == "REFILL"]
+    mine = next(i for i in refills if i.student_id == student_id)
+    assert "3 left" in mine.text
+    row = next(
+        r
+        for r in range(dialog.attention_list.count())
+        if dialog.attention_list.item(r).data(Qt.ItemDataRole.UserRole) == mine
+    )
+    dialog.attention_list.setCurrentRow(row)
+    target = tmp_path / "refill.pdf"
+    with qtbot.waitSignal(dialog.letter_written, timeout=20_000):
+        dialog.save_letter(target)
+    words = unicodedata.normalize(
+        "NFKC", " ".join(p.extract_text() for p in PdfReader(target).pages)
+    )
+    assert (
+        "refill" in words.lower() and first in words and "3 doses left" in " ".join(words.split())
+    )
+
+    line_row = next(i for i, line in enumerate(dialog.model.lines) if lot.id in line.lot_ids)
+    dialog.view.selectRow(line_row)
+    dialog.trip_doses.setValue(2)
+    qtbot.keyClicks(dialog.trip_name, "Science museum")
+    qtbot.keyClicks(dialog.trip_teacher, "Mr. Teach")
+    with qtbot.waitSignal(dialog.trip_recorded, timeout=20_000) as out:
+        qtbot.mouseClick(dialog.sign_out_button, Qt.MouseButton.LeftButton)
+    assert (out.args[0].direction, out.args[0].quantity_after) == ("OUT", 1)
+    qtbot.waitUntil(lambda: any(t.id == out.args[0].id for t in dialog.trips), timeout=20_000)
+    trip_row = next(i for i, t in enumerate(dialog.trips) if t.id == out.args[0].id)
+    dialog.trips_list.setCurrentRow(trip_row)
+    dialog.back_returned.setValue(1)
+    dialog.back_given.setValue(1)
+    qtbot.keyClicks(dialog.back_by, "Mr. Teach")
+    with qtbot.waitSignal(dialog.trip_recorded, timeout=20_000) as back:
+        qtbot.mouseClick(dialog.count_back_button, Qt.MouseButton.LeftButton)
+    assert (back.args[0].direction, back.args[0].quantity_after) == ("BACK", 2)
+    assert quantity(desk_ctx, lot.id) == 2
