@@ -292,6 +292,13 @@ class SuppliesDialog(QDialog):
 
     # -- letters ---------------------------------------------------------------------------
 
+    def select_attention(self, notice: AttentionItem) -> bool:
+        for row in range(self.attention_list.count()):
+            if self.attention_list.item(row).data(Qt.ItemDataRole.UserRole) == notice:
+                self.attention_list.setCurrentRow(row)
+                return True
+        return False
+
     def selected_attention(self) -> AttentionItem | None:
         row = self.attention_list.currentItem()
         return row.data(Qt.ItemDataRole.UserRole) if row is not None else None
