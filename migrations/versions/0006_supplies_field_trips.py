@@ -127,9 +127,20 @@ def upgrade() -> None:
         f"CREATE TRIGGER {TABLE}_immutable BEFORE UPDATE OR DELETE ON {TABLE} "
         "FOR EACH ROW EXECUTE FUNCTION medapp_field_trip_immutable()"
     )
+    # The three audit triggers of 0005's tables (updates and deletes are refused above, but
+    # the set is uniform: a table is audited for every event or not at all).
     op.execute(
         f"CREATE TRIGGER {TABLE}_audit_insert AFTER INSERT ON {TABLE} "
         "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION medapp_audit()"
+    )
+    op.execute(
+        f"CREATE TRIGGER {TABLE}_audit_update AFTER UPDATE ON {TABLE} "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION medapp_audit()"
+    )
+    op.execute(
+        f"CREATE TRIGGER {TABLE}_audit_delete AFTER DELETE ON {TABLE} "
+        "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION medapp_audit()"
     )
     op.execute(f"GRANT SELECT, INSERT ON {TABLE} TO {CLINICAL}")
     op.execute(f"GRANT SELECT ON {TABLE} TO {AUDITOR}")
