@@ -193,6 +193,11 @@ class SuppliesDialog(QDialog):
         self.trips_list = QListWidget()
         self.trips_list.setObjectName("openTripsList")
         self.trips_list.setAccessibleName("Trips not counted back yet")
+        rows = self.fontMetrics().lineSpacing()
+        self.trips_list.setMaximumHeight(rows * 4 + 8)  # the supplies table gets the room
+        self.trips_list.setWordWrap(True)
+        self.trips_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.attention_list.setMaximumHeight(rows * 6 + 8)
         self.back_returned = QSpinBox()
         self.back_returned.setObjectName("tripReturned")
         self.back_returned.setAccessibleName("Doses returned")
@@ -281,8 +286,10 @@ class SuppliesDialog(QDialog):
         if self.trips:
             self.trips_list.setCurrentRow(0)
         due = sum(1 for line in lines if line.refill_due)
+        trips = len(self.trips)
         self.status.setText(
-            f"{len(lines)} own supplies · {due} to refill · {len(self.trips)} trips out"
+            f"{len(lines)} own supplies · {due} to refill · "
+            f"{trips} trip{'' if trips == 1 else 's'} out"
         )
         self.loaded.emit()
 
