@@ -109,3 +109,31 @@ def desk_base(settings: Settings, *, demo: bool = False) -> Database:
         url=text_url,
         embedded=False,
     )
+
+
+def private_pgdatas() -> list[Path]:
+    """Every private server folder medapp may run for this PC account (desk, demo, bench)."""
+    return [embedded_pgdata(), embedded_pgdata(demo=True), paths.data_dir() / "bench-pgdata"]
+
+
+def stop_private_servers() -> list[Path]:
+    """Stop this account's private servers that are running; returns the folders stopped.
+
+    For the uninstaller and upgrades (``medapp db stop``): on Windows a running ``postgres.exe``
+    locks the program folder, and a server left by a killed app would otherwise run on. The
+    handle file is emptied too, so the next start begins afresh. Never starts a server."""
+    from medapp.db import embedded
+
+    stopped: list[Path] = []
+    for pgdata in private_pgdatas():
+        if not pgdata.is_dir():
+            continue
+        pid = embedded.postmaster_pid(pgdata.resolve())
+        if pid is not None:
+            embedded.stop_server_process(pgdata.resolve(), pid)
+            log.info("stopped a private database server")
+            stopped.append(pgdata)
+        handles = pgdata / embedded.HANDLE_FILE
+        if handles.exists():
+            handles.unlink()
+    return stopped

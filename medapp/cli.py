@@ -10,10 +10,20 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from medapp import __version__, paths
 from medapp.config import ConfigError, Settings, config_file, resolve_settings
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from medapp.db.engine import Database
+    from medapp.services.accounts import UserRow
+    from medapp.services.desk import Desk
+    from medapp.ui.startup import DeskInstance
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +36,15 @@ class UserError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="medapp", description="School nurse's medication desk.")
+    p = argparse.ArgumentParser(
+        prog="medapp",
+        description="School nurse's medication desk. Without a command it opens the desk.",
+        epilog="'medapp COMMAND --help' explains a command; 'medapp info' shows the folders used.",
+    )
     p.add_argument("--version", action="version", version=f"medapp {__version__}")
     p.add_argument(
         "--database-url",
+        metavar="URL",
         help="PostgreSQL URL (overrides MEDAPP_DATABASE_URL and the settings file)",
     )
     p.add_argument(
@@ -38,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
         help="open the app on school demo data (kept in a separate private database)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log to the terminal too")
+    p.add_argument(
+        "--self-check",
+        action="store_true",
+        help="check this installation without a screen (database, migrations, search, "
+        "reminders, cache, Qt, scheduler); prints one line per step, exit code 0 when all pass",
+    )
     p.add_argument(
         "--user",
         metavar="USERNAME",
@@ -48,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the password for --user from standard input (never from the command line)",
     )
-    sub = p.add_subparsers(dest="command")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     db = sub.add_parser("db", help="schema migrations")
     dbsub = db.add_subparsers(dest="db_command", required=True)
@@ -57,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     down = dbsub.add_parser("downgrade", help="migrate the schema back (default: one step)")
     down.add_argument("revision", nargs="?", default="-1")
     dbsub.add_parser("current", help="print the schema revision of the database")
+    dbsub.add_parser(
+        "stop",
+        help="stop this account's private database server if it runs (uninstall, upgrade)",
+    )
     rev = dbsub.add_parser("revision", help="(developers) write a new migration from model changes")
     rev.add_argument("-m", "--message", required=True)
 
@@ -80,6 +105,15 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--no-before", action="store_true", help="skip the seed's slow algorithms")
     bench.add_argument("--no-gui", action="store_true", help="skip the two GUI timings")
+
+    load = sub.add_parser(
+        "loadtest",
+        help="a district's lunch rush: many signed-in desks on one server (see the README)",
+    )
+    load.add_argument("--desks", type=int, default=200, help="simulated desks (default 200)")
+    load.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
+    load.add_argument("--processes", type=int, default=None, help="generator processes")
+    load.add_argument("--json", action="store_true", help="print one JSON object")
 
     form = sub.add_parser("formulary", help="load the FDA drug list (NDC Directory); search it")
     formsub = form.add_subparsers(dest="formulary_command", required=True)
@@ -119,7 +153,7 @@ def _parser() -> argparse.ArgumentParser:
 ROLE_CHOICES = ("nurse", "lead_nurse", "district_admin", "auditor")
 
 
-def _admin_parser(sub) -> None:  # noqa: ANN001
+def _admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     admin = sub.add_parser(
         "admin",
         help="schools and user accounts (district IT; on a server as a role with CREATEROLE)",
@@ -160,7 +194,7 @@ def _admin_parser(sub) -> None:  # noqa: ANN001
     listing.add_argument("--json", action="store_true", help="print a JSON list")
 
 
-def _report_parser(sub) -> None:  # noqa: ANN001
+def _report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = sub.add_parser(
         "report",
         help="print records to PDF: a student's monthly MAR, a school's day, a lot's count sheet",
@@ -190,14 +224,27 @@ def _report_parser(sub) -> None:  # noqa: ANN001
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    import warnings
+
+    # platformdirs (through pgserver) warns on headless Linux; nothing a nurse or IT can act on
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     from medapp.logging_setup import setup_logging
 
     paths.use_private_umask()  # student data on this PC: files 0600, folders 0700
     setup_logging(verbose=args.verbose)
+    from medapp.db import embedded
     from medapp.db.errors import DatabaseUnavailable
 
+    started_before = embedded.running_servers()
+    signals = _ExitOnSignals()
     try:
         settings = resolve_settings(args.database_url)
+        if args.self_check:
+            from medapp.selfcheck import run_self_check
+
+            return run_self_check(settings, sys.stdout)
+        if args.command == "db" and args.db_command == "stop":
+            return _cmd_db_stop()
         if args.command == "db":
             return _cmd_db(args, settings)
         if args.command == "demo":
@@ -208,16 +255,66 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_formulary(args, settings)
         if args.command == "bench":
             return _cmd_bench(args, settings)
+        if args.command == "loadtest":
+            from medapp.loadtest.command import cmd_loadtest
+
+            return cmd_loadtest(args, settings, _bench_database)
         if args.command == "admin":
             return _cmd_admin(args, settings)
         if args.command == "report":
             return _cmd_report(args, settings)
         return _cmd_gui(args, settings)
     except (DatabaseUnavailable, ConfigError, UserError) as exc:
+        if (code := signals.exit_code()) is not None:
+            return code
         print(f"medapp: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        if (code := signals.exit_code()) is not None:
+            log.info("stopped by signal %d", code - 128)
+            return code
+        raise
+    finally:
+        signals.restore()
+        # the private servers this command started stop now, not only at interpreter exit
+        for pgdata in embedded.running_servers() - started_before:
+            embedded.stop_embedded(pgdata)
+
+
+class _ExitOnSignals:
+    """SIGTERM and SIGHUP end a command like Ctrl+C does (``SystemExit`` unwinds: transactions
+    roll back, the private server is stopped) instead of killing the process where it stands.
+    Only handlers still at the default are replaced (a test runner's own are left alone)."""
+
+    def __init__(self) -> None:
+        import signal
+        import threading
+
+        self.received: list[int] = []
+        self._previous: dict[int, object] = {}
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for name in ("SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) == signal.SIG_DFL:
+                self._previous[sig] = signal.signal(sig, self._leave)
+
+    def _leave(self, signum: int, _frame: object) -> None:
+        self.received.append(signum)
+        raise SystemExit(128 + signum)
+
+    def exit_code(self) -> int | None:
+        """128 + the signal, once one arrived: an error raised while unwinding from it (a
+        query cut off mid-way fails its rollback) is the signal's echo, not a new failure."""
+        return 128 + self.received[0] if self.received else None
+
+    def restore(self) -> None:
+        import signal
+
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -329,7 +426,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _write_report(args: argparse.Namespace, desk, out, dt) -> str:  # noqa: ANN001
+def _write_report(args: argparse.Namespace, desk: Desk, out: Path, dt: ModuleType) -> str:
     from medapp.reports.html import count_sheet_html, day_report_html, mar_html
     from medapp.reports.pdf import write_pdf
     from medapp.services import reports
@@ -354,7 +451,7 @@ def _write_report(args: argparse.Namespace, desk, out, dt) -> str:  # noqa: ANN0
     return f"count sheet of lot {sheet.batch_number}, {len(sheet.lines)} lines"
 
 
-def _user_line(user) -> str:  # noqa: ANN001
+def _user_line(user: UserRow) -> str:
     schools = ", ".join(user.schools) or "no school"
     state = "" if user.active else "; DISABLED"
     role = "" if user.login_role else "; no database role"
@@ -380,7 +477,18 @@ def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _reset_schema(db) -> None:  # noqa: ANN001
+def _cmd_db_stop() -> int:
+    from medapp.bootstrap import stop_private_servers
+
+    stopped = stop_private_servers()
+    for pgdata in stopped:
+        print(f"Stopped the private database server in {pgdata}.")
+    if not stopped:
+        print("No private database server of this account is running.")
+    return 0
+
+
+def _reset_schema(db: Database) -> None:
     from sqlalchemy import text
 
     name = db.engine.url.database or ""
@@ -394,7 +502,9 @@ def _reset_schema(db) -> None:  # noqa: ANN001
         conn.execute(text("CREATE SCHEMA public"))
 
 
-def _load_demo(db, scale: str, seed: int, say=None) -> dict[str, int]:  # noqa: ANN001
+def _load_demo(
+    db: Database, scale: str, seed: int, say: Callable[[str], None] | None = None
+) -> dict[str, int]:
     from medapp.demo import DemoError, load_demo
 
     say = say or (lambda msg: print(msg, flush=True))
@@ -505,7 +615,9 @@ def _cmd_formulary(args: argparse.Namespace, settings: Settings) -> int:
         db.dispose()
 
 
-def _formulary_import(db, products, packages, args: argparse.Namespace) -> int:  # noqa: ANN001
+def _formulary_import(
+    db: Database, products: Path, packages: Path | None, args: argparse.Namespace
+) -> int:
     from medapp.formulary.importer import import_formulary, rejection_lines
     from medapp.formulary.readers import FormularyFileError
 
@@ -551,7 +663,7 @@ class _ProgressLine:
 
     WIDTH = 30
 
-    def __init__(self, stream) -> None:  # noqa: ANN001
+    def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.enabled = stream.isatty()
         self.shown = False
@@ -575,7 +687,9 @@ class _ProgressLine:
             self.stream.flush()
 
 
-def _bench_database(args: argparse.Namespace, settings: Settings, scale: str | None = None):  # noqa: ANN202
+def _bench_database(
+    args: argparse.Namespace, settings: Settings, scale: str | None = None
+) -> Database:
     """``--database-url`` benchmarks that database as it is; otherwise a private bench server
     holds one database per scale and seed, built on first use and reused afterwards."""
     from medapp.bootstrap import _ensure_database, connect
@@ -600,7 +714,9 @@ def _bench_database(args: argparse.Namespace, settings: Settings, scale: str | N
     return db
 
 
-def _gui_rows(args: argparse.Namespace, settings: Settings, db, say) -> list[dict]:  # noqa: ANN001
+def _gui_rows(
+    args: argparse.Namespace, settings: Settings, db: Database, say: Callable[[str], None]
+) -> list[dict[str, Any]]:
     """Typed character → results on screen on this database; cold start on the school demo
     (the issue's measure), or on the given database when one was named."""
     from medapp.bench.gui_bench import gui_cold_start, gui_search_keystroke
@@ -653,8 +769,37 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_gui(args: argparse.Namespace, settings: Settings) -> int:
-    from medapp.bootstrap import connect, desk_base
+    import os
 
+    from medapp.ui.preflight import qt_problem
+
+    problem = qt_problem(os.environ)  # before Qt can abort the process, and before any server
+    if problem:
+        raise UserError(problem)
+    from medapp.ui.startup import open_desk_app
+
+    start = open_desk_app(paths.data_dir(), demo=args.demo)  # Qt first: an abort leaves nothing
+    if start.other_desk:
+        print(start.other_desk)
+        return 0
+    try:
+        return _open_desk(args, settings, start.instance)
+    finally:
+        start.instance.release()
+
+
+def _open_desk(args: argparse.Namespace, settings: Settings, instance: DeskInstance) -> int:
+    from medapp.bootstrap import connect, desk_base
+    from medapp.config import needs_setup
+
+    if not args.user and needs_setup(args.database_url, demo=args.demo):
+        from medapp.ui.app import make_app
+        from medapp.ui.dialogs.setup_dialog import ask_where_records_live
+
+        make_app()  # first start, nothing configured: ask once where the records live
+        if not ask_where_records_live():
+            return 0
+        settings = resolve_settings(args.database_url)
     # The demo fills its own private database first (as its owner); a real desk only gets the
     # address (or the private server) to sign in *from*: each nurse then connects as herself.
     db = connect(settings, demo=True, schema="upgrade") if args.demo else desk_base(settings)
@@ -677,4 +822,4 @@ def _cmd_gui(args: argparse.Namespace, settings: Settings) -> int:
             )
             return 2
         sign_in_as = (args.user, sys.stdin.readline().rstrip("\r\n"))
-    return run_gui(db, demo=args.demo, sign_in_as=sign_in_as)
+    return run_gui(db, demo=args.demo, sign_in_as=sign_in_as, instance=instance)

@@ -88,17 +88,38 @@ def use_private_umask() -> None:
         os.umask(PRIVATE_UMASK)
 
 
+#: where build.py puts the demo's public data inside a frozen bundle (beside migrations/)
+BUNDLED_SHARED_DATA = "shared-data"
+
+
+def is_frozen() -> bool:
+    """True inside a PyInstaller bundle (the installer schools get)."""
+    return bool(getattr(sys, "frozen", False))
+
+
+def bundle_dir() -> Path | None:
+    """The frozen bundle's data folder (``sys._MEIPASS``), or None when running from Python."""
+    meipass = getattr(sys, "_MEIPASS", None)
+    return Path(meipass) if meipass else None
+
+
+def _package_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
 def _bundled(name: str) -> Path:
     """Find a top-level project folder (``migrations``, ``resources``) in any install form.
 
-    Frozen: PyInstaller unpacks datas under ``sys._MEIPASS``. Wheel: hatch force-includes them
-    as ``medapp/_<name>``. Source checkout / editable install: next to the package.
+    The one resource-path helper: frozen, PyInstaller unpacks datas under ``sys._MEIPASS``;
+    wheel, hatch force-includes them as ``medapp/_<name>``; source checkout or editable
+    install, next to the package. Never the working folder: the app must not change with the
+    folder it is started from.
     """
     candidates: list[Path] = []
-    meipass = getattr(sys, "_MEIPASS", None)
-    if meipass:
-        candidates.append(Path(meipass) / name)
-    here = Path(__file__).resolve().parent
+    bundle = bundle_dir()
+    if bundle is not None:
+        candidates.append(bundle / name)
+    here = _package_dir()
     candidates += [here / f"_{name}", here.parent / name]
     for candidate in candidates:
         if candidate.is_dir():
@@ -119,13 +140,36 @@ def resource_path(*parts: str) -> Path:
 
 
 def shared_data_dir() -> Path | None:
-    """The district's shared public data (FDA formulary etc.) beside the checkout, if present."""
+    """The district's shared public data (FDA formulary) for the demo, if this install has it.
+
+    ``MEDAPP_SHARED_DATA`` first; then the copy ``packaging/build.py`` put inside a frozen
+    bundle; then the ``shared/data`` folder beside a source checkout, found from the package's
+    own location. Never the working folder: the demo is the same whichever folder medapp is
+    started from.
+    """
     env = _override("MEDAPP_SHARED_DATA")
-    if env:
+    if env is not None:
         return env if env.is_dir() else None
-    here = Path(__file__).resolve().parent
-    for base in (here.parent.parent, Path.cwd().parent, Path.cwd()):
-        candidate = base / "shared" / "data"
+    candidates: list[Path] = []
+    bundle = bundle_dir()
+    if bundle is not None:
+        candidates.append(bundle / BUNDLED_SHARED_DATA)
+    candidates.append(_package_dir().parent.parent / "shared" / "data")  # checkout's sibling
+    for candidate in candidates:
         if candidate.is_dir():
             return candidate
     return None
+
+
+def self_command() -> list[str]:
+    """The command that starts this medapp again in a child process (the GUI benchmark).
+
+    From Python it is ``python -m medapp``; a frozen executable takes no ``-m``, so there it is
+    the bundle's console program ``medapp-cli`` (same commands, and its output can be read on
+    Windows too), or the running executable when that is missing.
+    """
+    if not is_frozen():
+        return [sys.executable, "-m", "medapp"]
+    exe = Path(sys.executable)
+    cli = exe.with_name("medapp-cli" + exe.suffix)
+    return [str(cli if cli.is_file() else exe)]

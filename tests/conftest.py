@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from medapp.db import migrate  # noqa: E402
+from medapp.db.embedded import stop_all, stop_embedded  # noqa: E402
 from medapp.db.engine import Database, make_engine, open_database  # noqa: E402
 from medapp.db.testing import scratch_database, server_url  # noqa: E402
 
@@ -43,10 +44,20 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("MEDAPP_TEST_DATABASE_URL"):
-        return server_url()
-    return server_url(tmp_path_factory.mktemp("pg") / "data")
+        yield server_url()
+        return
+    folder = tmp_path_factory.mktemp("pg") / "data"
+    yield server_url(folder)
+    stop_embedded(folder)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No private PostgreSQL outlives the test run: whatever embedded server this process
+    started (fixtures, in-process CLI calls, bootstrap tests) is stopped here, before pytest
+    exits (tests/db/test_private_server.py checks it on a real pytest run)."""
+    stop_all()
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from medapp import paths
 from medapp.bench.runner import percentile
 from medapp.db.engine import Database
 
@@ -150,7 +151,7 @@ def gui_search_keystroke(db: Database, *, words: tuple[str, ...] = TYPED_WORDS) 
         pane.search_box.clear()
         for i, ch in enumerate(text):
             state.pop("done", None)
-            QTest.keyClick(pane.search_box, ch)
+            QTest.keyClick(pane.search_box, ch)  # type: ignore[call-overload]
             if not _wait(lambda: "done" in state, 30):
                 raise RuntimeError("the search pane did not answer within 30 s")
             if i + 1 >= measure_from:
@@ -200,9 +201,7 @@ def _spawn_until_ready(
     started = time.perf_counter()
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "medapp",
+            *paths.self_command(),  # python -m medapp, or the frozen bundle's medapp-cli
             "--database-url",
             url,
             "--user",

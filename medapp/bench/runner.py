@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, text
+from sqlalchemy.exc import IntegrityError
 
 from medapp.bench import before
 from medapp.cache.store import TTL, Cache
@@ -215,7 +216,7 @@ class Bench:
                 queries.append(word[:i] + word[i + 1 :])  # a dropped letter: "amoxicilin"
             else:
                 pool = self.ndcs + self.package_ndcs
-                queries.append(self.rng.choice(pool) if pool else word)
+                queries.append(str(self.rng.choice(pool)) if pool else word)
             if len(queries) >= self.runs:
                 break
         return queries
@@ -241,16 +242,16 @@ class Bench:
         queries = self.search_queries()
         with self.db.sessions() as s:
             search_medications(s, "warm up")  # builds the per-process typo vocabulary once
-            after = run_many([lambda q=q: search_medications(s, q) for q in queries])
+            after = run_many([partial(search_medications, s, q) for q in queries])
             prior = (
-                run_many([lambda q=q: before.search_before(s, q) for q in queries])
+                run_many([partial(before.search_before, s, q) for q in queries])
                 if self.with_before
                 else None
             )
         self.rows.append(Row("search", after, prior))
         for q in queries:
             self._cached_search(q)
-        warm = run_many([lambda q=q: self._cached_search(q) for q in queries])
+        warm = run_many([partial(self._cached_search, q) for q in queries])
         self.rows.append(Row("search_warm", warm, prior))
 
     def _cached_search(self, q: str) -> object:
@@ -263,9 +264,9 @@ class Bench:
     def bench_autocomplete(self) -> None:
         prefixes = [n[: 2 + i % 4].lower() for i, n in enumerate(self.names[: self.runs])]
         with self.db.sessions() as s:
-            after = run_many([lambda p=p: autocomplete(s, p) for p in prefixes])
+            after = run_many([partial(autocomplete, s, p) for p in prefixes])
             prior = (
-                run_many([lambda p=p: before.search_before(s, p, 10) for p in prefixes])
+                run_many([partial(before.search_before, s, p, 10) for p in prefixes])
                 if self.with_before
                 else None
             )
@@ -292,25 +293,20 @@ class Bench:
     def bench_reminders_school(self) -> None:
         picks = [self.rng.choice(self.schools) for _ in range(self.slow_runs)]
         after = [
-            timed(lambda sid=sid: reminders_for_school(self.reader, sid, self.day))
-            for sid, _ in picks
+            timed(partial(reminders_for_school, self.reader, sid, self.day)) for sid, _ in picks
         ]
         prior = []
         if self.with_before:
             for sid, tz in picks:
                 with self.db.sessions() as s:
                     prior.append(
-                        timed(
-                            lambda s=s, sid=sid, tz=tz: before.reminders_before(
-                                s, self.day, sid, ZoneInfo(tz)
-                            )
-                        )
+                        timed(partial(before.reminders_before, s, self.day, sid, ZoneInfo(tz)))
                     )
         self.rows.append(Row("reminders_school_day", after, prior or None))
         for sid, _ in picks:
             reminders_for_school(self.warm_reader, sid, self.day)
         warm = [
-            timed(lambda sid=sid: reminders_for_school(self.warm_reader, sid, self.day))
+            timed(partial(reminders_for_school, self.warm_reader, sid, self.day))
             for sid, _ in picks
         ]
         self.rows.append(Row("reminders_school_day_warm", warm, prior or None))
@@ -333,7 +329,7 @@ class Bench:
         picks = [self.rng.choice(self.schools).id for _ in range(self.runs)]
         after = run_many(
             [
-                lambda sid=sid: inventory_alerts(self.reader, school_id=sid, today=self.today)
+                partial(inventory_alerts, self.reader, school_id=sid, today=self.today)
                 for sid in picks
             ]
         )
@@ -397,7 +393,7 @@ class Bench:
                     )
                 )
         desk = self._desk(nurse, now)
-        after = run_many([lambda c=c: _record_or_refused(desk, c) for c in commands])
+        after = run_many([partial(_record_or_refused, desk, c) for c in commands])
         self.rows.append(Row("record_dose", after))
 
     def bench_adverse_reaction(self) -> None:
@@ -417,8 +413,14 @@ class Bench:
             for i, (st, med) in enumerate(self.student_meds)
         ]
         desk = self._desk(nurse, now)
-        after = run_many([lambda c=c: report_adverse_reaction(desk, c) for c in commands])
-        self.rows.append(Row("adverse_reaction", after))
+        refused: list[int] = []
+        after = run_many([partial(_report_or_refused, desk, c, refused) for c in commands])
+        note = (
+            f"{len(refused)} refused by the database (severe, product without ingredients)"
+            if refused
+            else ""
+        )
+        self.rows.append(Row("adverse_reaction", after, note=note))
 
 
 def _record_or_refused(desk: Desk, cmd: DoseCommand) -> None:
@@ -427,6 +429,15 @@ def _record_or_refused(desk: Desk, cmd: DoseCommand) -> None:
         record_dose(desk, cmd)
     except DoseRefused:
         pass
+
+
+def _report_or_refused(desk: Desk, cmd: ReactionCommand, refused: list[int]) -> None:
+    """A severe reaction to a product with no recorded ingredient has no allergy to stand on;
+    the server's check refuses it (a known gap of the reactions service, counted, not hidden)."""
+    try:
+        report_adverse_reaction(desk, cmd)
+    except IntegrityError:
+        refused.append(1)
 
 
 def domain_rows() -> list[dict[str, Any]]:

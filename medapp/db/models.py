@@ -247,6 +247,48 @@ class Allergy(Base):
     )
 
 
+class StudentCondition(Base):
+    """A health condition on the student's page (asthma, diabetes …) with its care-plan note
+    (0008_student_page; the student's school's row-level security, audited)."""
+
+    __tablename__ = "student_conditions"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id"), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    care_plan: Mapped[str | None] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    created_at: Mapped[dt.datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
+        Index("ix_student_conditions_student_id", "student_id"),
+    )
+
+
+class EmergencyContact(Base):
+    """Who to call about a student, in order (``priority`` 1 first; 0008_student_page)."""
+
+    __tablename__ = "emergency_contacts"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id"), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    relationship: Mapped[str] = mapped_column(String(60), nullable=False)
+    phone: Mapped[str] = mapped_column(String(40), nullable=False)
+    priority: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    notes: Mapped[str | None] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    created_at: Mapped[dt.datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
+        CheckConstraint("length(btrim(phone)) > 0", name="phone_not_blank"),
+        CheckConstraint("priority > 0", name="priority_positive"),
+        Index("ix_emergency_contacts_student_id", "student_id", "priority"),
+    )
+
+
 class Medication(Base):
     __tablename__ = "medications"
 
@@ -459,6 +501,8 @@ class MedicationLog(Base):
     recorded_offline: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
     )
+    #: why an as-needed dose was given ("headache"; 0008_student_page), written with the dose
+    complaint: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = _created_at()
 
     nurse: Mapped[User] = relationship(foreign_keys=[nurse_id])
@@ -489,6 +533,9 @@ class MedicationLog(Base):
         ),
         CheckConstraint(
             "(superseded_at IS NULL) = (superseded_by_id IS NULL)", name="superseded_pair"
+        ),
+        CheckConstraint(
+            "complaint IS NULL OR length(btrim(complaint)) > 0", name="complaint_not_blank"
         ),
         CheckConstraint(
             f"correction_kind IS NULL OR {_in('correction_kind', CORRECTION_KINDS)}",
@@ -646,7 +693,7 @@ FIELD_TRIP_DIRECTIONS = ("OUT", "BACK")
 class FieldTripSignout(Base):
     """Doses of a student's own supply counted out to a teacher for a field trip (``OUT``) and
     counted back afterwards (``BACK``, naming its ``OUT``), with both names (migration
-    0006_supplies_field_trips). Append-only (trigger); the lot's count moves through the ledger
+    0009_supplies_field_trips). Append-only (trigger); the lot's count moves through the ledger
     line named in ``adjustment_id``."""
 
     __tablename__ = "field_trip_signouts"
@@ -683,4 +730,31 @@ class FieldTripSignout(Base):
         ),
         Index("ix_field_trip_signouts_student_id", "student_id", "occurred_at"),
         Index("ix_field_trip_signouts_inventory_id", "inventory_id"),
+    )
+
+
+PRN_OUTCOMES = ("RESOLVED", "SENT_HOME", "NO_CHANGE", "OTHER")
+
+
+class PrnOutcome(Base):
+    """What became of an as-needed dose, recorded later (0008_student_page): one per dose, set
+    once — a trigger refuses UPDATE and DELETE, as for every clinical record."""
+
+    __tablename__ = "prn_outcomes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # client-generated: retry-safe
+    medication_log_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("medication_logs.id"), nullable=False, unique=True
+    )
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    observed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[dt.datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint(_in("outcome", PRN_OUTCOMES), name="outcome_known"),
+        CheckConstraint(
+            "outcome <> 'OTHER' OR length(btrim(coalesce(note, ''))) > 0", name="other_has_note"
+        ),
     )

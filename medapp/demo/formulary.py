@@ -18,11 +18,13 @@ active ingredients (:func:`dea_schedule_for`), and the CSV's own values win for 
 from __future__ import annotations
 
 import csv
+import gzip
 import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 from uuid import UUID
 
 from medapp import paths
@@ -284,8 +286,23 @@ def _cut(value: str | None, size: int) -> str | None:
     return value[:size] if value else None
 
 
+def _open_tsv(path: Path) -> TextIO:
+    """A shared-data table as text; the installer's bundled copy is gzip-compressed (``.gz``)."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def _existing(path: Path) -> Path | None:
+    """``path`` itself, else its ``.gz`` twin (the frozen bundle's copy), else None."""
+    for candidate in (path, path.with_name(path.name + ".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def fda_products(path: Path) -> Iterator[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as fh:
+    with _open_tsv(path) as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = next(reader)
         needed = {
@@ -403,8 +420,7 @@ def _generated(items: list[FormularyItem], count: int, new_id: UuidSource) -> li
 def find_products_file(shared: Path | None) -> Path | None:
     if shared is None:
         return None
-    path = shared / PRODUCTS_FILE
-    return path if path.is_file() else None
+    return _existing(shared / PRODUCTS_FILE)
 
 
 def build_formulary(
@@ -477,11 +493,11 @@ _DIGITS11 = re.compile(r"^\d{11}$")
 
 def package_rows(shared: Path, by_ndc: dict[str, Med], new_id: UuidSource) -> Iterator[tuple]:
     """FDA package rows (barcode NDCs) of the products in the demo formulary."""
-    path = shared / PACKAGES_FILE
-    if not path.is_file():
+    path = _existing(shared / PACKAGES_FILE)
+    if path is None:
         return
     seen: set[str] = set()
-    with open(path, encoding="utf-8", newline="") as fh:
+    with _open_tsv(path) as fh:
         reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         for r in reader:
             med = by_ndc.get((r.get("PRODUCTNDC") or "").strip())

@@ -9,6 +9,12 @@ from sqlalchemy import Connection, text
 
 from medapp import paths
 from medapp.demo.base import DemoError, Progress, Stopwatch, UuidSource, make_rng
+from medapp.demo.contacts import (
+    CONDITION_COLUMNS,
+    CONTACT_COLUMNS,
+    build_conditions,
+    build_contacts,
+)
 from medapp.demo.copyio import copy_into, copy_rows
 from medapp.demo.formulary import (
     PACKAGE_COLUMNS,
@@ -54,6 +60,8 @@ TABLES = (
     "medication_inventory",
     "inventory_adjustments",
     "incident_reports",
+    "student_conditions",  # 0008_student_page
+    "emergency_contacts",
 )
 
 
@@ -264,6 +272,19 @@ def load_demo(
         ids("allergies"),
     )
     copy_rows(conn, "allergies", ALLERGY_COLUMNS, allergy_rows)
+    if {"student_conditions", "emergency_contacts"} <= existing:
+        copy_rows(
+            conn,
+            "student_conditions",
+            CONDITION_COLUMNS,
+            build_conditions(orders.rxs, students, make_rng(seed, "conditions"), ids("conditions")),
+        )
+        copy_rows(
+            conn,
+            "emergency_contacts",
+            CONTACT_COLUMNS,
+            build_contacts(students, make_rng(seed, "contacts"), ids("contacts")),
+        )
     shelf = plan_lots(
         orders.rxs, schools, formulary, cfg.lots, today, make_rng(seed, "lots"), ids("lots")
     )

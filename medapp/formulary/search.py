@@ -286,6 +286,23 @@ SELECT {_HIT_COLUMNS}, g.group_size, count(*) OVER () AS total
 """
 
 
+# A two-letter prefix ("am") matches thousands of products; ranking and grouping all of them
+# took ~200 ms on the district formulary, too slow for a keystroke. Such a query ranks only the
+# best SHORT_PREFIX_CAP rows (by tier, then name); a third letter searches everything again.
+SHORT_PREFIX_LETTERS = 2
+SHORT_PREFIX_CAP = 300
+_SHORT_SQL = _TEXT_SQL.replace(
+    """      FROM medications m
+     WHERE m.search_keys @@ to_tsquery('simple', :ts_any)
+), grouped AS (""",
+    f"""      FROM (SELECT * FROM medications m
+             WHERE m.search_keys @@ to_tsquery('simple', :ts_any)
+             ORDER BY {_tier_sql("")}, m.name_key
+             LIMIT {SHORT_PREFIX_CAP}) m
+), grouped AS (""",
+)
+
+
 # Words nurses type for a form or route that the FDA spells differently (whole words only).
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "inhaler": ("aerosol", "inhalant"),
@@ -342,9 +359,15 @@ class _Plan:
             for t, alts in zip(self.tokens, self.corrections, strict=True)
         ]
 
+    @property
+    def short(self) -> bool:
+        """One word of at most :data:`SHORT_PREFIX_LETTERS` letters (capped, see above)."""
+        return len(self.tokens) == 1 and len(self.tokens[0]) <= SHORT_PREFIX_LETTERS
+
     def sql(self) -> str:
         if not self.relaxed:
-            return _TEXT_SQL.format(fallback=f"10 + {_tier_sql('c_')}")
+            template = _SHORT_SQL if self.short else _TEXT_SQL
+            return template.format(fallback=f"10 + {_tier_sql('c_')}")
         matched = " + ".join(
             f"CASE WHEN m.search_keys @@ to_tsquery('simple', :w{i}) THEN {len(t)} ELSE 0 END"
             for i, t in enumerate(self.tokens)

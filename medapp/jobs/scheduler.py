@@ -22,12 +22,12 @@ from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from medapp.jobs.end_of_day import EndOfDayJob
-from medapp.jobs.watchers import DoseWatcher
+from medapp.jobs.watchers import DoseWatcher, open_doses
 from medapp.runtime.context import AppContext
 from medapp.services.desk import AccessDenied
 from medapp.services.doses import sync_outbox
 from medapp.services.inventory import refresh_alert_view
-from medapp.services.reminders import reminders_for_school
+from medapp.services.reminders import reminders_for_school, school_calendar
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,9 @@ def _school_zone(ctx: AppContext) -> ZoneInfo:
 
 class JobSignals(QObject):
     notice = Signal(str, str, str)  # kind, title, text
+    #: the open doses for the notification cards (tuple[DueDose, ...]) and the school's hours
+    #: ((day_start, day_end) or None) — cards stay quiet outside them
+    due = Signal(object, object)
     outbox_synced = Signal(int, int, int)  # delivered, rejected, still waiting
     outbox_status = Signal(str)  # SyncReport.status_text(): sent, already there, to review, left
     #: job name, seconds until the retry (never the exception text: it may carry PHI)
@@ -228,7 +231,7 @@ class DeskJobs:
         except AccessDenied:
             return  # nobody signed in: no list to check (not a failure)
         tz = ZoneInfo(ctx.school_timezone)
-        today = dt.datetime.now(tz).date()
+        today = ctx.now().astimezone(tz).date()  # the desk's clock, as the lists use it
         reminders = reminders_for_school(desk, ctx.school_id, today)
         if self.watcher is None or self.watcher.tz != tz:
             self.watcher, self._primed = DoseWatcher(tz), False
@@ -237,6 +240,9 @@ class DeskJobs:
             self._primed = True
         for notice in self.watcher.check(reminders):
             self.signals.notice.emit(notice.kind, notice.title, notice.text)
+        calendar = school_calendar(desk, ctx.school_id, today)
+        hours = (calendar.day_start, calendar.day_end) if calendar is not None else None
+        self.signals.due.emit(open_doses(reminders), hours)
 
     def sync(self) -> None:
         if len(self.ctx.outbox) == 0:

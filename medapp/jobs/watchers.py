@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from medapp.db.repositories.reminders import DayReminders, ReminderItem
 from medapp.domain.doses import DoseStatus
+from medapp.domain.due_cards import DueDose, short_student_name
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,26 @@ class Notice:
 
 def _line(item: ReminderItem, tz: dt.tzinfo) -> str:
     when = item.scheduled_for.astimezone(tz).strftime("%H:%M")
-    return f"{when} {item.rx.student_name} — {item.rx.medication_name} {item.rx.dosage}"
+    # the time and the first name with the last initial only: a tray message is seen by the class
+    return f"{when} {short_student_name(item.rx.student_name)}"
+
+
+def open_doses(reminders: DayReminders) -> tuple[DueDose, ...]:
+    """The doses a notification card may stand for: due now, or overdue with no record yet."""
+    out = []
+    for item in reminders.items:
+        if item.status is DoseStatus.DUE or (
+            item.status is DoseStatus.MISSED and item.log_id is None
+        ):
+            out.append(
+                DueDose(
+                    item.rx.prescription_id,
+                    item.scheduled_for,
+                    short_student_name(item.rx.student_name),
+                    overdue=item.status is DoseStatus.MISSED,
+                )
+            )
+    return tuple(out)
 
 
 def _summarise(kind: str, items: list[ReminderItem], tz: dt.tzinfo, limit: int = 4) -> Notice:

@@ -47,8 +47,13 @@ from medapp.db.models import (
     StudentMedication,
     User,
 )
-from medapp.domain.checks import WarningCode, check_can_record_not_given, override_reason_problem
-from medapp.domain.doses import CLOCK_SKEW, NotGivenReason
+from medapp.domain.checks import (
+    WarningCode,
+    check_can_give,
+    check_can_record_not_given,
+    override_reason_problem,
+)
+from medapp.domain.doses import CLOCK_SKEW, DoseLog, NotGivenReason
 from medapp.services.desk import Desk
 
 __all__ = [
@@ -250,6 +255,8 @@ def _correct_in(
     values = _replacement(original, cmd, kind, rx.dosage, now, ZoneInfo(school.timezone))
     if values["status"] == "NOT_GIVEN":
         _check_not_given(s, rx, school, original, values, now)
+    elif values["status"] == "GIVEN":
+        _check_given(s, rx, school, original, values, now)
     # Stamp first (the foreign key is deferred), so the replacement never meets a second
     # current GIVEN of the same dose; the database checks the pair at commit.
     stamped = s.execute(
@@ -280,6 +287,24 @@ def _correct_in(
     return CorrectionResult(cmd.id, original.id, "CORRECTED", returned), school.id
 
 
+def _other_logs(
+    s: Session, rx: StudentMedication, original: MedicationLog, at: dt.datetime
+) -> list[DoseLog]:
+    """The order's records around ``at`` other than the one being corrected (it is superseded
+    by the correction, so it must not count against it)."""
+    rows = s.execute(
+        select(MedicationLog, User.first_name, User.last_name)
+        .join(User, User.id == MedicationLog.nurse_id)
+        .where(
+            MedicationLog.student_medication_id == rx.id,
+            MedicationLog.id != original.id,
+            MedicationLog.time_given >= at - dt.timedelta(hours=36),
+            MedicationLog.time_given < at + dt.timedelta(hours=36),
+        )
+    ).all()
+    return [dose_log_from_row(r.MedicationLog, f"{r.first_name} {r.last_name}") for r in rows]
+
+
 def _check_not_given(
     s: Session,
     rx: StudentMedication,
@@ -291,28 +316,45 @@ def _check_not_given(
     """A corrected NOT_GIVEN must not sit beside a current GIVEN (or a second NOT_GIVEN) of
     the same dose: the same rule as recording one."""
     at: dt.datetime = values["time_given"]
-    rows = s.execute(
-        select(MedicationLog, User.first_name, User.last_name)
-        .join(User, User.id == MedicationLog.nurse_id)
-        .where(
-            MedicationLog.student_medication_id == rx.id,
-            MedicationLog.id != original.id,
-            MedicationLog.time_given >= at - dt.timedelta(hours=36),
-            MedicationLog.time_given < at + dt.timedelta(hours=36),
-        )
-    ).all()
-    logs = [dose_log_from_row(r.MedicationLog, f"{r.first_name} {r.last_name}") for r in rows]
     decision = check_can_record_not_given(
         prescription_from_row(rx),
         calendar_from_row(school),
         at=at,
         now=now,
-        logs=logs,
+        logs=_other_logs(s, rx, original, at),
         scheduled_for=values["scheduled_for"],
     )
     blocking = [w for w in decision.blockers if w.code is not WarningCode.FUTURE_TIME]
     if blocking:
         raise CorrectionError(blocking[0].message)
+
+
+def _check_given(
+    s: Session,
+    rx: StudentMedication,
+    school: School,
+    original: MedicationLog,
+    values: dict[str, Any],
+    now: dt.datetime,
+) -> None:
+    """A correction that makes (or moves) a GIVEN must not give a dose a second current GIVEN —
+    the double-dosing record the dose path refuses: "not given" corrected to "given", or a
+    given dose's time moved into another dose's window. The rest of the giving rules (late,
+    early, PRN limits) are not applied: a correction documents what happened."""
+    at: dt.datetime = values["time_given"]
+    decision = check_can_give(
+        prescription_from_row(rx),
+        calendar_from_row(school),
+        at=at,
+        now=now,
+        logs=_other_logs(s, rx, original, at),
+        scheduled_for=values["scheduled_for"],
+    )
+    doubled = [w for w in decision.warnings if w.code is WarningCode.ALREADY_GIVEN]
+    if doubled:
+        raise CorrectionError(
+            doubled[0].message + " Correct that record instead of adding a second dose."
+        )
 
 
 def _replacement(

@@ -105,6 +105,8 @@ class DoseCommand:
     quantity_used: int | None = None
     override_reason: str | None = None
     witness_id: uuid.UUID | None = None
+    #: why an as-needed dose was given ("headache"); ``services.student_page.give_prn``
+    complaint: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -436,6 +438,7 @@ def _record_in(
             supersedes_id=supersedes,
             correction_kind=correction_kind,
             correction_reason=correction_reason,
+            complaint=cmd.complaint,
         )
         .on_conflict_do_nothing(index_elements=[MedicationLog.id])
         .returning(MedicationLog.id)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 
 from medapp.cache.store import TTL, school_tag
 from medapp.db.repositories.reminders import (
     DayReminders,
     ReminderInputs,
     load_inputs,
+    patch_logs,
     reminders_from_inputs,
 )
+from medapp.domain.school import SchoolCalendar
 from medapp.services.desk import STUDENT_READERS, Desk
 
 
@@ -24,6 +27,17 @@ def reminders_for_school(
     the clock. The cache is shared by the users of one PC, so the actor is checked before it."""
     desk.actor.require_read(school_id, "this school's doses")
     now = now or desk.now()
+    return reminders_from_inputs(_school_inputs(desk, school_id, day), now)
+
+
+def school_calendar(desk: Desk, school_id: uuid.UUID, day: dt.date) -> SchoolCalendar | None:
+    """The school's hours as the day's reminder list knows them (the same cached read): the
+    due-dose cards stay quiet outside them."""
+    desk.actor.require_read(school_id, "this school's doses")
+    return _school_inputs(desk, school_id, day).calendars.get(school_id)
+
+
+def _school_inputs(desk: Desk, school_id: uuid.UUID, day: dt.date) -> ReminderInputs:
     cache = desk.cache
 
     def load() -> ReminderInputs:
@@ -31,11 +45,9 @@ def reminders_for_school(
             return load_inputs(s, day, [school_id])
 
     if cache is None:
-        inputs = load()
-    else:
-        key = f"reminders:{school_id}:{day.isoformat()}"
-        inputs = cache.get_or_compute(key, TTL.REMINDERS, load, tag=school_tag(school_id))
-    return reminders_from_inputs(inputs, now)
+        return load()
+    key = f"reminders:{school_id}:{day.isoformat()}"
+    return cache.get_or_compute(key, TTL.REMINDERS, load, tag=school_tag(school_id))
 
 
 def reminders_for_district(
@@ -47,3 +59,22 @@ def reminders_for_district(
     with desk.sessions() as s:
         inputs = load_inputs(s, day, None)
     return reminders_from_inputs(inputs, now or desk.now())
+
+
+def load_school_inputs(desk: Desk, school_id: uuid.UUID, day: dt.date) -> ReminderInputs:
+    """The school's reminder inputs straight from the database (no cache): what a desk keeps
+    in memory to patch with :func:`patch_school_inputs` as changes arrive."""
+    desk.actor.require_read(school_id, "this school's doses")
+    with desk.sessions() as s:
+        return load_inputs(s, day, [school_id])
+
+
+def patch_school_inputs(
+    desk: Desk, inputs: ReminderInputs, log_ids: Sequence[uuid.UUID]
+) -> ReminderInputs:
+    """``inputs`` with the named dose logs re-read (a change notification's row ids): one
+    statement by primary key instead of the school's whole day."""
+    for school_id in inputs.calendars:
+        desk.actor.require_read(school_id, "this school's doses")
+    with desk.sessions() as s:
+        return patch_logs(s, inputs, log_ids)

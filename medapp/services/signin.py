@@ -63,8 +63,14 @@ __all__ = [
 
 #: the one sentence for an unknown user name and for a wrong password
 NOT_RIGHT = "User name or password is not right."
+#: The connection budget (issue 13): a signed-in desk holds at most two server connections —
+#: this one pooled connection, which the GUI's background tasks queue for, and the change
+#: listener's. A district server's ``max_connections`` is then 2 × desks + a margin (README).
 DEFAULT_POOL_SIZE = 1
-DEFAULT_MAX_OVERFLOW = 1
+DEFAULT_MAX_OVERFLOW = 0
+#: a task waiting longer than this for the desk's connection gets one clear sentence
+#: (``friendly_error``), never an endless wait
+POOL_TIMEOUT_S = 20.0
 
 
 class SignInFailed(Exception):
@@ -140,6 +146,7 @@ def _engine(url: URL, *, pool_size: int | None, max_overflow: int) -> Engine:
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
+        pool_timeout=POOL_TIMEOUT_S,
         pool_pre_ping=True,
         pool_recycle=1800,
         connect_args=connect_args,

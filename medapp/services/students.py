@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from medapp.db.errors import DatabaseUnavailable
@@ -735,6 +736,11 @@ def friendly_error(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, LookupError) and not isinstance(exc, KeyError | IndexError) and str(exc):
         return str(exc)  # a service's "not found" sentence
+    if isinstance(exc, PoolTimeout):  # the desk's one connection stayed busy (connection budget)
+        return (
+            "The desk's database connection stayed busy too long (another task is still "
+            "running). Nothing was saved; try again in a moment."
+        )
     if isinstance(exc, OperationalError | InterfaceError):
         return "The database did not answer. Check the network connection; medapp keeps retrying."
     if isinstance(exc, DBAPIError):

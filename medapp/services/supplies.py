@@ -16,7 +16,7 @@ history.
   (``medapp.services.letters``);
 * ``sign_out_trip(desk, TripOut(...))`` / ``count_back_trip(desk, TripBack(...))`` — doses of a
   student's lot counted out to a teacher and back, both names on each row
-  (``field_trip_signouts``, migration 0006_supplies_field_trips), the lot's count moved by a
+  (``field_trip_signouts``, migration 0009_supplies_field_trips), the lot's count moved by a
   ledger line in the same transaction; ids come from the caller, so a retry records once.
 """
 

@@ -85,12 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     db = connect(resolve_settings(args.database_url), schema="upgrade")
     with Session(db.engine) as s:
         school = s.scalars(select(School).order_by(School.name)).first()
+        if school is None:
+            raise SystemExit("No demo school in that database.")
         nurse = s.scalars(
             select(User)
-            .where(User.role == "NURSE", User.school_id == school.id)
+            .where(User.role == "NURSE")
+            .where(User.school_id == school.id)
             .order_by(User.username)
         ).first()
-        if school is None or nurse is None:
+        if nurse is None:
             raise SystemExit("No demo school with a nurse in that database.")
         cal = calendar_from_row(school)
         today = dt.datetime.now(cal.tz).date()

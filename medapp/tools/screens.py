@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         enable_demo_sign_in(conn, create_roles=True)
     ctx = AppContext(db=private, cache=Cache(scratch / "cache"), outbox=Outbox(scratch / "outbox"))
     moment = _desk_clock(db, school.id)
-    ctx.clock = lambda: moment  # type: ignore[attr-defined]
+    ctx.clock = lambda: moment
     gate = make_gate(private, demo=True)
     window = MainWindow(
         ctx, exit_when_ready=False, gate=gate, sign_in_as=(nurse.username, DEMO_PASSWORD)
@@ -254,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         if recorded is not None:
             _history(reminders, recorded, out, sfx)
 
+        _setup_dialog(out, sfx)
+
         # The dark palette
         apply_theme(app, "dark")
         window._refresh_icons()
@@ -271,6 +273,18 @@ def main(argv: list[str] | None = None) -> int:
         QApplication.processEvents()
         db.dispose()
     return 0
+
+
+def _setup_dialog(out: Path, sfx: str) -> None:
+    """The first-start question (no settings yet): the district server being filled in."""
+    from medapp.ui.dialogs.setup_dialog import SetupDialog
+
+    dialog = SetupDialog()
+    dialog.district.setChecked(True)
+    dialog.host_edit.setText("db.district.example")
+    dialog.show()
+    _save(dialog, out / f"setup-dialog{sfx}.png")
+    dialog.close()
 
 
 def _history(reminders: Any, item: Any, out: Path, sfx: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import html
+import logging
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from medapp.jobs.scheduler import DeskJobs
     from medapp.runtime.context import AppContext
     from medapp.ui.main_window import MainWindow
+    from medapp.ui.startup import DeskInstance
+
+log = logging.getLogger(__name__)
 
 MIN_POINT_SIZE = 10.0
 
@@ -58,7 +62,11 @@ def _start_jobs(ctx: AppContext, window: MainWindow) -> DeskJobs:
 def connect_jobs(jobs: DeskJobs, window: MainWindow) -> None:
     """What the jobs report, shown by the window: pop-ups, sync results, and a failing job in
     the status bar until it runs again."""
-    jobs.signals.notice.connect(lambda _kind, title, text: window.show_notification(title, text))
+    # due doses get a card (and its own tray message); missed ones the notification
+    jobs.signals.notice.connect(
+        lambda kind, title, text: None if kind == "due" else window.show_notification(title, text)
+    )
+    jobs.signals.due.connect(window.show_due_doses)
     jobs.signals.outbox_status.connect(
         lambda text: window.show_notification("Offline doses sent", text)
     )
@@ -126,6 +134,9 @@ def make_gate(db: Database, *, demo: bool = False) -> Gatekeeper:
             except BaseException:
                 signed.close()
                 raise
+            # Connection budget: from now on she works on her own connection; the address's
+            # pooled connection is given back (it reconnects by itself if ever used again).
+            db.engine.dispose()
         return signed
 
     return Gatekeeper(
@@ -147,16 +158,19 @@ def run_gui(
     demo: bool = False,
     started_at: float | None = None,
     sign_in_as: tuple[str, str] | None = None,
+    instance: DeskInstance | None = None,
 ) -> int:
     """Open the desk on ``db`` and run until the window closes (the ``medapp`` command).
 
     ``db`` is the database the app opened (the private server's, or the district server's
-    address); every nurse then works on her own connection, made by the sign-in."""
+    address); every nurse then works on her own connection, made by the sign-in. ``instance``
+    (the one desk of this user and folder) brings the window to the front on a second start."""
     started_at = started_at if started_at is not None else time.perf_counter()
     from medapp.cache.outbox import Outbox
     from medapp.cache.store import Cache
     from medapp.runtime.context import AppContext
     from medapp.ui.main_window import MainWindow
+    from medapp.ui.startup import bring_to_front, quit_on_signals
 
     app = make_app()
     # The demo keeps its own cache and outbox: a demo dose must never be sent to the real server.
@@ -170,6 +184,10 @@ def run_gui(
         ctx, demo=demo, started_at=started_at, gate=make_gate(db, demo=demo), sign_in_as=sign_in_as
     )
     window.show()
+    if instance is not None:
+        instance.raise_requested.connect(lambda: bring_to_front(window))
+    restore_signals = quit_on_signals(app)  # SIGTERM/SIGINT/SIGHUP: the normal shutdown below
+    log.info("desk window shown")
     jobs = _start_jobs(ctx, window)
     # Start-up objects (Qt wrappers, formulary vocabulary, caches) live as long as the app:
     # move them out of the collector's generations so full collections stay short.
@@ -178,6 +196,7 @@ def run_gui(
     try:
         return app.exec()
     finally:
+        restore_signals()
         jobs.stop()
         ctx.stop()
         ctx.cache.close()

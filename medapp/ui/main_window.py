@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medapp.domain.due_cards import DueDose, tray_text
 from medapp.runtime.context import AppContext
 from medapp.services.desk import Actor, Desk, Role
 from medapp.services.formulary_cache import is_connection_error, warm_search
@@ -64,6 +65,8 @@ from medapp.ui.panes.reminders_pane import RemindersPane
 from medapp.ui.panes.schedule_pane import SchedulePane
 from medapp.ui.panes.search_pane import SearchPane, background_pool
 from medapp.ui.widgets import render_svg
+from medapp.ui.widgets.due_cards import SOUND_SETTING, DueCardStack, beep, sound_enabled
+from medapp.ui.widgets.elide import ElidedLabel
 from medapp.ui.widgets.icons import icon_size, retint_all, set_icon, set_pixmap
 from medapp.ui.widgets.lock_page import LockPage
 from medapp.ui.widgets.theme import THEME_MODES, apply_theme
@@ -82,6 +85,7 @@ PANES = (
     ("reminders", "Reminders", "reminders", "Today's doses: due now, upcoming, missed, given"),
     ("inventory", "Inventory", "inventory", "Stock lots, expiry and reorder alerts"),
 )
+PANE_INDEX = {key: i for i, (key, *_rest) in enumerate(PANES)}
 SETTINGS_DESK = "desk"
 
 
@@ -238,6 +242,13 @@ class MainWindow(QMainWindow):
         self.welcome = self.lock_page.text
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
+        # due-dose cards: an overlay at the panes' top-right, there until the nurse acts
+        self.due_cards = DueCardStack(self.ctx.now, self.ctx.school_timezone, central)
+        self.due_cards.give_requested.connect(self.give_due_dose)
+        self.due_cards.open_requested.connect(self.open_due_dose)
+        self.due_cards.alert.connect(self._due_alert)
+        self.due_cards.changed.connect(self._place_due_cards)
+        central.installEventFilter(self)
 
         bar = self.statusBar()
         bar.setObjectName("statusBar")
@@ -282,7 +293,7 @@ class MainWindow(QMainWindow):
         pic.setObjectName(f"{object_name}Icon")
         side = self.fontMetrics().height()
         set_pixmap(pic, icon_name, side, "muted")
-        text = QLabel()
+        text = ElidedLabel(min_chars=8)  # a long school or database name must not hold the width
         text.setObjectName(object_name)
         text.setAccessibleName(accessible)
         lay.addWidget(pic)
@@ -338,6 +349,12 @@ class MainWindow(QMainWindow):
             view, "Find", "findAction", self.focus_search, QKeySequence.StandardKey.Find
         )
         view.addSeparator()
+        self.sound_action = QAction("Sound for due doses", self)
+        self.sound_action.setObjectName("soundAction")
+        self.sound_action.setCheckable(True)
+        self.sound_action.setChecked(sound_enabled())
+        self.sound_action.toggled.connect(self._set_sound)
+        view.addAction(self.sound_action)
         theme_menu = view.addMenu("Theme")
         theme_menu.setObjectName("themeMenu")
         group = QActionGroup(self)
@@ -544,6 +561,7 @@ class MainWindow(QMainWindow):
         else:
             self.lock_page.show_signed_out(message)
         self.stack.setCurrentWidget(self.lock_page)
+        self.due_cards.set_locked(True)
         self.sidebar.setEnabled(False)
         for action in getattr(self, "pane_actions", []):
             action.setEnabled(False)
@@ -552,6 +570,7 @@ class MainWindow(QMainWindow):
 
     def _ungate_desk(self) -> None:
         self.sidebar.setEnabled(True)
+        self.due_cards.set_locked(False)
         for action in getattr(self, "pane_actions", []):
             action.setEnabled(True)
         self.lock_page.show_signed_out()
@@ -586,6 +605,14 @@ class MainWindow(QMainWindow):
             return
         self._gate_desk(locked=True)
         self.statusBar().clearMessage()
+        self._release_connections()
+
+    def _release_connections(self) -> None:
+        """Connection budget: a locked desk holds no server connection (the listener stops,
+        the pool closes; both come back on unlock, with a full refresh for what was missed)."""
+        self.ctx.stop()
+        if self.ctx.db is not self._base_db:
+            self.ctx.db.dispose()
 
     @Slot(str, str)
     def _unlock(self, username: str, password: str) -> None:
@@ -605,6 +632,10 @@ class MainWindow(QMainWindow):
             self.lock_page.failed("That is not the password of the person who was signed in.")
             return
         self._ungate_desk()
+        if self.panes:  # changes made while locked were not heard: reload what is shown
+            self._listen()
+            self.ctx.announce_change("*")  # drops cached lists
+            self.refresh_all()
 
     # -- the desk ----------------------------------------------------------------------------
 
@@ -813,17 +844,91 @@ class MainWindow(QMainWindow):
         if self.locked:
             text = "Sign in to see it."
         self.last_notification = (title, text)
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            if self._tray is None:
-                self._tray = QSystemTrayIcon(self.windowIcon(), self)
-                self._tray.setObjectName("trayIcon")
-                self._tray.setToolTip("medapp")
-                self._tray.activated.connect(lambda _reason: self._bring_to_front())
-                self._tray.messageClicked.connect(self._bring_to_front)
-                self._tray.show()
-            self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 15_000)
-        else:
+        if not self._tray_message(title, text):
             self.statusBar().showMessage(f"{title} — {text}", 30_000)
+
+    def _tray_message(self, title: str, text: str) -> bool:
+        """The desktop's own notification, where the desktop has a tray (False: none)."""
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return False
+        if self._tray is None:
+            self._tray = QSystemTrayIcon(self.windowIcon(), self)
+            self._tray.setObjectName("trayIcon")
+            self._tray.setToolTip("medapp")
+            self._tray.activated.connect(lambda _reason: self._bring_to_front())
+            self._tray.messageClicked.connect(self._bring_to_front)
+            self._tray.show()
+        self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 15_000)
+        return True
+
+    # -- due-dose cards (issue 14) -------------------------------------------------------------
+
+    @Slot(object, object)
+    def show_due_doses(
+        self, doses: tuple[DueDose, ...], hours: tuple[dt.time, dt.time] | None = None
+    ) -> None:
+        """The jobs' open doses (``DeskJobs.signals.due``): a card per new due dose."""
+        self.due_cards.set_locked(self.locked)
+        self.due_cards.set_doses(doses, hours, self.ctx.school_timezone)
+
+    def _due_alert(self, doses: list[DueDose]) -> None:
+        """New cards in school hours: the bell (a setting) and the tray's message as well."""
+        if sound_enabled():
+            beep()
+        text = tray_text(doses, self.due_cards.model.tz, locked=self.locked)
+        self.last_notification = (text.title, text.body)
+        self._tray_message(text.title, text.body)
+
+    def _set_sound(self, on: bool) -> None:
+        if self._save_settings:
+            QSettings().setValue(SOUND_SETTING, on)
+
+    @Slot(object, object)
+    def give_due_dose(self, prescription_id: uuid.UUID, scheduled_for: dt.datetime) -> None:
+        """A card's Give…: the dose dialog of that dose; the card steps aside while it is open
+        and goes once the dose is recorded (it comes back if the dialog is cancelled)."""
+        pane = self.reminders_pane
+        if self.locked or not isinstance(pane, RemindersPane):
+            return
+        self.show_pane(PANE_INDEX["reminders"])
+        dialog = pane.open_dose_at(prescription_id, scheduled_for)
+        if dialog is None:
+            return  # another dose dialog is open: it was raised instead
+        key = (prescription_id, scheduled_for)
+        self.due_cards.take(key)
+        dialog.recorded.connect(lambda _r: self.due_cards.dismiss(key))
+        dialog.finished.connect(lambda _r: self.due_cards.release(key))
+
+    @Slot(object, object)
+    def open_due_dose(self, prescription_id: uuid.UUID, scheduled_for: dt.datetime) -> None:
+        """A card's Open: the dose selected in Reminders (the card's job is done)."""
+        pane = self.reminders_pane
+        if self.locked or not isinstance(pane, RemindersPane):
+            return
+        self.show_pane(PANE_INDEX["reminders"])
+        pane.select_dose(prescription_id, scheduled_for)
+        self.due_cards.dismiss((prescription_id, scheduled_for))
+
+    def _place_due_cards(self) -> None:
+        """The stack at the bottom-right of the pane area: over the list's last rows, never over
+        a pane's title row, filter or counts (and not over the Reminders' first, due rows)."""
+        central = self.centralWidget()
+        if central is None:
+            return
+        cards = self.due_cards
+        margin = self.fontMetrics().averageCharWidth() * 2
+        room = max(0, central.width() - self.sidebar.width() - 2 * margin)
+        width = min(max(cards.sizeHint().width(), self.fontMetrics().averageCharWidth() * 40), room)
+        cards.setFixedWidth(width)
+        height = min(cards.sizeHint().height(), max(0, central.height() - 2 * margin))
+        cards.setFixedHeight(height)
+        cards.move(central.width() - width - margin, central.height() - height - margin)
+        cards.raise_()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.centralWidget() and event.type() == QEvent.Type.Resize:
+            self._place_due_cards()
+        return super().eventFilter(watched, event)
 
     @Slot(str, int)
     def show_job_failed(self, name: str, retry_in: int) -> None:

@@ -101,6 +101,9 @@ STUDENT_DATA = {
     "adverse_reactions": "reaction",
     "medication_inventory": "lot",
     "inventory_adjustments": "adjustment",
+    "student_conditions": "condition",  # 0008_student_page
+    "emergency_contacts": "contact",
+    "prn_outcomes": "outcome",
 }
 
 UPDATES = {
@@ -140,11 +143,18 @@ INSERTS = {
         "INSERT INTO inventory_adjustments (inventory_id, delta, quantity_after, reason, user_id) "
         "VALUES (:lot, 1, 21, 'count', :nurse)"
     ),
-    # 0006_supplies_field_trips: the lot's school decides, as for the ledger
+    # 0009_supplies_field_trips: the lot's school decides, as for the ledger
     "field_trip_signouts": (
         "INSERT INTO field_trip_signouts (id, inventory_id, student_id, direction, doses, trip, "
         "other_person, nurse_id) VALUES (gen_random_uuid(), :lot, :student, 'OUT', 1, 'Zoo', "
         "'Mr. Teach', :nurse)"
+    ),
+    "student_conditions": (
+        "INSERT INTO student_conditions (student_id, name) VALUES (:student, 'Asthma')"
+    ),
+    "emergency_contacts": (
+        "INSERT INTO emergency_contacts (student_id, name, relationship, phone) "
+        "VALUES (:student, 'X', 'Mother', '555-0100')"
     ),
 }
 
@@ -291,6 +301,24 @@ def _seed(conn: Connection, suffix: str) -> tuple[dict[str, uuid.UUID], dict[str
             "user_id) VALUES (:id, :lot, 20, 20, 'received', :n)",
             id=new(f"{school}_adjustment"),
             lot=ids[f"{school}_lot"],
+            n=nurse,
+        )
+        run(
+            "INSERT INTO student_conditions (id, student_id, name) VALUES (:id, :st, 'Asthma')",
+            id=new(f"{school}_condition"),
+            st=ids[f"{school}_student"],
+        )
+        run(
+            "INSERT INTO emergency_contacts (id, student_id, name, relationship, phone) "
+            "VALUES (:id, :st, 'Pat', 'Mother', '555-0100')",
+            id=new(f"{school}_contact"),
+            st=ids[f"{school}_student"],
+        )
+        run(
+            "INSERT INTO prn_outcomes (id, medication_log_id, outcome, recorded_by_id, "
+            "observed_at) VALUES (:id, :log, 'RESOLVED', :n, now())",
+            id=new(f"{school}_outcome"),
+            log=ids[f"{school}_log"],
             n=nurse,
         )
     return ids, users

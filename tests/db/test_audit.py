@@ -73,7 +73,10 @@ AUDITED_TABLES = (
     "users",
     "schools",
     "user_schools",
-    "field_trip_signouts",  # 0006_supplies_field_trips
+    "field_trip_signouts",  # 0009_supplies_field_trips
+    "student_conditions",  # 0008_student_page
+    "emergency_contacts",
+    "prn_outcomes",
 )
 
 
@@ -139,6 +142,26 @@ def test_every_insert_and_update_on_every_table_is_audited(world: SecureWorld) -
                     "INSERT INTO field_trip_signouts (id, inventory_id, student_id, direction, "
                     "doses, trip, other_person, nurse_id) VALUES (gen_random_uuid(), :a_lot, "
                     ":a_student, 'OUT', 1, 'Zoo', 'Mr. Teach', :nurse_a)",
+                ),
+                (
+                    "student_conditions",
+                    "INSERT INTO student_conditions (student_id, name) VALUES (:a_student, 'x')",
+                ),
+                (
+                    "emergency_contacts",
+                    "INSERT INTO emergency_contacts (student_id, name, relationship, phone) "
+                    "VALUES (:a_student, 'x', 'Mother', '555')",
+                ),
+                (
+                    "medication_logs",
+                    "INSERT INTO medication_logs (id, student_medication_id, nurse_id, "
+                    "time_given, status) VALUES (:x, :a_order, :nurse_a, "
+                    "now() - interval '40 days', 'GIVEN')",
+                ),
+                (
+                    "prn_outcomes",
+                    "INSERT INTO prn_outcomes (id, medication_log_id, outcome, recorded_by_id, "
+                    "observed_at) VALUES (gen_random_uuid(), :x, 'RESOLVED', :nurse_a, now())",
                 ),
             ]
             params = {

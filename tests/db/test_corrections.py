@@ -208,6 +208,49 @@ def test_a_correction_cannot_make_two_givens(world) -> None:  # noqa: ANN001
         assert len(current) == 1
 
 
+def test_not_given_after_the_window_cannot_be_corrected_into_a_second_given(world) -> None:  # noqa: ANN001
+    """Found by the one-dose property (seed in issue 11's note): GIVEN at noon, a NOT_GIVEN
+    untagged at 13:01 (just past the window), then "wrong status → given" on it made two
+    current GIVENs of the noon dose; the correction must be refused like a second dose."""
+    db, ids = world
+    later = desk_for(db.sessions, ids["n1"], now=NOON + dt.timedelta(hours=3))
+    give(db, ids, time_given=NOON, scheduled_for=None)
+    after = record_dose(
+        later,
+        DoseCommand(
+            uuid.uuid4(), ids["rx"], ids["n1"], "NOT_GIVEN", NOON + dt.timedelta(minutes=61),
+            None, reason="ABSENT",
+        ),
+    ).log_id  # fmt: skip
+    with pytest.raises(CorrectionError, match="Correct that record instead"):
+        correct_dose(later, correction(after, CorrectionKind.WRONG_STATUS, status="GIVEN"))
+    with Session(db.engine) as s:
+        current = s.scalars(
+            select(MedicationLog).where(
+                MedicationLog.student_medication_id == ids["rx"],
+                MedicationLog.status == "GIVEN",
+                MedicationLog.superseded_at.is_(None),
+            )
+        ).all()
+        assert len(current) == 1
+
+
+def test_a_given_cannot_be_moved_onto_another_given_dose(world) -> None:  # noqa: ANN001
+    db, ids = world
+    later = desk_for(db.sessions, ids["n1"], now=NOON + dt.timedelta(hours=3))
+    give(db, ids, time_given=NOON, scheduled_for=None)
+    # a second record of the same dose cannot be made directly …
+    with pytest.raises(DoseRefused):
+        give(db, ids, time_given=NOON + dt.timedelta(minutes=10), scheduled_for=None)
+    # … while moving the one GIVEN within its own dose's window is an ordinary correction
+    first = dose_history(later, ids["rx"])[0].log_id
+    moved = correct_dose(
+        later,
+        correction(first, CorrectionKind.WRONG_TIME, time_given=NOON + dt.timedelta(minutes=20)),
+    )
+    assert moved.outcome == "CORRECTED"
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -294,6 +294,17 @@ def test_school_demo_works_without_shared_data(
     assert counts["medications"] == len(read_school_formulary())
     assert counts.get("medication_packages", 0) == 0
     assert counts["medication_logs"] > 1_000
+    # the student's page: one or two contacts each; conditions follow the orders
+    assert counts["students"] <= counts["emergency_contacts"] <= 2 * counts["students"]
+    asthma_without_inhaler = connection.execute(
+        text(
+            "SELECT count(*) FROM students s WHERE EXISTS (SELECT 1 FROM student_medications sm "
+            "JOIN medications m ON m.id = sm.medication_id WHERE sm.student_id = s.id "
+            "AND m.name LIKE '%HFA%') AND NOT EXISTS (SELECT 1 FROM student_conditions c "
+            "WHERE c.student_id = s.id AND c.name = 'Asthma')"
+        )
+    ).scalar()
+    assert counts["student_conditions"] > 0 and asthma_without_inhaler == 0
 
 
 def test_scheduled_doses_follow_the_domain_schedule(

@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from medapp import paths
 from medapp.db.models import User
+from medapp.db.notify import Change
 from medapp.db.repositories.reminders import load_inputs
 from medapp.services.desk import Role
 from medapp.services.inventory import inventory_alerts, refresh_alert_view
@@ -248,7 +249,7 @@ def test_the_alert_view_shows_a_nurse_only_her_lots_and_she_may_refresh_it(
 
 
 def test_change_notifications_still_fire_for_a_nurse(world: SecureWorld) -> None:  # noqa: F811
-    """The NOTIFY triggers (migration 0003) run as the nurse and read through her policies."""
+    """The NOTIFY triggers (migrations 0003, 0006) run as the nurse and read through her policies."""
     with world.owner.connect() as listener:
         listener.execute(text("LISTEN medapp_changes"))
         listener.commit()
@@ -257,7 +258,9 @@ def test_change_notifications_still_fire_for_a_nurse(world: SecureWorld) -> None
         raw = listener.connection.driver_connection
         assert raw is not None
         payloads = [n.payload for n in raw.notifies(timeout=5, stop_after=1)]
-    assert f"medication_logs:{world.ids['school_A']}" in payloads
+    changes = [Change.parse(p) for p in payloads]
+    assert Change("medication_logs", str(world.ids["school_A"])) in changes
+    assert all(c is not None and len(c.row_ids) == 1 for c in changes)  # the row, seen by her
 
 
 def _migration_module():  # noqa: ANN202

@@ -64,11 +64,14 @@ def test_signed_in_engine_acts_as_the_nurse(mode_db: Database, two_schools, logi
             # row-level security on her own connection: the other school's student is invisible
             seen = set(s.execute(text("SELECT school_id FROM students")).scalars())
             assert seen == {a.id}
-        # every connection of the pool is hers, including a second one at the same time
-        with signed.db.engine.connect() as c1, signed.db.engine.connect() as c2:
+        # every connection of the pool is hers, a new one too (the budget: one pooled connection)
+        with signed.db.engine.connect() as c1:
             assert c1.execute(text("SELECT current_user")).scalar() == name
+        signed.db.engine.dispose()
+        with signed.db.engine.connect() as c2:
             assert c2.execute(text("SELECT current_user")).scalar() == name
         assert signed.db.engine.pool.size() == 1  # type: ignore[attr-defined]
+        assert signed.db.engine.pool._max_overflow == 0  # type: ignore[attr-defined]
         assert PASSWORD not in signed.db.url and "***" not in signed.db.url
         desk = signed.desk()
         assert desk.actor == actor and desk.check_password is not None

@@ -112,7 +112,12 @@ def test_entered_in_error_end_to_end_from_the_reminders(qtbot, ctx: AppContext) 
     pane.view.setCurrentIndex(index)
     assert pane.correct_button.isEnabled()
     menu = pane.menu_for(pane.selected_item())
-    assert [a.text() for a in menu.actions()] == ["Record dose…", "Correct…", "Report reaction…"]
+    assert [a.text() for a in menu.actions()] == [
+        "Record dose…",
+        "Correct…",
+        "Report reaction…",
+        "Student page…",
+    ]
     assert all(a.isEnabled() for a in menu.actions())
     qtbot.mouseClick(pane.correct_button, Qt.MouseButton.LeftButton)
     dialog = pane.correction_dialog
@@ -292,7 +297,12 @@ def test_schedule_row_offers_correct_on_its_newest_record(qtbot, ctx: AppContext
     pane.select_prescription(rx.id)
     assert pane.correct_button.isEnabled() and pane.reaction_button.isEnabled()
     menu = pane.menu_for(pane.selected_entry())
-    assert [a.text() for a in menu.actions()] == ["Record dose…", "Correct…", "Report reaction…"]
+    assert [a.text() for a in menu.actions()] == [
+        "Record dose…",
+        "Correct…",
+        "Report reaction…",
+        "Student page…",
+    ]
     qtbot.mouseClick(pane.correct_button, Qt.MouseButton.LeftButton)
     dialog = pane.correction_dialog
     assert dialog is not None

@@ -130,6 +130,10 @@ def test_idle_lock_hides_records_until_her_password(
     assert window.stack.currentWidget() is window.lock_page
     assert not window.sidebar.isEnabled()
     assert not any(d.isVisible() for d in window.findChildren(QDialog))  # the open dialog closed
+    # the connection budget: a locked desk holds no server connection (pool closed, no listener)
+    pool = blank_ctx.db.engine.pool
+    assert blank_ctx._listener is None
+    assert pool.checkedin() == 0 and pool.checkedout() == 0  # type: ignore[attr-defined]
     window.show_pane(2)  # Ctrl+3 while locked shows nothing
     assert window.locked
     window.show_notification("Dose due", "12:00 Lovelace, A — Ritalin 10 mg")
@@ -147,6 +151,7 @@ def test_idle_lock_hides_records_until_her_password(
     page.unlock_button.click()
     qtbot.waitUntil(lambda: not window.locked, timeout=10_000)
     assert window.sidebar.isEnabled() and window.stack.currentWidget() in window.panes
+    assert blank_ctx._listener is not None  # changes from other PCs are heard again
 
 
 def test_another_nurse_cannot_unlock_her_desk_but_may_sign_in(qtbot, blank_ctx: AppContext) -> None:  # noqa: ANN001

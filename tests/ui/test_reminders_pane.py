@@ -227,7 +227,7 @@ def test_correct_and_report_reaction_follow_the_selected_row(qtbot, ctx: AppCont
     assert pane.reaction_button.isEnabled() and not pane.correct_button.isEnabled()
     menu = pane.menu_for(pane.selected_item())
     actions = {a.objectName(): a for a in menu.actions()}
-    assert set(actions) == {"menuRecordDose", "menuCorrect", "menuReaction"}
+    assert set(actions) == {"menuRecordDose", "menuCorrect", "menuReaction", "menuStudentPage"}
     assert not actions["menuCorrect"].isEnabled() and actions["menuReaction"].isEnabled()
     actions["menuReaction"].trigger()
     dialog = pane.reaction_dialog

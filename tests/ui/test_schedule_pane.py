@@ -188,8 +188,13 @@ def test_a_row_without_records_offers_a_reaction_but_nothing_to_correct(
     pane.table.setCurrentIndex(pane.proxy.index(target, 0))
     assert pane.reaction_button.isEnabled() and not pane.correct_button.isEnabled()
     menu = pane.menu_for(pane.selected_entry())
-    assert [a.text() for a in menu.actions()] == ["Record dose…", "Correct…", "Report reaction…"]
-    assert [a.isEnabled() for a in menu.actions()] == [True, False, True]
+    assert [a.text() for a in menu.actions()] == [
+        "Record dose…",
+        "Correct…",
+        "Report reaction…",
+        "Student page…",
+    ]
+    assert [a.isEnabled() for a in menu.actions()] == [True, False, True, True]
     qtbot.mouseClick(pane.reaction_button, Qt.MouseButton.LeftButton)
     dialog = pane.reaction_dialog
     assert dialog is not None

@@ -1,5 +1,6 @@
 """The context menu of a dose row — the same on the Reminders and Schedule panes: record, correct,
-report a reaction, and (for lead nurses and auditors) the order's and the student's history."""
+report a reaction, the student's page, and (for lead nurses and auditors) the order's and the
+student's history."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from medapp.runtime.context import AppContext
 from medapp.ui.dialogs.history_dialog import add_history_actions
+from medapp.ui.panes.student_page import open_student_page
 
 
 def dose_row_menu(
@@ -39,6 +41,9 @@ def dose_row_menu(
     reaction = menu.addAction("Report reaction…")
     reaction.setObjectName("menuReaction")
     reaction.triggered.connect(lambda: report_reaction())
+    page = menu.addAction("Student page…")
+    page.setObjectName("menuStudentPage")
+    page.triggered.connect(lambda: open_student_page(ctx, student_id, parent))
     add_history_actions(
         menu,
         ctx,

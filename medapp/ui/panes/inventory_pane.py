@@ -46,7 +46,9 @@ from medapp.ui.models.inventory_model import (
     LotsModel,
 )
 from medapp.ui.widgets import Banner, BusyIndicator, ChipBar, StatusChip
+from medapp.ui.widgets.elide import ElidedLabel
 from medapp.ui.widgets.icons import icon_size, set_icon
+from medapp.ui.widgets.keys import down_moves_into
 from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import Latest, coalescing_timer, run_in_background
 
@@ -97,7 +99,7 @@ class InventoryPane(QWidget):
         title.setObjectName("inventoryTitle")
         title.setProperty("heading", True)
         top.addWidget(title)
-        self.school_label = QLabel()
+        self.school_label = ElidedLabel()
         self.school_label.setObjectName("inventorySchool")
         self.school_label.setProperty("muted", True)
         top.addWidget(self.school_label)
@@ -112,7 +114,7 @@ class InventoryPane(QWidget):
             "search",
             "muted",
         )
-        self.filter_edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 34)
+        self.filter_edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 24)
         self.filter_edit.textChanged.connect(self._filter_changed)
         top.addWidget(self.filter_edit)
         self.refresh_button = QPushButton("Refresh")
@@ -135,7 +137,8 @@ class InventoryPane(QWidget):
         self.empty_check.setObjectName("inventoryShowEmpty")
         self.empty_check.setChecked(False)
         self.empty_check.toggled.connect(self._empty_toggled)
-        chips_row.addWidget(self.empty_check)
+        # in the title row, not after the chips: the chips alone fill the width at 1024 px
+        top.insertWidget(top.indexOf(self.refresh_button), self.empty_check)
         outer.addLayout(chips_row)
 
         self.banner = Banner("inventoryBanner")
@@ -203,9 +206,10 @@ class InventoryPane(QWidget):
         self.table_stack.addWidget(self.view)
         self.table_stack.addWidget(self.empty_label)
         outer.addWidget(self.table_stack, 1)
+        down_moves_into(self.filter_edit, self.view)
 
         bottom = QHBoxLayout()
-        self.count_label = QLabel()
+        self.count_label = ElidedLabel()
         self.count_label.setObjectName("inventoryCount")
         self.count_label.setProperty("muted", True)
         bottom.addWidget(self.count_label, 1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -59,6 +59,8 @@ from medapp.ui.models.reminders_model import (
 )
 from medapp.ui.panes.dose_menu import dose_row_menu
 from medapp.ui.widgets import Banner, BusyIndicator
+from medapp.ui.widgets.elide import ElidedLabel
+from medapp.ui.widgets.keys import down_moves_into
 from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import Latest, coalescing_timer, log_only, run_in_background
 
@@ -94,6 +96,7 @@ class RemindersPane(QWidget):
         self._latest = Latest()
         self._sized = False
         self._collapsed: set[str] = set()  # section keys the nurse collapsed
+        self._natural: dict[int, int] = {}  # column widths of the first sizing (see _fit_columns)
         self._build()
         # one dialog of each kind at a time; the focus goes back to the list when it closes
         self._dose_slot: DialogSlot[DoseDialog] = DialogSlot(
@@ -121,7 +124,7 @@ class RemindersPane(QWidget):
         title = QLabel("Today's doses")
         title.setObjectName("remindersTitle")
         title.setProperty("heading", True)
-        self.date_label = QLabel()
+        self.date_label = ElidedLabel()
         self.date_label.setObjectName("remindersDate")
         top.addWidget(title)
         top.addWidget(self.date_label)
@@ -132,7 +135,7 @@ class RemindersPane(QWidget):
         self.filter_edit.setAccessibleName("Filter today's doses")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self._filter_changed)
-        self.filter_edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 34)
+        self.filter_edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 24)
         top.addWidget(self.filter_edit)
         self.correct_button = QPushButton("Correct…")
         self.correct_button.setObjectName("remindersCorrect")
@@ -229,6 +232,8 @@ class RemindersPane(QWidget):
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         outer.addWidget(self.view, 1)
+        down_moves_into(self.filter_edit, self.view)
+        self.view.viewport().installEventFilter(self)
 
         self.empty_label = QLabel()
         self.empty_label.setObjectName("remindersEmpty")
@@ -337,6 +342,43 @@ class RemindersPane(QWidget):
         fm = self.view.fontMetrics()
         time_width = self.view.indentation() + fm.horizontalAdvance("00:00") + em * 6
         self.view.setColumnWidth(COL_TIME, max(time_width, self.view.columnWidth(COL_TIME)))
+        self._natural = {c: self.view.columnWidth(c) for c in caps}
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """No sideways scrolling for the status (issue 14, 1024 px): when the columns are wider
+        than the list, the long ones (medication, student, dose, route) give up width — their
+        text elides — down to a floor, before the status is pushed out of sight."""
+        if not self._sized or not self.view.isVisible():
+            return  # a hidden list's width is not its real one: its first resize fits it
+        em = self.fontMetrics().averageCharWidth()
+        header = self.view.header()
+        last = self.model.columnCount() - 1
+        # the last column stretches into what is left: room for its heading at least
+        note_room = max(em * 14, header.sectionSizeHint(last))
+        over = sum(header.sectionSize(c) for c in range(last)) + note_room
+        over -= self.view.viewport().width()
+        # wider again (up to the first sizing) when there is room; narrower when there is not
+        for column, natural in self._natural.items():
+            width = header.sectionSize(column)
+            if over < 0 and width < natural:
+                take = min(-over, natural - width)
+                self.view.setColumnWidth(column, width + take)
+                over += take
+        for column, floor in ((COL_MED, 18), (COL_DOSE, 8), (COL_ROUTE, 6), (COL_STUDENT, 16)):
+            if over <= 0:
+                break
+            width = header.sectionSize(column)
+            give = min(over, max(0, width - em * floor))
+            if give:
+                self.view.setColumnWidth(column, width - give)
+                over -= give
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        # the list's own width (not the pane's: the list is hidden until it has rows)
+        if event.type() == QEvent.Type.Resize and watched is self.view.viewport():
+            self._fit_columns()
+        return super().eventFilter(watched, event)
 
     def _update_counts(self) -> None:
         counts = self.model.counts
@@ -392,6 +434,32 @@ class RemindersPane(QWidget):
 
     def open_dose(self, item: ReminderItem) -> DoseDialog | None:
         return self._open(item.rx.prescription_id, item.scheduled_for)
+
+    def open_dose_at(
+        self, prescription_id: uuid.UUID, scheduled_for: dt.datetime
+    ) -> DoseDialog | None:
+        """A due-dose card's Give…: that dose's dialog (None when one is already open)."""
+        self.select_dose(prescription_id, scheduled_for)
+        return self._open(prescription_id, scheduled_for)
+
+    def select_dose(self, prescription_id: uuid.UUID, scheduled_for: dt.datetime) -> bool:
+        """A due-dose card's Open: the dose's row selected and in view (a filter that hides it
+        is cleared). False when the list does not hold it (not loaded yet)."""
+
+        def match(i: ReminderItem) -> bool:
+            return i.rx.prescription_id == prescription_id and i.scheduled_for == scheduled_for
+
+        found = self.model.index_of(match)
+        if not found.isValid() and self.filter_edit.text():
+            self.filter_edit.clear()
+            found = self.model.index_of(match)
+        if not found.isValid():
+            return False
+        self.view.expand(found.parent())
+        self.view.setCurrentIndex(found)
+        self.view.scrollTo(found)
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
 
     def _open(
         self, prescription_id: uuid.UUID, scheduled_for: dt.datetime | None

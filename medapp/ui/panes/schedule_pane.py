@@ -57,6 +57,8 @@ from medapp.ui.models.schedule_model import (
 )
 from medapp.ui.panes.dose_menu import dose_row_menu
 from medapp.ui.widgets import Banner, BusyIndicator
+from medapp.ui.widgets.elide import ElidedLabel
+from medapp.ui.widgets.keys import down_moves_into
 from medapp.ui.widgets.tables import setup_row_view
 from medapp.ui.workers import Latest, coalescing_timer, run_in_background
 
@@ -125,14 +127,14 @@ class SchedulePane(QWidget):
         self.search_edit.setPlaceholderText("Student name or number (Ctrl+F)")
         self.search_edit.setAccessibleName("Filter by student name or number")
         self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 36)
+        self.search_edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 26)
         self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
         self.search_edit.returnPressed.connect(self._search_now)
         top.addWidget(self.search_edit)
         outer.addLayout(top)
 
         info = QHBoxLayout()
-        self.count_label = QLabel()
+        self.count_label = ElidedLabel()
         self.count_label.setObjectName("scheduleCount")
         set_tone(self.count_label, "muted")
         info.addWidget(self.count_label)
@@ -184,6 +186,7 @@ class SchedulePane(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         outer.addWidget(self.table, 1)
+        down_moves_into(self.search_edit, self.table)
 
         self.empty_label = QLabel()
         self.empty_label.setObjectName("scheduleEmpty")

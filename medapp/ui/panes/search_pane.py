@@ -58,6 +58,12 @@ from medapp.services.formulary_cache import (
     search_formulary,
 )
 from medapp.services.inventory_admin import InventoryOverview, school_lots, school_today
+from medapp.services.student_page import (
+    StudentHit,
+    find_students,
+    looks_like_student_number,
+    student_by_number,
+)
 from medapp.services.students import friendly_error
 from medapp.ui.models.inventory_model import (
     COL_EXPIRES,
@@ -83,6 +89,12 @@ from medapp.ui.models.search_model import (
 )
 from medapp.ui.models.search_model import (
     COL_FORM as RES_FORM,
+)
+from medapp.ui.panes.student_page import (
+    StudentMatches,
+    StudentPageDialog,
+    open_give_prn_for_medication,
+    open_student_page,
 )
 from medapp.ui.widgets import Banner, BusyIndicator, StatusBadge
 from medapp.ui.widgets.icons import icon_size, set_icon
@@ -141,6 +153,7 @@ class DetailsPanel(QFrame):
     """The selected product: its fields, its group, and the lots on this school's shelf."""
 
     receive_requested = Signal(object)  # MedicationHit
+    give_prn_requested = Signal(object)  # MedicationHit
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -233,6 +246,13 @@ class DetailsPanel(QFrame):
         self.receive_button.setToolTip("Put a newly received lot of this medication on the shelf")
         self.receive_button.clicked.connect(self._receive)
         stock_head.addWidget(self.receive_button)
+        self.give_prn_button = QPushButton("Give PRN…")
+        self.give_prn_button.setObjectName("detailsGivePrn")
+        self.give_prn_button.setToolTip(
+            "Give an as-needed dose of this medication to a student with an order for it"
+        )
+        self.give_prn_button.clicked.connect(self._give_prn)
+        stock_head.addWidget(self.give_prn_button)
         body.addLayout(stock_head)
         self.stock_summary = QLabel()
         self.stock_summary.setObjectName("detailsStockSummary")
@@ -364,6 +384,10 @@ class DetailsPanel(QFrame):
     def show_error(self, text: str) -> None:
         self.stock_summary.setText(text)
 
+    def _give_prn(self) -> None:
+        if self.hit is not None:
+            self.give_prn_requested.emit(self.hit)
+
     def _receive(self) -> None:
         if self.hit is not None:
             self.receive_requested.emit(self.hit)
@@ -453,6 +477,11 @@ class SearchPane(QWidget):
         self.busy = BusyIndicator("Searching…", "searchBusy")
         status.addWidget(self.busy)
         outer.addLayout(status)
+        # students whose name or number matches; a scanned student ID opens the page at once
+        self.student_matches = StudentMatches()
+        self.student_matches.chosen.connect(self.open_student_page)
+        outer.addWidget(self.student_matches)
+        self._student_latest = Latest()
 
         self.banner = Banner("searchBanner")
         self.banner.action_clicked.connect(self._run_search)
@@ -521,6 +550,9 @@ class SearchPane(QWidget):
 
         self.details = DetailsPanel()
         self.details.receive_requested.connect(self.receive_stock)
+        self.details.give_prn_requested.connect(
+            lambda hit: open_give_prn_for_medication(self.ctx, hit.id, hit.name, self)
+        )
         scroll = QScrollArea()
         scroll.setObjectName("detailsScroll")
         scroll.setWidgetResizable(True)
@@ -594,6 +626,12 @@ class SearchPane(QWidget):
     @Slot()
     def _return_pressed(self) -> None:
         text = self.search_box.text().strip()
+        if looks_like_student_number(text):
+            self._open_scanned_student(text)
+            return
+        self._search_or_lookup(text)
+
+    def _search_or_lookup(self, text: str) -> None:
         code = _strip_code(text)
         if code.isdigit() and len(code) >= MIN_BARCODE_DIGITS:
             self._debounce.stop()
@@ -614,6 +652,7 @@ class SearchPane(QWidget):
     def _run_search(self) -> None:
         self._debounce.stop()
         query = self.search_box.text()
+        self._find_students(query)
         generation = self._next_generation()
         if not query.strip():
             self._show_outcome(generation, SearchOutcome("", (), 0, "empty"))
@@ -626,6 +665,43 @@ class SearchPane(QWidget):
             lambda outcome: self._show_outcome(generation, outcome),
             lambda exc: self._search_failed(generation, exc),
         )
+
+    # -- students (the student's page) ----------------------------------------------------
+
+    def _find_students(self, query: str) -> None:
+        generation = self._student_latest.next()
+        if len(query.strip()) < 2 or self.offline:
+            self.student_matches.show_hits(())
+            return
+        desk = self.ctx.desk
+
+        def show(hits: tuple[StudentHit, ...]) -> None:
+            if self._student_latest.is_current(generation):
+                self.student_matches.show_hits(hits)
+
+        run_in_background(self, lambda: find_students(desk, query), show, log_only("find students"))
+
+    def _open_scanned_student(self, text: str) -> None:
+        """A student ID card's number + Enter: her page when she is a student of this desk,
+        else the text is searched as usual (it may be a product code)."""
+        desk = self.ctx.desk
+
+        def found(hit: StudentHit | None) -> None:
+            if hit is None:
+                self._search_or_lookup(text)
+                return
+            self.search_box.selectAll()  # the next scan replaces this one
+            self.open_student_page(hit.id)
+
+        run_in_background(
+            self,
+            lambda: student_by_number(desk, text),
+            found,
+            lambda _exc: self._search_or_lookup(text),
+        )
+
+    def open_student_page(self, student_id: uuid.UUID) -> StudentPageDialog:
+        return open_student_page(self.ctx, student_id, self)
 
     def _lookup(self, code: str) -> None:
         generation = self._next_generation()

@@ -1,7 +1,7 @@
 """students' own supplies: field-trip sign-out and count-back
 
-Revision ID: 0006_supplies_field_trips
-Revises: 0006_reports_missed
+Revision ID: 0009_supplies_field_trips
+Revises: 0008_student_page
 
 A student's own supply is already a lot with ``medication_inventory.student_id`` (0001), and
 every change of its count already has its ledger line (``inventory_adjustments``, 0005's
@@ -27,8 +27,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_supplies_field_trips"
-down_revision: str | None = "0006_reports_missed"
+revision: str = "0009_supplies_field_trips"
+down_revision: str | None = "0008_student_page"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
