@@ -687,6 +687,52 @@ class AdverseReaction(Base):
     )
 
 
+FIELD_TRIP_DIRECTIONS = ("OUT", "BACK")
+
+
+class FieldTripSignout(Base):
+    """Doses of a student's own supply counted out to a teacher for a field trip (``OUT``) and
+    counted back afterwards (``BACK``, naming its ``OUT``), with both names (migration
+    0009_supplies_field_trips). Append-only (trigger); the lot's count moves through the ledger
+    line named in ``adjustment_id``."""
+
+    __tablename__ = "field_trip_signouts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # client-generated
+    inventory_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("medication_inventory.id"), nullable=False
+    )
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id"), nullable=False)
+    direction: Mapped[str] = mapped_column(String(4), nullable=False)
+    signout_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("field_trip_signouts.id"), unique=True
+    )
+    doses: Mapped[int] = mapped_column(Integer, nullable=False)
+    given_on_trip: Mapped[int | None] = mapped_column(Integer)
+    trip: Mapped[str] = mapped_column(String(200), nullable=False)
+    other_person: Mapped[str] = mapped_column(String(200), nullable=False)
+    nurse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    adjustment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("inventory_adjustments.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint(_in("direction", FIELD_TRIP_DIRECTIONS), name="direction_known"),
+        CheckConstraint("(direction = 'OUT') = (signout_id IS NULL)", name="back_names_out"),
+        CheckConstraint("(direction = 'BACK') = (given_on_trip IS NOT NULL)", name="given_on_back"),
+        CheckConstraint("doses >= 0 AND (direction = 'BACK' OR doses > 0)", name="doses_counted"),
+        CheckConstraint("given_on_trip IS NULL OR given_on_trip >= 0", name="given_not_negative"),
+        CheckConstraint(
+            "length(btrim(other_person)) > 0 AND length(btrim(trip)) > 0",
+            name="names_not_blank",
+        ),
+        Index("ix_field_trip_signouts_student_id", "student_id", "occurred_at"),
+        Index("ix_field_trip_signouts_inventory_id", "inventory_id"),
+    )
+
+
 PRN_OUTCOMES = ("RESOLVED", "SENT_HOME", "NO_CHANGE", "OTHER")
 
 

@@ -13,7 +13,11 @@ dataclasses, never ORM objects:
   a controlled substance needs a second person as witness, who types her own password
   (checked now through ``desk.check_password``: a name picked from a list proves nothing);
 * ``add_lot(desk, NewLot(...))`` — put a newly received lot on the shelf, with its receipt
-  in the ledger (witnessed the same way for controlled substances).
+  in the ledger (witnessed the same way for controlled substances). A lot may be a student's
+  own supply (``student_id``): medication a parent brings in (``brought_by``, recorded in the
+  receipt's ledger line) always is, and so is a schedule II medication (a stimulant is
+  prescribed to one child: it is never office stock). The receipt's ledger line holds the
+  count received, who counted it (``user_id``) and the witness.
 
 Both follow the desk convention: ``desk.actor`` is who changes the stock (she must be a nurse or
 lead nurse of the lot's school; an auditor or a district administrator is refused) and is
@@ -188,6 +192,8 @@ class NewLot:
     witness_password: str | None = field(default=None, repr=False)
     student_id: uuid.UUID | None = None
     reason: str = "received"
+    #: the parent or guardian who handed the medication in (then it is the student's supply)
+    brought_by: str | None = None
 
 
 def school_today(timezone: str, now: dt.datetime | None = None) -> dt.date:
@@ -405,6 +411,16 @@ def add_lot(desk: Desk, cmd: NewLot, *, today: dt.date | None = None) -> LotRow:
     if not 0 <= cmd.reorder_level <= MAX_QUANTITY:
         raise InventoryInputError("reorder", "The reorder level cannot be negative.")
     reason = _reason(cmd.reason)
+    brought_by = " ".join((cmd.brought_by or "").split())
+    if len(brought_by) > 120:
+        raise InventoryInputError("brought_by", "The name is longer than 120 characters.")
+    if brought_by:
+        if cmd.student_id is None:
+            raise InventoryInputError(
+                "student",
+                "Medication a parent brings in is that student's own supply: choose the student.",
+            )
+        reason = f"{reason} — brought in by {brought_by}"[:MAX_REASON_CHARS]
     actor = desk.actor
     actor.require_write(cmd.school_id, "receive stock for this school")
     with desk.sessions.begin() as s:
@@ -427,6 +443,12 @@ def add_lot(desk: Desk, cmd: NewLot, *, today: dt.date | None = None) -> LotRow:
             if cmd.student_id is not None and (student is None or student.school_id != school.id):
                 raise InventoryInputError("student", "That student is not at this school.")
             witness_id = _witness(desk, med, cmd.witness_username, cmd.witness_password)
+            if cmd.student_id is None and med.dea_schedule == "CII":
+                raise InventoryInputError(
+                    "student",
+                    f"{med.name} is a schedule II medication: it is kept only as a student's "
+                    "own supply, never as office stock. Choose the student it was brought for.",
+                )
             duplicate = s.scalars(
                 select(MedicationInventory.id).where(
                     MedicationInventory.school_id == school.id,

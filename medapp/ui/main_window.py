@@ -319,6 +319,9 @@ class MainWindow(QMainWindow):
         self.end_of_day_action = self._action(
             desk, "End of day…", "endOfDayAction", self.show_end_of_day
         )
+        self.supplies_action = self._action(
+            desk, "Supplies and letters…", "suppliesAction", self.show_supplies
+        )
         self.print_action = self._action(
             desk, "Print…", "printAction", self.print_current, QKeySequence.StandardKey.Print
         )
@@ -990,6 +993,18 @@ class MainWindow(QMainWindow):
         if not self.panes or self.locked or self.ctx.school_id is None:
             return None
         dialog = EndOfDayDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_supplies(self) -> QDialog | None:
+        """Desk → Supplies and letters…: students' own supplies, refill and authorization
+        letters, field-trip sign-out and count-back (issue 14)."""
+        if not self.panes or self.locked or self.ctx.school_id is None:
+            return None
+        from medapp.ui.dialogs.supplies_dialog import SuppliesDialog
+
+        dialog = SuppliesDialog(self.ctx, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog

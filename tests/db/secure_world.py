@@ -143,6 +143,12 @@ INSERTS = {
         "INSERT INTO inventory_adjustments (inventory_id, delta, quantity_after, reason, user_id) "
         "VALUES (:lot, 1, 21, 'count', :nurse)"
     ),
+    # 0009_supplies_field_trips: the lot's school decides, as for the ledger
+    "field_trip_signouts": (
+        "INSERT INTO field_trip_signouts (id, inventory_id, student_id, direction, doses, trip, "
+        "other_person, nurse_id) VALUES (gen_random_uuid(), :lot, :student, 'OUT', 1, 'Zoo', "
+        "'Mr. Teach', :nurse)"
+    ),
     "student_conditions": (
         "INSERT INTO student_conditions (student_id, name) VALUES (:student, 'Asthma')"
     ),

@@ -73,6 +73,7 @@ AUDITED_TABLES = (
     "users",
     "schools",
     "user_schools",
+    "field_trip_signouts",  # 0009_supplies_field_trips
     "student_conditions",  # 0008_student_page
     "emergency_contacts",
     "prn_outcomes",
@@ -135,6 +136,12 @@ def test_every_insert_and_update_on_every_table_is_audited(world: SecureWorld) -
                     "medication_id, severity, reaction, reported_by_id, occurred_at, "
                     "incident_report_id) VALUES (gen_random_uuid(), :a_student, :med, 'MILD', 'x', "
                     ":nurse_a, now(), :a_incident)",
+                ),
+                (
+                    "field_trip_signouts",
+                    "INSERT INTO field_trip_signouts (id, inventory_id, student_id, direction, "
+                    "doses, trip, other_person, nurse_id) VALUES (gen_random_uuid(), :a_lot, "
+                    ":a_student, 'OUT', 1, 'Zoo', 'Mr. Teach', :nurse_a)",
                 ),
                 (
                     "student_conditions",

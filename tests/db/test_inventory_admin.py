@@ -455,16 +455,35 @@ def test_receiving_refuses_what_cannot_go_on_the_shelf(shelf, kwargs, field) -> 
 
 
 def test_a_controlled_receipt_with_a_witness(shelf) -> None:  # noqa: ANN001
+    """A CII stimulant a parent brings in goes to that student's supply, counted by the nurse
+    at the desk with a witness; as office stock it is refused (issue 14)."""
     db, ids = shelf
+    witness = {"witness_username": username(ids, "second"), "witness_password": WITNESS_PASSWORD}
+    office = new_lot(ids, medication_id=ids["controlled"], **witness)
+    with pytest.raises(InventoryInputError, match="schedule II") as err:
+        add_lot(desk(db, ids), office, today=TODAY)
+    assert err.value.field == "student"
+    with Session(db.engine) as s:
+        assert s.get(MedicationInventory, office.id) is None
+    nameless = new_lot(ids, brought_by="Mrs Lovelace")  # a parent's medication, no student
+    with pytest.raises(InventoryInputError) as err:
+        add_lot(desk(db, ids), nameless, today=TODAY)
+    assert err.value.field == "student"
     cmd = new_lot(
         ids,
         medication_id=ids["controlled"],
-        witness_username=username(ids, "second"),
-        witness_password=WITNESS_PASSWORD,
+        student_id=ids["student"],
+        quantity=30,
+        reason="Received from parent",
+        brought_by="Mrs  Lovelace",
+        **witness,
     )
     assert WITNESS_PASSWORD not in repr(cmd)
     row = add_lot(desk(db, ids), cmd, today=TODAY)
-    assert row.is_controlled and [r.witness_id for r in ledger(db, cmd.id)] == [ids["second"]]
+    assert row.is_controlled and row.student_id == ids["student"] and row.quantity == 30
+    assert [(r.delta, r.user_id, r.witness_id, r.reason) for r in ledger(db, cmd.id)] == [
+        (30, ids["nurse"], ids["second"], "Received from parent — brought in by Mrs Lovelace")
+    ]
 
 
 # --- people ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from medapp.config import CONFIG_FILE_NAME
 from medapp.db import embedded
 
 pytestmark = pytest.mark.skipif(
@@ -71,6 +72,11 @@ def child_env(tmp_path: Path) -> dict[str, str]:
         env[f"MEDAPP_{name}_DIR"] = str(tmp_path / name.lower())
     env["PYTHONPATH"] = str(REPO_ROOT)
     env["QT_QPA_PLATFORM"] = "offscreen"
+    # A PC already set up for "this PC only": a desk started here must not stop at the
+    # first-start question (nobody would answer it in a test).
+    config = tmp_path / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / CONFIG_FILE_NAME).write_text("[database]\nprivate = true\n", encoding="utf-8")
     return env
 
 

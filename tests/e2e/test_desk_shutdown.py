@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -36,16 +37,19 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def _wait_for_line(proc: subprocess.Popen[str], marker: str, seconds: float = 180) -> None:
-    """Read the child's stderr (``-v`` logs there) until ``marker``."""
+    """Read the child's stderr (``-v`` logs there) until ``marker``. A child that goes silent
+    (a dialog nobody answers) is killed at the deadline, so the test fails instead of hanging."""
     assert proc.stderr is not None
-    deadline = time.monotonic() + seconds
+    watchdog = threading.Timer(seconds, proc.kill)
+    watchdog.start()
     seen: list[str] = []
-    for line in proc.stderr:
-        seen.append(line)
-        if marker in line:
-            return
-        if time.monotonic() > deadline:
-            break
+    try:
+        for line in proc.stderr:
+            seen.append(line)
+            if marker in line:
+                return
+    finally:
+        watchdog.cancel()
     proc.kill()
     pytest.fail(f"no {marker!r} from medapp (exit {proc.poll()}): {''.join(seen)[-2000:]}")
 

@@ -221,3 +221,149 @@ def test_receive_stock_adds_a_lot(qtbot, desk_ctx: AppContext) -> None:  # noqa:
     assert (new.quantity, new.medication_id, new.student_id) == (48, lot.medication_id, None)
     assert pane.selected_lot() is not None and pane.selected_lot().id == new.id
     assert pane.proxy.index(0, COL_MEDICATION).data()  # the table is still populated
+
+
+def _order_of(ctx: AppContext, controlled: bool) -> tuple[uuid.UUID, uuid.UUID, str]:
+    """(medication id, student id, medication name) of an active order at the desk's school."""
+    with Session(ctx.db.engine) as s:
+        row = s.execute(
+            text(
+                "SELECT m.id, st.id, m.name FROM student_medications sm "
+                "JOIN students st ON st.id = sm.student_id JOIN medications m "
+                "ON m.id = sm.medication_id WHERE st.school_id = :s AND sm.is_active "
+                "AND st.is_active AND m.is_controlled = :c AND "
+                "(m.dea_schedule = 'CII' OR NOT :c) ORDER BY st.student_number LIMIT 1"
+            ),
+            {"s": ctx.school_id, "c": controlled},
+        ).one()
+    return row[0], row[1], row[2]
+
+
+def _receive(qtbot, ctx: AppContext, med_id: uuid.UUID, name: str, schedule: str | None):  # noqa: ANN001, ANN202
+    from medapp.ui.dialogs.adjust_stock import MedicationChoice
+
+    choice = MedicationChoice(med_id, name, "", "TABLET", schedule is not None, schedule)
+    dialog = AddLotDialog(ctx, choice)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.owner_combo.isEnabled(), timeout=10_000)
+    return dialog
+
+
+def test_a_cii_stimulant_cannot_be_received_as_office_stock(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
+    med_id, student_id, name = _order_of(desk_ctx, controlled=True)
+    dialog = _receive(qtbot, desk_ctx, med_id, name, "CII")
+    assert dialog.owner_combo.findText("Office stock") == -1
+    assert student_id in dialog.owner_ids()[1:]  # her order: she is on the list
+    dialog.owner_combo.setCurrentIndex(0)
+    qtbot.keyClicks(dialog.batch_edit, "CII-1")
+    dialog.save()
+    assert "schedule II" in dialog.errors.message("student")
+    assert dialog.isVisible()
+
+
+def test_stock_a_parent_brings_in_goes_to_the_students_supply(qtbot, desk_ctx: AppContext) -> None:  # noqa: ANN001
+    med_id, student_id, name = _order_of(desk_ctx, controlled=False)
+    dialog = _receive(qtbot, desk_ctx, med_id, name, None)
+    assert dialog.owner_combo.currentText() == "Office stock"
+    qtbot.keyClicks(dialog.brought_by_edit, "Mrs Parent")
+    batch = f"P{uuid.uuid4().hex[:6].upper()}"
+    qtbot.keyClicks(dialog.batch_edit, batch)
+    dialog.save()  # a parent's medication with nobody chosen
+    assert "own supply" in dialog.errors.message("student")
+    assert dialog.select_owner(student_id)
+    assert dialog.reason_combo.currentText() == "Brought in by parent or guardian"
+    dialog.quantity_spin.setValue(20)
+    with qtbot.waitSignal(dialog.added, timeout=10_000) as added:
+        dialog.save()
+    lot = added.args[0]
+    assert (lot.student_id, lot.quantity, lot.batch_number) == (student_id, 20, batch)
+    with Session(desk_ctx.db.engine) as s:
+        line = s.scalars(
+            select(InventoryAdjustment).where(InventoryAdjustment.inventory_id == lot.id)
+        ).one()
+    assert (line.delta, line.user_id) == (20, desk_ctx.user_id)
+    assert line.reason == "Brought in by parent or guardian — brought in by Mrs Parent"
+
+
+def test_supplies_dialog_letter_and_field_trip(qtbot, desk_ctx: AppContext, tmp_path) -> None:  # noqa: ANN001
+    """A student's own supply of 3 school doses: listed for a refill, its letter written as a
+    PDF, 2 doses signed out to a teacher and counted back (1 returned, 1 given on the trip)."""
+    import datetime as dt
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    from medapp.services.inventory_admin import NewLot, add_lot
+    from medapp.ui.dialogs.supplies_dialog import SuppliesDialog
+
+    with Session(desk_ctx.db.engine) as s:
+        med_id, student_id, first = s.execute(
+            text(
+                "SELECT sm.medication_id, st.id, st.first_name FROM student_medications sm "
+                "JOIN students st ON st.id = sm.student_id "
+                "JOIN medications m ON m.id = sm.medication_id "
+                "WHERE st.school_id = :s AND st.is_active AND sm.is_active AND NOT sm.is_prn "
+                "AND NOT m.is_controlled AND sm.administration_times IS NOT NULL "
+                "AND (sm.end_date IS NULL OR sm.end_date > now()::date + 30) "
+                "AND NOT EXISTS (SELECT 1 FROM medication_inventory mi WHERE "
+                "mi.student_id = st.id AND mi.medication_id = sm.medication_id) "
+                "ORDER BY st.student_number LIMIT 1"
+            ),
+            {"s": desk_ctx.school_id},
+        ).one()
+    lot = add_lot(
+        desk_ctx.desk,
+        NewLot(
+            uuid.uuid4(),
+            med_id,
+            desk_ctx.school_id,
+            f"OWN{uuid.uuid4().hex[:5]}",
+            3,
+            dt.date.today() + dt.timedelta(days=300),
+            student_id=student_id,
+            reason="Brought in by parent or guardian",
+            brought_by="A Parent",
+        ),
+    )
+    dialog = SuppliesDialog(desk_ctx)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=20_000):
+        dialog.show()
+    refills = [i for i in dialog.attention_items if i.kind == "REFILL"]
+    mine = next(i for i in refills if i.student_id == student_id)
+    assert "3 left" in mine.text
+    row = next(
+        r
+        for r in range(dialog.attention_list.count())
+        if dialog.attention_list.item(r).data(Qt.ItemDataRole.UserRole) == mine
+    )
+    dialog.attention_list.setCurrentRow(row)
+    target = tmp_path / "refill.pdf"
+    with qtbot.waitSignal(dialog.letter_written, timeout=20_000):
+        dialog.save_letter(target)
+    words = unicodedata.normalize(
+        "NFKC", " ".join(p.extract_text() for p in PdfReader(target).pages)
+    )
+    assert (
+        "refill" in words.lower() and first in words and "3 doses left" in " ".join(words.split())
+    )
+
+    line_row = next(i for i, line in enumerate(dialog.model.lines) if lot.id in line.lot_ids)
+    dialog.view.selectRow(line_row)
+    dialog.trip_doses.setValue(2)
+    qtbot.keyClicks(dialog.trip_name, "Science museum")
+    qtbot.keyClicks(dialog.trip_teacher, "Mr. Teach")
+    with qtbot.waitSignal(dialog.trip_recorded, timeout=20_000) as out:
+        qtbot.mouseClick(dialog.sign_out_button, Qt.MouseButton.LeftButton)
+    assert (out.args[0].direction, out.args[0].quantity_after) == ("OUT", 1)
+    qtbot.waitUntil(lambda: any(t.id == out.args[0].id for t in dialog.trips), timeout=20_000)
+    trip_row = next(i for i, t in enumerate(dialog.trips) if t.id == out.args[0].id)
+    dialog.trips_list.setCurrentRow(trip_row)
+    dialog.back_returned.setValue(1)
+    dialog.back_given.setValue(1)
+    qtbot.keyClicks(dialog.back_by, "Mr. Teach")
+    with qtbot.waitSignal(dialog.trip_recorded, timeout=20_000) as back:
+        qtbot.mouseClick(dialog.count_back_button, Qt.MouseButton.LeftButton)
+    assert (back.args[0].direction, back.args[0].quantity_after) == ("BACK", 2)
+    assert quantity(desk_ctx, lot.id) == 2

@@ -338,3 +338,54 @@ def test_a_burst_of_named_rows_is_one_patch_and_a_change_without_ids_reloads(
     with qtbot.waitSignal(pane.refreshed, timeout=10_000):
         ctx.hub.data_changed.emit("medication_logs", school)  # no ids: this PC, a job, a bulk
     assert calls.days == 1 and len(calls.patches) == 1
+
+
+def test_a_refill_notice_is_listed_in_needs_attention(qtbot, ctx: AppContext) -> None:  # noqa: ANN001
+    """A student's own supply with 2 school doses left: "Refill: First L. — …" in the strip;
+    Enter on it opens Supplies and letters… with that notice selected (issue 14)."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from medapp.services.inventory_admin import NewLot, add_lot
+    from medapp.ui.dialogs.supplies_dialog import SuppliesDialog
+
+    with Session(ctx.db.engine) as s:
+        med_id, student_id = s.execute(
+            text(
+                "SELECT sm.medication_id, st.id FROM student_medications sm "
+                "JOIN students st ON st.id = sm.student_id "
+                "JOIN medications m ON m.id = sm.medication_id "
+                "WHERE st.school_id = :s AND st.is_active AND sm.is_active AND NOT sm.is_prn "
+                "AND NOT m.is_controlled AND sm.administration_times IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM medication_inventory mi WHERE "
+                "mi.student_id = st.id AND mi.medication_id = sm.medication_id) "
+                "ORDER BY st.student_number DESC LIMIT 1"
+            ),
+            {"s": ctx.school_id},
+        ).one()
+    add_lot(
+        ctx.desk,
+        NewLot(
+            uuid.uuid4(),
+            med_id,
+            ctx.school_id,
+            f"RF{uuid.uuid4().hex[:5]}",
+            2,
+            ctx.now().date() + dt.timedelta(days=300),
+            student_id=student_id,
+        ),
+    )
+    pane = make_pane(qtbot, ctx)
+    qtbot.waitUntil(
+        lambda: any(n.student_id == student_id for n in pane.supply_notices), timeout=10_000
+    )
+    notice = next(n for n in pane.supply_notices if n.student_id == student_id)
+    texts = [pane.attention_list.item(i).text() for i in range(pane.attention_list.count())]
+    assert notice.text in texts and notice.text.startswith("Refill: ")
+    assert pane.attention_title.text() == f"Needs attention ({len(texts)})"
+    pane.attention_list.setCurrentRow(texts.index(notice.text))
+    pane._attention_activated(pane.attention_list.currentItem())
+    dialog = pane.findChild(SuppliesDialog)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.selected_attention() == notice, timeout=10_000)
+    dialog.close()

@@ -45,6 +45,7 @@ from medapp.services.inventory_admin import (
 )
 from medapp.services.people import DeskUser, desk_users
 from medapp.services.students import friendly_error
+from medapp.services.supplies import SupplyOwner, supply_owners
 from medapp.ui.models.inventory_model import expires_text, medication_label, status_text
 from medapp.ui.models.search_model import title_case_form
 from medapp.ui.widgets import Banner, BusyIndicator, StatusBadge
@@ -446,11 +447,91 @@ class AddLotDialog(_StockDialog):
         )
         self.form.addRow("Reorder at", self.errors.wrap("reorder", self.reorder_spin, "lotReorder"))
         self.form.addRow("Expires *", self.errors.wrap("expiry", self.expiry_edit, "lotExpiry"))
+        self._owner_rows()
         self._reason_rows(RECEIVE_REASONS)
         self._witness_row()
         self._finish_layout()
         self.save_button.setText("Put on the shelf")
         self.batch_edit.setFocus()
+
+    # -- whose stock: office stock or a student's own supply (issue 14) ---------------------
+
+    @property
+    def student_only(self) -> bool:
+        """A schedule II medication is never office stock (the service refuses it too)."""
+        return self.medication.dea_schedule == "CII"
+
+    def _owner_rows(self) -> None:
+        self.owner_combo = QComboBox()
+        self.owner_combo.setObjectName("lotOwner")
+        self.owner_combo.setAccessibleName("Whose stock")
+        self.owner_combo.addItem("Loading…", None)
+        self.owner_combo.setEnabled(False)
+        self.owner_combo.setToolTip(
+            "Medication a parent brings in is that student's own supply; her doses count it down."
+        )
+        self.owner_combo.currentIndexChanged.connect(self._owner_changed)
+        self.brought_by_edit = QLineEdit()
+        self.brought_by_edit.setObjectName("lotBroughtBy")
+        self.brought_by_edit.setAccessibleName("Brought in by")
+        self.brought_by_edit.setPlaceholderText("Parent or guardian who handed it in")
+        self.brought_by_edit.setMaxLength(120)
+        self.brought_by_edit.textEdited.connect(lambda _t: self.errors.clear("brought_by"))
+        self.form.addRow("For *", self.errors.wrap("student", self.owner_combo, "lotOwner"))
+        self.form.addRow(
+            "Brought in by", self.errors.wrap("brought_by", self.brought_by_edit, "lotBroughtBy")
+        )
+        school_id = self.ctx.school_id
+        if school_id is None:
+            self._owners_loaded(())
+            return
+        desk, med_id = self.ctx.desk, self.medication.id
+        run_in_background(
+            self,
+            lambda: supply_owners(desk, school_id, med_id),
+            self._owners_loaded,
+            lambda exc: self._owners_loaded((), exc),
+        )
+
+    def _owners_loaded(
+        self, owners: tuple[SupplyOwner, ...], exc: BaseException | None = None
+    ) -> None:
+        self.owner_combo.blockSignals(True)
+        self.owner_combo.clear()
+        if self.student_only:
+            self.owner_combo.addItem("Choose the student it was brought for…", None)
+        else:
+            self.owner_combo.addItem("Office stock", None)
+        for owner in owners:
+            self.owner_combo.addItem(f"{owner.label} — own supply", owner.student_id)
+        if self.student_only and len(owners) == 1:
+            self.owner_combo.setCurrentIndex(1)
+        self.owner_combo.setEnabled(True)
+        self.owner_combo.blockSignals(False)
+        self._owner_changed()
+        if exc is not None:
+            self.banner.show_message(
+                "error", f"The list of students did not load: {friendly_error(exc)}"
+            )
+
+    @Slot()
+    def _owner_changed(self, *_args: object) -> None:
+        self.errors.clear("student")
+        reasons: QComboBox | None = getattr(self, "reason_combo", None)
+        if reasons is not None and self.owner_combo.currentData() is not None:
+            i = reasons.findText("Brought in by parent or guardian")
+            if i >= 0 and reasons.currentText() == RECEIVE_REASONS[0]:
+                reasons.setCurrentIndex(i)
+
+    def select_owner(self, student_id: uuid.UUID | None) -> bool:
+        for i in range(self.owner_combo.count()):
+            if self.owner_combo.itemData(i) == student_id:
+                self.owner_combo.setCurrentIndex(i)
+                return True
+        return False
+
+    def owner_ids(self) -> list[uuid.UUID | None]:
+        return [self.owner_combo.itemData(i) for i in range(self.owner_combo.count())]
 
     @Slot()
     def save(self) -> None:
@@ -460,10 +541,24 @@ class AddLotDialog(_StockDialog):
         if self.ctx.school_id is None:
             self.banner.show_message("error", "No school is chosen for this desk.")
             return
+        owner: uuid.UUID | None = self.owner_combo.currentData()
+        if self.student_only and owner is None:
+            self.errors.set(
+                "student",
+                "A schedule II medication is kept only as a student's own supply: choose her.",
+            )
+            return
+        if self.brought_by_edit.text().strip() and owner is None:
+            self.errors.set(
+                "student", "Medication a parent brings in is that student's own supply."
+            )
+            return
         if not self._begin_save():
             return
         q = self.expiry_edit.date()
         cmd = NewLot(
+            student_id=owner,
+            brought_by=self.brought_by_edit.text() or None,
             id=self.request_id,
             medication_id=self.medication.id,
             school_id=self.ctx.school_id,
@@ -472,7 +567,7 @@ class AddLotDialog(_StockDialog):
             reorder_level=self.reorder_spin.value(),
             expiration_date=dt.date(q.year(), q.month(), q.day()),
             reason=_reason_text(self.reason_combo, self.details_edit),
-            **self._witness(),  # type: ignore[arg-type]
+            **self._witness(),
         )
         desk = self.ctx.desk
         today = self.today

@@ -17,6 +17,7 @@ from collections import Counter
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -41,6 +42,7 @@ from medapp.domain.doses import DoseStatus
 from medapp.runtime.context import AppContext
 from medapp.services.reminders import patch_school_day, school_day
 from medapp.services.students import friendly_error
+from medapp.services.supplies import AttentionItem, supply_attention
 from medapp.ui.dialog_slot import DialogSlot
 from medapp.ui.dialogs.correction_dialog import CorrectionDialog
 from medapp.ui.dialogs.dose_dialog import (
@@ -69,7 +71,7 @@ from medapp.ui.widgets import Banner, BusyIndicator
 from medapp.ui.widgets.elide import ElidedLabel
 from medapp.ui.widgets.keys import down_moves_into
 from medapp.ui.widgets.tables import setup_row_view
-from medapp.ui.workers import Latest, coalescing_timer, run_in_background
+from medapp.ui.workers import Latest, coalescing_timer, log_only, run_in_background
 
 REFRESH_MS = 60_000
 # Changes that alter today's list (formulary, stock and incident changes do not).
@@ -104,6 +106,7 @@ class RemindersPane(QWidget):
         self._pending_ids: set[uuid.UUID] = set()  # dose logs named by notifications
         self._pending_reload = False  # a change without ids arrived: reload the day
         self._named: Counter[tuple[str, str]] = Counter()  # data_changed already seen with ids
+        self.supply_notices: tuple[AttentionItem, ...] = ()  # refills, letters (issue 14)
         self._latest = Latest()
         self._sized = False
         self._collapsed: set[str] = set()  # section keys the nurse collapsed
@@ -316,6 +319,7 @@ class RemindersPane(QWidget):
         )
         self.updated_label.setText(f"updated {reminders.now.astimezone(tz).strftime('%H:%M')}")
         self._show_attention(reminders.flagged)
+        self._load_supply_attention(generation)
         self.refreshed.emit()
 
     def _failed(self, generation: int, exc: BaseException) -> None:
@@ -514,8 +518,53 @@ class RemindersPane(QWidget):
     @Slot(QListWidgetItem)
     def _attention_activated(self, item: QListWidgetItem) -> None:
         prescription_id = item.data(Qt.ItemDataRole.UserRole)
-        if prescription_id is not None:
+        if isinstance(prescription_id, AttentionItem):
+            self.open_supplies(prescription_id)
+        elif prescription_id is not None:
             self._open(prescription_id, None)
+
+    # -- students' supplies: refill notices and authorization letters (issue 14) -------------
+
+    def _load_supply_attention(self, generation: int) -> None:
+        desk, school_id = self.ctx.desk, self.ctx.school_id
+        if school_id is None:
+            return
+        run_in_background(
+            self,
+            lambda: supply_attention(desk, school_id),
+            lambda items: self._add_supply_attention(generation, items),
+            log_only("supply notices"),
+        )
+
+    def _add_supply_attention(self, generation: int, items: tuple[AttentionItem, ...]) -> None:
+        """Refill notices, and expiring authorizations not already flagged above, appended to
+        "Needs attention"; Enter opens Supplies and letters… on the item (its letter)."""
+        if not self._latest.is_current(generation) or self.reminders is None:
+            return
+        flagged = {fp.rx.prescription_id for fp in self.reminders.flagged}
+        shown = [i for i in items if i.kind == "REFILL" or i.order_id not in flagged]
+        for notice in shown:
+            row = QListWidgetItem(warning_icon("warning"), notice.text)
+            row.setData(Qt.ItemDataRole.UserRole, notice)
+            row.setToolTip("Enter or double-click: the letter to the parent.")
+            self.attention_list.addItem(row)
+        total = self.attention_list.count()
+        self.attention_title.setText(f"Needs attention ({total})")
+        if total:
+            rows = min(total, 4)
+            self.attention_list.setFixedHeight(self.attention_list.sizeHintForRow(0) * rows + 4)
+        self.attention.setVisible(bool(total))
+        self.supply_notices = tuple(shown)
+
+    def open_supplies(self, notice: AttentionItem | None = None) -> QDialog:
+        from medapp.ui.dialogs.supplies_dialog import SuppliesDialog
+
+        dialog = SuppliesDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if notice is not None:
+            dialog.loaded.connect(lambda: dialog.select_attention(notice))
+        dialog.show()
+        return dialog
 
     @Slot(QModelIndex, QModelIndex)
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
