@@ -30,7 +30,7 @@ MB = 2**20  # the limits are MiB: 180 MiB = 188.7 million bytes
 BUNDLE_LIMIT = 180 * MB
 ARCHIVE_LIMIT = 60 * MB
 CHECK_USER = "medapp-check"
-STEPS = ("database", "migrations", "search", "reminders", "cache", "qt", "scheduler")
+STEPS = ("database", "migrations", "search", "reminders", "cache", "qt", "one desk", "scheduler")
 
 
 @pytest.fixture(scope="module")
