@@ -178,7 +178,12 @@ def _one_desk() -> str:
                 raise CheckFailed("a second desk got the lock the first one holds")
             asked = threading.Event()
             loop = QEventLoop()
-            first.raise_requested.connect(lambda: (asked.set(), loop.quit()))
+
+            def answered() -> None:
+                asked.set()
+                loop.quit()
+
+            first.raise_requested.connect(answered)
             QTimer.singleShot(int(SCHEDULER_WAIT_S * 1000), loop.quit)
             sock = QLocalSocket()
             sock.connectToServer(first.key)
