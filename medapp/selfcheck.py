@@ -3,7 +3,9 @@
 District IT runs it after installing (``medapp-cli --self-check`` in the frozen bundle) and the
 packaging test runs it from a fresh home folder: every part a desk needs at start-up is touched
 once — the database (the private server by default), the migrations shipped with this build,
-formulary search, today's reminders, the disk cache, Qt (offscreen), the job scheduler. Each
+formulary search, today's reminders, the disk cache, Qt (offscreen), the one-desk-per-user
+channel (a lock file and a Qt local socket: QtNetwork must be in the bundle), the job scheduler.
+Each
 step prints ``OK <step>: <detail>`` or ``FAIL <step>: <sentence>``; the first failure ends the
 check with exit code 1. Whatever happens, the private server this check started is stopped
 before it returns, so an installer may overwrite the program folder right after.
@@ -134,6 +136,7 @@ def _steps(db: Database, report: _Report) -> None:
     report.step("reminders", reminders)
     report.step("cache", cache)
     report.step("qt", _qt)
+    report.step("one desk", _one_desk)
     report.step("scheduler", _scheduler)
 
 
@@ -148,6 +151,58 @@ def _qt() -> str:
     if app.windowIcon().isNull():
         raise CheckFailed("the application icon could not be drawn (Qt SVG support missing)")
     return f"Qt {QGuiApplication.platformName()} platform, icon drawn"
+
+
+def _one_desk() -> str:
+    """One desk per user (:class:`medapp.ui.startup.DeskInstance`) on a throw-away folder: hold
+    it, see a second start refused, send the second start's "raise" request through the local
+    socket and get it answered by the event loop, release, hold again. Proves the frozen bundle
+    carries QtNetwork (a desk without it could not start at all)."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+    from PySide6.QtNetwork import QLocalSocket
+
+    from medapp.ui.startup import RAISE_REQUEST, DeskInstance
+
+    app = QCoreApplication.instance()
+    if app is None:
+        raise CheckFailed("no Qt application: the qt step must run first")
+    with tempfile.TemporaryDirectory(prefix="medapp-self-check-desk-") as name:
+        folder = Path(name)
+        first = DeskInstance(folder, parent=app)
+        try:
+            if not first.acquire():
+                raise CheckFailed("the desk lock of a new, empty folder was already taken")
+            second = DeskInstance(folder)
+            if second.acquire():
+                second.release()
+                raise CheckFailed("a second desk got the lock the first one holds")
+            asked = threading.Event()
+            loop = QEventLoop()
+
+            def answered() -> None:
+                asked.set()
+                loop.quit()
+
+            first.raise_requested.connect(answered)
+            QTimer.singleShot(int(SCHEDULER_WAIT_S * 1000), loop.quit)
+            sock = QLocalSocket()
+            sock.connectToServer(first.key)
+            if not sock.waitForConnected(int(SCHEDULER_WAIT_S * 1000)):
+                raise CheckFailed(f"the desk's local socket did not answer: {sock.errorString()}")
+            sock.write(RAISE_REQUEST)
+            sock.flush()
+            loop.exec()
+            sock.abort()
+            if not asked.is_set():
+                raise CheckFailed("the running desk never received a second start's request")
+        finally:
+            first.release()
+            first.deleteLater()
+        again = DeskInstance(folder)
+        if not again.acquire():
+            raise CheckFailed("the desk lock was not released")
+        again.release()
+    return "held, a second start refused and answered, released"
 
 
 def _scheduler() -> str:

@@ -16,7 +16,7 @@ import pytest
 
 from medapp import __version__, paths
 
-STEPS = ("database", "migrations", "search", "reminders", "cache", "qt", "scheduler")
+STEPS = ("database", "migrations", "search", "reminders", "cache", "qt", "one desk", "scheduler")
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -5,7 +5,8 @@ step). Deselected by default: building takes a few minutes and needs the ``packa
 One module-wide build, then: ``medapp-cli --self-check`` from a fresh home folder as root and
 as an ordinary user, no postgres left running after either, the school demo loaded from the
 bundle's own copy of the FDA data, the Windows installer script compiled by makensis with the
-Linux bundle as a stand-in payload, and the sizes: bundle ≤ 180 MiB, archive ≤ 60 MiB.
+Linux bundle as a stand-in payload, and the sizes: bundle ≤ 180 MB, archive (xz) ≤ 60 MB, with
+MB = 10**6 bytes as the issue counts them (MiB are printed too).
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ import pytest
 pytestmark = pytest.mark.packaging
 
 ROOT = Path(__file__).resolve().parents[2]
-MB = 2**20  # the limits are MiB: 180 MiB = 188.7 million bytes
+MB = 10**6  # the issue's limits are decimal megabytes: 180 MB = 171.7 MiB
+MIB = 2**20
 BUNDLE_LIMIT = 180 * MB
 ARCHIVE_LIMIT = 60 * MB
 CHECK_USER = "medapp-check"
-STEPS = ("database", "migrations", "search", "reminders", "cache", "qt", "scheduler")
+STEPS = ("database", "migrations", "search", "reminders", "cache", "qt", "one desk", "scheduler")
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +207,7 @@ def test_windows_installer_script_compiles(built: dict[str, object], tmp_path: P
         timeout=900,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert out.stat().st_size > 50 * MB  # the whole stand-in payload is inside
+    assert out.stat().st_size > 50 * MIB  # the whole stand-in payload is inside
 
 
 def test_sizes(built: dict[str, object], capsys: pytest.CaptureFixture[str]) -> None:
@@ -213,11 +215,13 @@ def test_sizes(built: dict[str, object], capsys: pytest.CaptureFixture[str]) -> 
     archive_bytes = int(built["archive_bytes"])  # type: ignore[call-overload]
     with capsys.disabled():
         print(
-            f"\nbundle {bundle_bytes / MB:.1f} MiB (limit {BUNDLE_LIMIT // MB}), "
-            f"archive {Path(str(built['archive'])).name} {archive_bytes / MB:.1f} MiB "
-            f"(limit {ARCHIVE_LIMIT // MB}), built in {built['build_seconds']} s"
+            f"\nbundle {bundle_bytes:,} bytes = {bundle_bytes / MB:.1f} MB = "
+            f"{bundle_bytes / MIB:.1f} MiB (limit {BUNDLE_LIMIT // MB} MB), "
+            f"archive {Path(str(built['archive'])).name} {archive_bytes:,} bytes = "
+            f"{archive_bytes / MB:.1f} MB = {archive_bytes / MIB:.1f} MiB "
+            f"(limit {ARCHIVE_LIMIT // MB} MB), built in {built['build_seconds']} s"
         )
         for name, size in built["largest"]:  # type: ignore[attr-defined]
-            print(f"  {size / MB:6.1f} MiB  {name}")
+            print(f"  {size / MB:6.1f} MB  {name}")
     assert bundle_bytes <= BUNDLE_LIMIT
     assert archive_bytes <= ARCHIVE_LIMIT
