@@ -4,6 +4,7 @@ the count sheet as PDFs whose text says what the database says."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -131,7 +132,8 @@ def pdf_text(path: Path) -> str:
     newlines)."""
     reader = PdfReader(str(path))
     assert len(reader.pages) >= 1
-    return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
+    text = " ".join(page.extract_text() or "" for page in reader.pages)
+    return " ".join(unicodedata.normalize("NFKC", text).split())  # "ﬀ" → "ff"
 
 
 def test_the_mar_grid_matches_the_database(world) -> None:  # noqa: ANN001

@@ -296,7 +296,9 @@ def pdf_words(path: Path) -> str:
     """The PDF's text, spaces collapsed and ligatures (ﬁ, ﬀ) spelled out."""
     from pypdf import PdfReader
 
-    text_ = " ".join(page.extract_text() for page in PdfReader(path).pages)
+    text_ = unicodedata.normalize(
+        "NFKC", " ".join(page.extract_text() for page in PdfReader(path).pages)
+    )
     return " ".join(unicodedata.normalize("NFKC", text_).split())
 
 

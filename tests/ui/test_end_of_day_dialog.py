@@ -4,6 +4,7 @@ as a PDF; the desk job that closes past days at start and today after the last w
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -72,7 +73,9 @@ def test_the_nurse_sees_her_day_closes_it_and_saves_its_report(qtbot, ctx, tmp_p
     assert "closed" in dialog.state.text() and not dialog.close_day_button.isEnabled()
 
     out = dialog.save_pdf(tmp_path / "day.pdf")
-    words = " ".join(PdfReader(str(out)).pages[0].extract_text().split())
+    words = " ".join(
+        unicodedata.normalize("NFKC", PdfReader(str(out)).pages[0].extract_text()).split()
+    )
     assert "End-of-day report" in words and "Missed" in words
 
 
