@@ -4,7 +4,10 @@ A status-bar line vanishes while the nurse is with a student; a card stays until
 rules live here, pure and driven by an explicit ``now``, so they are tested with a controlled
 clock: one card per dose (prescription + scheduled time), never a second card for a dose that
 already had one that day, a snoozed card comes back when its snooze ends, a card goes when its
-dose is documented (it leaves the open list), and a new school day starts with no cards.
+dose is documented (it leaves the open list), and a new school day starts with no cards. The
+first feed of a desk primes it silently: the doses already due when the desk starts get their
+cards but no sound or tray message (forty beeps at a lunchtime start-up say nothing the cards do
+not); only doses that fall due later alert.
 
 What a card may say is decided here too: the time, the count and the student's first name with
 the last initial — no medication or dose (the class can see the screen), and nothing about the
@@ -97,7 +100,8 @@ class DueCards:
     """The cards of one desk for one school day.
 
     ``update`` is fed the open doses (due, or overdue and undocumented) at each check; it
-    returns the cards that are new (to sound and to show in the tray). ``snooze``, ``take``
+    returns the cards that are new (to sound and to show in the tray) — none on the first feed,
+    which only primes the stack (its cards show, silently). ``snooze``, ``take``
     (Give: the dose dialog is open), ``release`` (that dialog closed without a record) and
     ``dismiss`` (Open, or the dose recorded) are the nurse's actions; ``wake`` brings back the
     snoozed cards whose time has come. ``visible`` is what the stack shows, oldest first."""
@@ -114,6 +118,7 @@ class DueCards:
         self.day: dt.date | None = None
         self._cards: dict[DoseKey, _Card] = {}
         self._seen: set[DoseKey] = set()
+        self.primed = False  # the first feed is in: later new cards alert
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -133,6 +138,9 @@ class DueCards:
                 self._seen.add(key)
                 self._cards[key] = _Card(dose)
                 fresh.append(dose)
+        if not self.primed:
+            self.primed = True
+            return []  # start-up: the doses already due show as cards, without an alert
         return fresh
 
     def wake(self, now: dt.datetime) -> list[DueDose]:

@@ -3,7 +3,9 @@
 The trail itself is written by database triggers into the append-only ``audit_log`` (whatever
 program makes the change), with the PostgreSQL role that acted. This service only reads it back
 for one record *and the records that hang from it* — a student's orders, allergies, dose logs,
-reactions and incidents; an order's dose logs; a lot's ledger lines — and turns each row into a
+reactions, incidents, conditions, emergency contacts, as-needed outcomes and field-trip
+sign-outs; an order's dose logs and their outcomes; a lot's ledger lines and sign-outs — and
+turns each row into a
 sentence-sized entry with the changed fields. It first collects the ids of the related rows from
 the live tables (on the reader's own connection, so row-level security decides what she can
 reach), then reads the audit rows by ``(table_name, row_id)``, which the trail is indexed on.
@@ -27,11 +29,15 @@ from sqlalchemy.orm import Session
 from medapp.db.models import (
     AdverseReaction,
     Allergy,
+    EmergencyContact,
+    FieldTripSignout,
     IncidentReport,
     InventoryAdjustment,
     MedicationInventory,
     MedicationLog,
+    PrnOutcome,
     Student,
+    StudentCondition,
     StudentMedication,
 )
 from medapp.services.desk import HISTORY_READERS, AccessDenied, Desk
@@ -72,6 +78,10 @@ _TABLE_LABELS = {
     "incident_reports": "incident",
     "medication_inventory": "stock lot",
     "inventory_adjustments": "stock change",
+    "student_conditions": "health condition",
+    "emergency_contacts": "emergency contact",
+    "prn_outcomes": "as-needed dose outcome",
+    "field_trip_signouts": "field-trip sign-out",
 }
 _ACTION_LABELS = {"INSERT": "added", "UPDATE": "changed", "DELETE": "removed", "READ": "opened"}
 MAX_ENTRIES = 1000
@@ -158,6 +168,9 @@ def _related(s: Session, subject: HistorySubject, row_id: uuid.UUID) -> dict[str
             "inventory_adjustments": _ids(
                 s, select(InventoryAdjustment.id).where(InventoryAdjustment.inventory_id == row_id)
             ),
+            "field_trip_signouts": _ids(
+                s, select(FieldTripSignout.id).where(FieldTripSignout.inventory_id == row_id)
+            ),
         }
     if subject is HistorySubject.ORDER:
         return {
@@ -165,6 +178,12 @@ def _related(s: Session, subject: HistorySubject, row_id: uuid.UUID) -> dict[str
             "medication_logs": _ids(
                 s,
                 select(MedicationLog.id).where(MedicationLog.student_medication_id == row_id),
+            ),
+            "prn_outcomes": _ids(
+                s,
+                select(PrnOutcome.id)
+                .join(MedicationLog, MedicationLog.id == PrnOutcome.medication_log_id)
+                .where(MedicationLog.student_medication_id == row_id),
             ),
         }
     orders = select(StudentMedication.id).where(StudentMedication.student_id == row_id)
@@ -180,6 +199,21 @@ def _related(s: Session, subject: HistorySubject, row_id: uuid.UUID) -> dict[str
         ),
         "incident_reports": _ids(
             s, select(IncidentReport.id).where(IncidentReport.student_id == row_id)
+        ),
+        "prn_outcomes": _ids(
+            s,
+            select(PrnOutcome.id)
+            .join(MedicationLog, MedicationLog.id == PrnOutcome.medication_log_id)
+            .where(MedicationLog.student_medication_id.in_(orders)),
+        ),
+        "student_conditions": _ids(
+            s, select(StudentCondition.id).where(StudentCondition.student_id == row_id)
+        ),
+        "emergency_contacts": _ids(
+            s, select(EmergencyContact.id).where(EmergencyContact.student_id == row_id)
+        ),
+        "field_trip_signouts": _ids(
+            s, select(FieldTripSignout.id).where(FieldTripSignout.student_id == row_id)
         ),
     }
 

@@ -13,12 +13,15 @@ active ingredients (``medications.generic_name`` may list several, separated by 
 confirms it), so the next order or dose of *any* product with that ingredient warns. An active
 allergy that already matches the ingredient (the same ingredient, or its class: "penicillin"
 covers amoxicillin) is not duplicated.
+A product with no readable ingredient (no generic name, a name of salts only: "Sodium Chloride
+0.9%") records its own name as the substance, so a serious report is never refused for it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +47,7 @@ from medapp.services.students import MedicationBrief
 log = logging.getLogger(__name__)
 
 SERIOUS = frozenset({"SEVERE", "LIFE_THREATENING"})
+_STRENGTH_TAIL = re.compile(r"\s+\d.*$")  # "Saline 0.9% 10 mL" -> "Saline"
 
 
 class ReactionInputError(ValueError):
@@ -240,7 +244,15 @@ def _suspected_allergies(
             .order_by(Allergy.created_at)
         ).all()
     )
-    ingredients = active_ingredients(medication.generic_name, medication.name)
+    ingredients = active_ingredients(medication.generic_name, medication.name) or (
+        _product_as_allergen(medication)
+    )
+    if not ingredients and cmd.severity in SERIOUS:
+        raise ReactionInputError(
+            "This medication has no recorded ingredient or usable name, and a serious reaction "
+            "must record the substance: add its generic name (active ingredient) to the "
+            "medication, then report again."
+        )
     chosen: list[Allergy] = []
     added: list[str] = []
     for ingredient in ingredients:
@@ -269,3 +281,16 @@ def _suspected_allergies(
         if match not in chosen:
             chosen.append(match)
     return chosen, added
+
+
+def _product_as_allergen(medication: Medication) -> tuple[str, ...]:
+    """The product's own name as the allergen when no ingredient can be read from it.
+
+    A product with no generic name whose name is only salts or short words ("Sodium Chloride
+    0.9%", "A+D") gives no ingredient; a serious reaction must still record an allergy (the
+    database requires it), so the name the nurse chose stands for the substance until a
+    clinician names it."""
+    name = " ".join(medication.name.split())
+    short = " ".join(_STRENGTH_TAIL.sub("", name).split())
+    allergen = (short or name).casefold()
+    return (allergen,) if allergen else ()

@@ -221,6 +221,43 @@ def test_opening_a_record_is_logged_and_the_trail_is_readable_by_the_right_peopl
     assert sqlstate(exc) == "22023"
 
 
+@pytest.mark.parametrize(
+    "table", ["student_conditions", "emergency_contacts", "prn_outcomes", "field_trip_signouts"]
+)
+def test_a_lead_nurse_reads_the_trail_of_the_new_tables_of_her_school_only(
+    world: SecureWorld,  # noqa: F811
+    table: str,
+) -> None:
+    """0008's and 0009's tables resolve to their student's school (migration 0010): before it,
+    their audit rows had no school and only auditors could read them."""
+    rows: dict[str, object] = {}
+    if table == "field_trip_signouts":
+        with world.owner.begin() as conn:
+            for school in ("a", "b"):
+                rows[school] = uuid.uuid4()
+                conn.execute(
+                    text(
+                        "INSERT INTO field_trip_signouts (id, inventory_id, student_id, direction, "
+                        "doses, trip, other_person, nurse_id) VALUES (:id, :lot, :st, 'OUT', 1, "
+                        "'Zoo', 'Mr. Teach', :n)"
+                    ),
+                    {
+                        "id": rows[school],
+                        "lot": world.ids[f"{school}_own_lot"],
+                        "st": world.ids[f"{school}_student"],
+                        "n": world.users[f"nurse_{school}"],
+                    },
+                )
+    else:
+        rows = {school: world.ids[f"{school}_{STUDENT_DATA[table]}"] for school in ("a", "b")}
+    with world.as_person("auditor") as conn:
+        assert _last(conn, table, rows["a"]) and _last(conn, table, rows["b"])
+    with world.as_person("lead_a") as conn:
+        mine = _last(conn, table, rows["a"])
+        assert [r["action"] for r in mine] == ["INSERT"]
+        assert _last(conn, table, rows["b"]) == []  # school B is not hers
+
+
 # --- the stock ledger ---------------------------------------------------------------------------
 
 

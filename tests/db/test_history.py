@@ -3,13 +3,22 @@ field, newest first — only for lead nurses (their schools) and auditors."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from medapp.db.models import InventoryAdjustment
+from medapp.db.models import (
+    EmergencyContact,
+    FieldTripSignout,
+    InventoryAdjustment,
+    PrnOutcome,
+    School,
+    StudentCondition,
+    StudentMedication,
+)
 from medapp.services.desk import AccessDenied, Actor, Desk, Role
 from medapp.services.history import HistorySubject, field_changes, record_history
 from tests.db import factories as f
@@ -84,6 +93,58 @@ def test_an_orders_history_and_a_lots_ledger(connection: Connection, records: di
     assert ("inventory_adjustments", "INSERT") in {(e.table_name, e.action) for e in lot}
     change = next(e for e in lot if e.table_name == "medication_inventory" and e.action == "UPDATE")
     assert ("quantity", "10", "8") in {(c.field, c.before, c.after) for c in change.changes}
+
+
+def test_the_student_pages_records_are_in_her_history(
+    connection: Connection, session: Session, records: dict
+) -> None:
+    """Conditions, contacts, as-needed outcomes (0008) and field-trip sign-outs (0009) hang from
+    the student (and the outcome from its order, the sign-out from its lot) like her allergies."""
+    student, order, lot = records["student"], records["order"], records["lot"]
+    nurse = f.nurse(session, session.get(School, records["school"]), username="n.history")
+    log = f.log(
+        session,
+        session.get(StudentMedication, order),
+        nurse,
+        time_given=dt.datetime(2026, 11, 3, 17, 0, tzinfo=dt.UTC),
+        scheduled_for=dt.datetime(2026, 11, 3, 17, 0, tzinfo=dt.UTC),
+    )
+    session.add_all(
+        [
+            StudentCondition(student_id=student, name="Asthma"),
+            EmergencyContact(student_id=student, name="Pat", relationship="Mother", phone="555"),
+            PrnOutcome(
+                id=uuid.uuid4(),
+                medication_log_id=log.id,
+                outcome="RESOLVED",
+                recorded_by_id=nurse.id,
+                observed_at=dt.datetime(2026, 11, 2, 17, 30, tzinfo=dt.UTC),
+            ),
+            FieldTripSignout(
+                id=uuid.uuid4(),
+                inventory_id=lot,
+                student_id=student,
+                direction="OUT",
+                doses=1,
+                trip="Zoo",
+                other_person="Mr. Teach",
+                nurse_id=nurse.id,
+            ),
+        ]
+    )
+    session.flush()
+    desk = desk_for(connection, Role.LEAD_NURSE, frozenset({records["school"]}))
+    new = {"student_conditions", "emergency_contacts", "prn_outcomes", "field_trip_signouts"}
+    history = record_history(desk, HistorySubject.STUDENT, student)
+    assert new <= {e.table_name for e in history}
+    assert "prn_outcomes" in {
+        e.table_name for e in record_history(desk, HistorySubject.ORDER, order)
+    }
+    assert "field_trip_signouts" in {
+        e.table_name for e in record_history(desk, HistorySubject.LOT, lot)
+    }
+    contact = next(e for e in history if e.table_name == "emergency_contacts")
+    assert contact.summary == "emergency contact added"
 
 
 @pytest.mark.parametrize(

@@ -130,6 +130,31 @@ def test_a_parent_given_combination_product_warns_for_every_product_with_it(worl
         record_dose(desk_for(db.sessions, ids["nurse"], now=now), dose)
 
 
+@pytest.mark.parametrize("severity", ["SEVERE", "LIFE_THREATENING", "MILD"])
+def test_a_product_with_no_recorded_ingredient_records_its_name(world, severity) -> None:  # noqa: ANN001
+    """No generic name and a name of salts only ("Sodium Chloride 0.9%"): the report is saved
+    (it used to fail with the database's 'a serious reaction records an allergy' check) and the
+    product's name stands for the substance."""
+    db, ids = world
+    with Session(db.engine) as s:
+        saline = f.medication(s, name="Sodium  Chloride 0.9% 10 mL", ndc=None)
+        saline.generic_name = None
+        s.commit()
+        saline_id = saline.id
+    result = report(db, cmd(ids, severity, medication_id=saline_id))
+    assert result.allergens_added == ("sodium chloride",)
+    assert counts(db, ids["student"]) == (1, 1, 1)
+    with Session(db.engine) as s:
+        allergy = s.get(Allergy, result.allergy_id)
+        assert (allergy.allergen, allergy.medication_id, allergy.verified) == (
+            "sodium chloride",
+            saline_id,
+            False,
+        )
+        reaction = s.get(AdverseReaction, result.reaction_id)
+        assert reaction.allergy_id == allergy.id and reaction.reaction == "hives and lip swelling"
+
+
 def test_reaction_choices_list_orders_and_office_stock(world) -> None:  # noqa: ANN001
     db, ids = world
     with Session(db.engine) as s:

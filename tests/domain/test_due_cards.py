@@ -29,8 +29,34 @@ def dose(n: int, hour: int, *, overdue: bool = False, day: int = 2) -> DueDose:
     return DueDose(uuid.UUID(int=n), at(hour, day=day), f"Student{n} L.", overdue=overdue)
 
 
-def test_one_card_per_dose_stacked_in_time_order_never_repeated() -> None:
+def primed() -> DueCards:
+    """A desk that started before these doses fell due (its first, empty feed at 7:00)."""
     cards = DueCards(NY)
+    assert cards.update([], at(7, 0)) == [] and cards.primed
+    return cards
+
+
+def test_the_first_feed_primes_silently_and_later_doses_alert() -> None:
+    """Start-up at lunchtime: the doses already due get their cards but no alert; a dose that
+    falls due afterwards alerts, once."""
+    cards = DueCards(NY)
+    assert not cards.primed
+    assert cards.update([dose(1, 12), dose(2, 12)], at(12, 5)) == []
+    assert cards.primed
+    assert [d.prescription_id.int for d in cards.visible(at(12, 5))] == [1, 2]
+    assert cards.update([dose(1, 12), dose(2, 12)], at(12, 6)) == []  # still silent
+    fresh = cards.update([dose(1, 12), dose(2, 12), dose(3, 13)], at(13, 0))
+    assert [d.prescription_id.int for d in fresh] == [3]
+    assert cards.update([dose(1, 12), dose(2, 12), dose(3, 13)], at(13, 1)) == []
+    # a snoozed start-up card does alert when it comes back: she asked for it
+    cards.snooze(dose(1, 12).key, 5, at(13, 1))
+    assert [d.key for d in cards.wake(at(13, 6))] == [dose(1, 12).key]
+    # the next school day, the desk still running: a dose falling due alerts
+    assert len(cards.update([dose(1, 10, day=3)], at(10, 0, day=3))) == 1
+
+
+def test_one_card_per_dose_stacked_in_time_order_never_repeated() -> None:
+    cards = primed()
     fresh = cards.update([dose(2, 11), dose(1, 10)], at(11, 1))
     assert [d.prescription_id.int for d in fresh] == [1, 2]
     assert [d.prescription_id.int for d in cards.visible(at(11, 1))] == [1, 2]
@@ -87,7 +113,7 @@ def test_give_steps_aside_and_comes_back_if_cancelled() -> None:
 
 
 def test_a_new_school_day_starts_with_no_cards() -> None:
-    cards = DueCards(NY)
+    cards = primed()
     cards.update([dose(1, 10)], at(10, 0))
     cards.dismiss(dose(1, 10).key)
     # next day, the same order's same time is a new dose (another date)

@@ -43,10 +43,30 @@ def clock() -> Clock:
     return Clock(dt.datetime(2026, 11, 2, 10, 31, tzinfo=NY))
 
 
-def make_stack(qtbot, clock: Clock) -> DueCardStack:  # noqa: ANN001
+def make_stack(qtbot, clock: Clock, *, started_early: bool = True) -> DueCardStack:  # noqa: ANN001
+    """The stack of a desk that started before these doses fell due (a first, empty feed)
+    unless ``started_early`` is False."""
     stack = DueCardStack(clock, "America/New_York")
     qtbot.addWidget(stack)
+    if started_early:
+        with qtbot.assertNotEmitted(stack.alert):
+            stack.set_doses(())
     return stack
+
+
+def test_at_start_up_the_doses_already_due_show_silently(qtbot, clock: Clock) -> None:  # noqa: ANN001
+    """One beep and one tray message for every dose due at a lunchtime start-up said nothing the
+    cards do not: the first feed primes; a dose that falls due later alerts."""
+    stack = make_stack(qtbot, clock, started_early=False)
+    with qtbot.assertNotEmitted(stack.alert):
+        fresh = stack.set_doses((dose(1), dose(2)), (dt.time(8), dt.time(15)))
+    assert fresh == [] and [c.dose.key for c in stack.cards] == [dose(1).key, dose(2).key]
+    assert stack.header.text() == "2 doses due" and not stack.isHidden()
+    clock.now = dt.datetime(2026, 11, 2, 10, 45, tzinfo=NY)
+    with qtbot.waitSignal(stack.alert) as alerted:
+        stack.set_doses((dose(1), dose(2), dose(3, 10, 45)))
+    assert [d.key for d in alerted.args[0]] == [dose(3, 10, 45).key]
+    assert len(stack.cards) == 3
 
 
 def test_cards_stack_and_their_buttons_ask_for_the_dose(qtbot, clock: Clock) -> None:  # noqa: ANN001
@@ -152,6 +172,7 @@ def test_give_opens_that_dose_and_open_selects_it(qtbot, desk_ctx: AppContext) -
     doses = open_doses(pane.reminders)
     due = [d for d in doses if not d.overdue]
     assert due, "the demo has doses due at 12:05"
+    window.show_due_doses((), (dt.time(8), dt.time(15)))  # the desk's first check, before noon
     window.show_due_doses(doses, (dt.time(8), dt.time(15)))
     stack = window.due_cards
     assert stack.isVisible() and len(stack.cards) == min(len(due), MAX_CARDS)
@@ -200,6 +221,8 @@ def test_the_dose_job_puts_cards_up_and_a_recorded_dose_takes_its_card(
     window = ready_window(qtbot, desk_ctx)
     jobs = DeskJobs(desk_ctx, reminder_seconds=3600, outbox_seconds=3600, alert_view_minutes=60)
     connect_jobs(jobs, window)
+    alerts: list[object] = []
+    window.due_cards.alert.connect(alerts.append)
     with qtbot.waitSignal(jobs.signals.due, timeout=10_000) as due:
         jobs.check_doses()  # on this thread: the signal is delivered at once
     doses, hours = due.args
@@ -207,6 +230,8 @@ def test_the_dose_job_puts_cards_up_and_a_recorded_dose_takes_its_card(
     assert doses and all(d.student.endswith(".") and "," not in d.student for d in doses)
     stack = window.due_cards
     assert stack.cards and not stack.isHidden()
+    # the desk's first check: the doses already due show, with no bell or tray message
+    assert alerts == []
     # the "due" notice does not also go to the status bar / tray: the cards said it
     assert "due now" not in window.statusBar().currentMessage()
 

@@ -163,7 +163,8 @@ class DueCardStack(QFrame):
         hours: tuple[dt.time, dt.time] | None = None,
         tz: str | None = None,
     ) -> list[DueDose]:
-        """The jobs' latest open doses; returns (and alerts) the new cards."""
+        """The jobs' latest open doses; returns (and alerts) the new cards — none on the first
+        feed (or after a change of time zone): the doses already due then show, silently."""
         if tz is not None and _zone(tz) != self.model.tz:
             self.model = DueCards(_zone(tz))
         if hours is not None:
