@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from medapp.cache.store import school_tag
@@ -464,7 +465,13 @@ def student_page(
 
 def give_prn(desk: Desk, cmd: DoseCommand, *, complaint: str) -> DoseResult:
     """Record an as-needed dose with its complaint through ``record_dose`` (same rules: PRN
-    interval and daily maximum, allergy, authorization; same outbox when offline)."""
+    interval and daily maximum, allergy, authorization; same outbox when offline).
+
+    When the nurse named no lot, the dose comes out of the student's own supply of that
+    medication (brought in by the parent; earliest expiry first) if she has one, so her count
+    goes down as it does for a dose given from Reminders; office stock is only ever taken when
+    chosen. With the server unreachable the checks here are left to the sync (the dose goes to
+    the outbox like any other) rather than losing what the nurse recorded."""
     complaint = " ".join(complaint.split())
     if not complaint:
         raise DoseInputError('Say why the dose is given (the complaint, e.g. "headache").')
@@ -474,15 +481,38 @@ def give_prn(desk: Desk, cmd: DoseCommand, *, complaint: str) -> DoseResult:
         )
     if cmd.status != "GIVEN":
         raise DoseInputError("Give PRN records a dose that was given.")
-    with desk.sessions() as s:
-        rx = s.get(StudentMedication, cmd.prescription_id)
-        if rx is None:
-            raise DoseInputError("That order is not in the database.")
-        if not rx.is_prn:
-            raise DoseInputError(
-                "This order is not as-needed; record it from Reminders or Schedule."
-            )
-    return record_dose(desk, replace(cmd, complaint=complaint, scheduled_for=None))
+    cmd = replace(cmd, complaint=complaint, scheduled_for=None)
+    try:
+        with desk.sessions() as s:
+            rx = s.get(StudentMedication, cmd.prescription_id)
+            if rx is None:
+                raise DoseInputError("That order is not in the database.")
+            if not rx.is_prn:
+                raise DoseInputError(
+                    "This order is not as-needed; record it from Reminders or Schedule."
+                )
+            if cmd.inventory_id is None:
+                own = _own_lot(s, rx, cmd.time_given)
+                if own is not None:
+                    cmd = replace(cmd, inventory_id=own, quantity_used=cmd.quantity_used or 1)
+    except (OperationalError, InterfaceError):
+        pass  # offline: record_dose keeps it in the outbox; the sync applies every rule
+    return record_dose(desk, cmd)
+
+
+def _own_lot(s: Session, rx: StudentMedication, at: dt.datetime) -> uuid.UUID | None:
+    """The student's own unexpired lot of the order's medication with doses left."""
+    return s.scalar(
+        select(MedicationInventory.id)
+        .where(
+            MedicationInventory.student_id == rx.student_id,
+            MedicationInventory.medication_id == rx.medication_id,
+            MedicationInventory.quantity > 0,
+            MedicationInventory.expiration_date >= at.date(),
+        )
+        .order_by(MedicationInventory.expiration_date, MedicationInventory.batch_number)
+        .limit(1)
+    )
 
 
 def record_prn_outcome(desk: Desk, cmd: PrnOutcomeCommand) -> bool:

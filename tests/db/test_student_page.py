@@ -9,14 +9,17 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from medapp.cache.outbox import Outbox
+from medapp.db.engine import make_engine
 from medapp.db.models import (
     Allergy,
     AuditLog,
     EmergencyContact,
+    MedicationInventory,
     MedicationLog,
     PrnOutcome,
     StudentCondition,
@@ -273,3 +276,41 @@ def test_another_schools_desk_cannot_open_the_page(world) -> None:  # noqa: ANN0
     with pytest.raises(AccessDenied):
         student_page(desk, ids["student"])
     assert find_students(desk, "Mira") == ()
+
+
+def test_give_prn_takes_the_dose_from_the_students_own_supply(world) -> None:  # noqa: ANN001
+    """Her count goes down with a PRN dose as with any other; office stock is not touched
+    unless chosen."""
+    db, ids = world
+    desk = desk_for(db.sessions, ids["nurse"], now=NOW)
+    result = give_prn(desk, _prn_cmd(ids), complaint="headache")
+    with Session(db.engine) as s:
+        row = s.get(MedicationLog, result.log_id)
+        assert row is not None and row.inventory_id == ids["own"] and row.quantity_used == 1
+        quantities = dict(
+            s.execute(
+                select(MedicationInventory.batch_number, MedicationInventory.quantity).where(
+                    MedicationInventory.batch_number.in_(["OWN", "OFFICE"]),
+                    or_(
+                        MedicationInventory.student_id == ids["student"],
+                        MedicationInventory.school_id == ids["school"],
+                    ),
+                )
+            ).all()
+        )
+    assert quantities == {"OWN": 11, "OFFICE": 50}
+
+
+def test_give_prn_offline_goes_to_the_outbox(world, tmp_path) -> None:  # noqa: ANN001
+    """The server unreachable: the dose the nurse recorded is kept on disk, not refused."""
+    db, ids = world
+    outbox = Outbox(tmp_path / "outbox")
+    dead = make_engine("postgresql://medapp@127.0.0.1:1/medapp")  # a closed port
+    try:
+        desk = desk_for(db.sessions, ids["nurse"], now=NOW, outbox=outbox, via=sessionmaker(dead))
+        result = give_prn(desk, _prn_cmd(ids), complaint="headache")
+    finally:
+        dead.dispose()
+    assert result.outcome == "QUEUED_OFFLINE"
+    [queued] = outbox.pending()
+    assert queued["complaint"] == "headache"
