@@ -277,10 +277,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return code
         raise
     finally:
-        signals.restore()
+        signals.defer()
         # the private servers this command started stop now, not only at interpreter exit
         for pgdata in embedded.running_servers() - started_before:
             embedded.stop_embedded(pgdata)
+        signals.restore()
 
 
 class _ExitOnSignals:
@@ -304,6 +305,15 @@ class _ExitOnSignals:
     def _leave(self, signum: int, _frame: object) -> None:
         self.received.append(signum)
         raise SystemExit(128 + signum)
+
+    def defer(self) -> None:
+        """From now on a signal is only noted: the private server is being stopped, and a
+        SIGTERM landing in the middle of that must not kill the process half-way (it would
+        leave the server running)."""
+        import signal
+
+        for sig in self._previous:
+            signal.signal(sig, lambda signum, _frame: self.received.append(signum))
 
     def exit_code(self) -> int | None:
         """128 + the signal, once one arrived: an error raised while unwinding from it (a

@@ -164,6 +164,10 @@ def test_sigterm_at_any_moment_of_a_server_start_leaves_nothing_running(tmp_path
                 proc.kill()
                 proc.wait()
         codes.append(proc.returncode)
-        assert proc.returncode in (0, 128 + signal.SIGTERM), proc.communicate()[1][-2000:]
+        # -SIGTERM: the signal landed after the command had finished and stopped its server
+        # (handlers are back to the default then); what matters is that nothing is left
+        assert proc.returncode in (0, 128 + signal.SIGTERM, -signal.SIGTERM), proc.communicate()[1][
+            -2000:
+        ]
         assert wait_until_gone(home) == [], f"server left after a signal at +{offset}s"
     assert 128 + signal.SIGTERM in codes
