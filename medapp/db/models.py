@@ -25,6 +25,7 @@ from sqlalchemy import (
     Computed,
     Date,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -368,6 +369,40 @@ Index(
 )
 
 
+class MedicationGroup(Base):
+    """One search result's worth of products: the same name, strength and dosage form from any
+    labeler (migration 0012). Derived data the server keeps: triggers on ``medications`` rebuild
+    a name's groups whenever a statement touches its products; nothing else writes it. Search
+    ranks these rows (about 12 times fewer than products) instead of grouping per keystroke."""
+
+    __tablename__ = "medication_groups"
+
+    #: the product shown for the group: an active one first, then a mixed-case name, lowest NDC
+    head_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medications.id"), primary_key=True)
+    name_key: Mapped[str] = mapped_column(Text(collation="C"), nullable=False)
+    strength: Mapped[str] = mapped_column(String(300), nullable=False)
+    dosage_form: Mapped[str] = mapped_column(String(120), nullable=False)
+    generic_key: Mapped[str | None] = mapped_column(Text(collation="C"))
+    #: the representative's NDC, flag and marketing end (ranking reads them for every hit)
+    ndc: Mapped[str | None] = mapped_column(String(20))
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    marketing_end: Mapped[dt.date | None] = mapped_column(Date)
+    members: Mapped[int] = mapped_column(Integer, nullable=False)  # products in the group
+    popularity: Mapped[int] = mapped_column(Integer, nullable=False)  # products with the name
+    #: the union of the members' search words, weights kept (name A, generic B, …)
+    keys: Mapped[str] = mapped_column(TSVECTOR, nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("name_key", "strength", "dosage_form", name="uq_medication_groups_drug"),
+        Index(
+            "medication_groups_keys_idx",
+            "keys",
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
+    )
+
+
 class MedicationPackage(Base):
     """One package of a formulary product (box, bottle, vial) and the NDC on its barcode.
 
@@ -414,6 +449,12 @@ class StudentMedication(Base):
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id"), nullable=False)
+    #: the student's school, kept by the server (migration 0011: a trigger sets it on insert and
+    #: follows a transfer); row-level security finds a school's orders through it by index.
+    #: Never set by the client (the trigger overwrites it).
+    school_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("schools.id"), nullable=False, index=True, server_default=FetchedValue()
+    )
     medication_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("medications.id"), nullable=False)
     dosage: Mapped[str] = mapped_column(String(100), nullable=False)
     frequency: Mapped[str] = mapped_column(String(300), nullable=False)

@@ -70,6 +70,7 @@ MAX_INPUT_CHARS = 500
 FUZZY_BELOW = 5  # run the typo stage when the word stage finds fewer result rows than this
 FUZZY_CUTOFF = 82.0  # rapidfuzz ratio (0-100): one or two typos in a word of 6+ letters
 FUZZY_MIN_TOKEN = 4
+CORRECTED_TIER = 10  # tiers from here up: rows found only through a spelling correction
 VOCABULARY_TTL_S = 3600.0
 PARTIAL_NDC_MAX = 500
 
@@ -148,6 +149,11 @@ def search_medications(
     if not tokens or len("".join(tokens)) < 2:
         return SearchPage(raw, (), 0, offset, limit, "empty")
     plan = _Plan.exact(tokens)
+    shortcut = _misspelt_word(session, tokens, limit, offset)
+    if shortcut is not None:
+        items, total, corrected = shortcut
+        kind: QueryKind = "fuzzy" if total else "text"  # nothing found: as the exact search says
+        return SearchPage(raw, items, total, offset, limit, kind, corrected=corrected)
     items, total = _text_hits(session, plan, limit, offset)
     if total >= FUZZY_BELOW:
         return SearchPage(raw, items, total, offset, limit, "text")
@@ -168,6 +174,29 @@ def search_medications(
         if best.total >= FUZZY_BELOW:
             break
     return best
+
+
+def _misspelt_word(
+    session: Bind, tokens: Sequence[str], limit: int, offset: int
+) -> tuple[tuple[MedicationHit, ...], int, str | None] | None:
+    """One word that starts no word of the formulary ("gaapentin"): the word as typed can
+    find nothing, so go straight to its spelling corrections — one statement instead of an
+    empty one first. The corrected statement still matches the word as typed, ranked first;
+    if it did match something (the vocabulary is older than a just-added product), None: the
+    caller then searches exactly as for any other query."""
+    if len(tokens) != 1 or offset:
+        return None
+    correction = _correct(session, tokens)
+    if correction is None:
+        return None
+    rows = _text_rows(session, correction, limit, offset)
+    if rows and rows[0].group_tier < CORRECTED_TIER:
+        return None
+    total = int(rows[0].total) if rows else 0
+    if total == 0:
+        return (), 0, None
+    corrected = " ".join(correction.best) if correction.best != tuple(tokens) else None
+    return tuple(_hit(r._mapping) for r in rows), total, corrected
 
 
 def lookup_ndc(session: Bind, code: str) -> MedicationHit | None:
@@ -250,57 +279,63 @@ _HIT_COLUMNS = (
 
 
 def _tier_sql(p: str) -> str:
-    return f"""CASE WHEN m.name_key = :{p}q THEN 0
-                    WHEN m.name_key LIKE :{p}qp THEN 1
-                    WHEN m.generic_key = :{p}q THEN 2
-                    WHEN m.generic_key LIKE :{p}qp THEN 3
-                    WHEN m.search_keys @@ to_tsquery('simple', :{p}ts_ac) THEN 4
-                    WHEN m.search_keys @@ to_tsquery('simple', :{p}ts_ab) THEN 5
-                    WHEN m.search_keys @@ to_tsquery('simple', :{p}ts_abc) THEN 6
+    """A group's tier for the words in the ``{p}``-prefixed parameters (see the module doc)."""
+    return f"""CASE WHEN g.name_key = :{p}q THEN 0
+                    WHEN g.name_key LIKE :{p}qp THEN 1
+                    WHEN g.generic_key = :{p}q THEN 2
+                    WHEN g.generic_key LIKE :{p}qp THEN 3
+                    WHEN g.keys @@ CAST(:{p}ts_ac AS tsquery) THEN 4
+                    WHEN g.keys @@ CAST(:{p}ts_ab AS tsquery) THEN 5
+                    WHEN g.keys @@ CAST(:{p}ts_abc AS tsquery) THEN 6
                     ELSE 7 END"""
 
 
+# Groups, not products (migration 0012): the server keeps one row per name, strength and form
+# with the union of its products' words, so a common name ranks ~40 rows instead of ~500, and
+# only the page shown is joined to the products. An earlier form grouped the matching products
+# per keystroke (window functions and sorts over every hit): three quarters of a search's time.
+_GROUP_ACTIVE = "(g.is_active AND (g.marketing_end IS NULL OR g.marketing_end >= CURRENT_DATE))"
+_ORDER = """tier, NOT active, popularity DESC, name_key,
+          substring(strength FROM '^[0-9]*[.]?[0-9]+')::numeric NULLS LAST,
+          strength, dosage_form, ndc"""
 _TEXT_SQL = f"""
 WITH hits AS (
-    SELECT m.id, m.name_key, m.strength, m.dosage_form, m.ndc, m.name,
-           {_ACTIVE} AS active,
-           count(*) OVER (PARTITION BY m.name_key) AS popularity,
-           CASE WHEN m.search_keys @@ to_tsquery('simple', :ts_exact) THEN {_tier_sql("")}
+    SELECT g.head_id, g.name_key, g.strength, g.dosage_form, g.ndc, g.members, g.popularity,
+           {_GROUP_ACTIVE} AS active,
+           CASE WHEN g.keys @@ CAST(:ts_exact AS tsquery) THEN {_tier_sql("")}
                 ELSE {{fallback}} END AS tier
-      FROM medications m
-     WHERE m.search_keys @@ to_tsquery('simple', :ts_any)
-), grouped AS (
-    SELECT DISTINCT ON (name_key, strength, dosage_form)
-           id, name_key, strength, dosage_form, active, popularity,
-           min(tier) OVER w AS tier, count(*) OVER w AS group_size
+      FROM medication_groups g
+     WHERE g.keys @@ CAST(:ts_any AS tsquery)
+), page AS (
+    SELECT *, count(*) OVER () AS total
       FROM hits
-    WINDOW w AS (PARTITION BY name_key, strength, dosage_form)
-     ORDER BY name_key, strength, dosage_form, active DESC, tier, (name = upper(name)), ndc
+     ORDER BY {_ORDER}
+     LIMIT :limit OFFSET :offset
 )
-SELECT {_HIT_COLUMNS}, g.group_size, count(*) OVER () AS total
-  FROM grouped g JOIN medications m ON m.id = g.id
- ORDER BY g.tier, NOT g.active, g.popularity DESC, g.name_key,
-          substring(g.strength FROM '^[0-9]*[.]?[0-9]+')::numeric NULLS LAST,
-          g.strength, g.dosage_form, m.ndc
- LIMIT :limit OFFSET :offset
+SELECT {_HIT_COLUMNS}, p.members AS group_size, p.tier AS group_tier, p.total
+  FROM page p JOIN medications m ON m.id = p.head_id
+ ORDER BY p.tier, NOT p.active, p.popularity DESC, p.name_key,
+          substring(p.strength FROM '^[0-9]*[.]?[0-9]+')::numeric NULLS LAST,
+          p.strength, p.dosage_form, p.ndc
 """
 
 
 # A two-letter prefix ("am") matches thousands of products; ranking and grouping all of them
 # took ~200 ms on the district formulary, too slow for a keystroke. Such a query ranks only the
-# best SHORT_PREFIX_CAP rows (by tier, then name); a third letter searches everything again.
+# best SHORT_PREFIX_CAP groups (by tier, then name); a third letter searches everything again.
 SHORT_PREFIX_LETTERS = 2
 SHORT_PREFIX_CAP = 300
 _SHORT_SQL = _TEXT_SQL.replace(
-    """      FROM medications m
-     WHERE m.search_keys @@ to_tsquery('simple', :ts_any)
-), grouped AS (""",
-    f"""      FROM (SELECT * FROM medications m
-             WHERE m.search_keys @@ to_tsquery('simple', :ts_any)
-             ORDER BY {_tier_sql("")}, m.name_key
-             LIMIT {SHORT_PREFIX_CAP}) m
-), grouped AS (""",
+    """      FROM medication_groups g
+     WHERE g.keys @@ CAST(:ts_any AS tsquery)
+), page AS (""",
+    f"""      FROM (SELECT * FROM medication_groups g
+             WHERE g.keys @@ CAST(:ts_any AS tsquery)
+             ORDER BY {_tier_sql("")}, g.name_key
+             LIMIT {SHORT_PREFIX_CAP}) g
+), page AS (""",
 )
+assert _SHORT_SQL != _TEXT_SQL, "the capped statement must replace the hits scan"
 
 
 # Words nurses type for a form or route that the FDA spells differently (whole words only).
@@ -367,13 +402,13 @@ class _Plan:
     def sql(self) -> str:
         if not self.relaxed:
             template = _SHORT_SQL if self.short else _TEXT_SQL
-            return template.format(fallback=f"10 + {_tier_sql('c_')}")
+            return template.format(fallback=f"{CORRECTED_TIER} + {_tier_sql('c_')}")
         matched = " + ".join(
-            f"CASE WHEN m.search_keys @@ to_tsquery('simple', :w{i}) THEN {len(t)} ELSE 0 END"
+            f"CASE WHEN g.keys @@ to_tsquery('simple', :w{i}) THEN {len(t)} ELSE 0 END"
             for i, t in enumerate(self.tokens)
         )
         # Ties: the shorter generic name first (epinephrine itself before lidocaine with it).
-        shorter = "least(length(coalesce(m.generic_key, '')), 999) / 1000.0"
+        shorter = "least(length(coalesce(g.generic_key, '')), 999) / 1000.0"
         total = sum(map(len, self.tokens))
         return _TEXT_SQL.format(fallback=f"20 + {total} - ({matched}) + {shorter}")
 
@@ -420,15 +455,18 @@ def _tsquery(words: Iterable[Sequence[str]], weights: str = "") -> str:
     )
 
 
+def _text_rows(session: Bind, plan: _Plan, limit: int, offset: int) -> list[Any]:
+    params = plan.params() | {"limit": limit, "offset": offset}
+    return list(session.execute(text(plan.sql()), params).all())
+
+
 def _text_hits(
     session: Bind, plan: _Plan, limit: int, offset: int
 ) -> tuple[tuple[MedicationHit, ...], int]:
-    params = plan.params() | {"limit": limit, "offset": offset}
-    sql = text(plan.sql())
-    rows = session.execute(sql, params).all()
+    rows = _text_rows(session, plan, limit, offset)
     if not rows and offset:
-        first = session.execute(sql, params | {"limit": 1, "offset": 0}).first()
-        return (), int(first.total) if first else 0
+        first = _text_rows(session, plan, 1, 0)
+        return (), int(first[0].total) if first else 0
     total = int(rows[0].total) if rows else 0
     return tuple(_hit(r._mapping) for r in rows), total
 
@@ -513,8 +551,10 @@ _VOCABULARIES: dict[str, _Vocabulary] = {}
 
 
 def _database_key(session: Bind) -> str:
+    """The database, not who is signed in to it: every nurse's engine on one PC (and the load
+    test's many desks in one process) shares one vocabulary instead of scanning for its own."""
     bind = session.get_bind() if isinstance(session, Session) else session
-    return bind.engine.url.render_as_string(hide_password=True)
+    return bind.engine.url.set(username=None, password=None).render_as_string()
 
 
 def _vocabulary(session: Bind) -> _Vocabulary:

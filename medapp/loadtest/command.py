@@ -92,7 +92,12 @@ def cmd_loadtest(
         print(json.dumps(result, indent=2))
     else:
         print(format_result(result))
-    return 0 if result["exactly_once"] and not any(o["errors"] for o in result["operations"]) else 1
+    return 0 if result["exactly_once"] and not _errors(result) else 1
+
+
+def _errors(result: dict[str, Any]) -> int:
+    first_use = result.get("details", {}).get("first_use", {}).values()
+    return sum(o["errors"] for o in result["operations"]) + sum(o["errors"] for o in first_use)
 
 
 def format_result(result: dict[str, Any]) -> str:
@@ -107,6 +112,10 @@ def format_result(result: dict[str, Any]) -> str:
         p50 = f"{op['p50_ms']:.1f}" if op["p50_ms"] is not None else "—"
         p95 = f"{op['p95_ms']:.1f}" if op["p95_ms"] is not None else "—"
         lines.append(f"{op['name']:<20}{op['count']:>8}{op['errors']:>8}{p50:>10}{p95:>10}")
+    for name, op in result.get("details", {}).get("first_use", {}).items():
+        p50 = f"{op['p50_ms']:.1f}" if op["p50_ms"] is not None else "—"
+        p95 = f"{op['p95_ms']:.1f}" if op["p95_ms"] is not None else "—"
+        lines.append(f"{name:<20}{op['count']:>8}{op['errors']:>8}{p50:>10}{p95:>10}")
     lag = result["notify_lag_p95_ms"]
     lines.append(
         f"doses acknowledged {result['doses_acknowledged']} "

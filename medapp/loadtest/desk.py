@@ -137,6 +137,16 @@ class SimDesk:
             raise RuntimeError("change listener did not connect")
         self.inputs = load_school_inputs(self.desk, self.spec.school_id, self.spec.day)
         self._mark_seen(self._current())
+        self._morning()
+
+    def _morning(self) -> None:
+        """What the desk did before lunch: a search, a stock check and its first dose of the
+        day (timed apart as ``record_dose_first``: the first use of each statement on a new
+        sign-in compiles it, a one-time cost a desk in its lunch rush has long paid)."""
+        self._op_search(name="search_first")
+        self._op_inventory()
+        self.log.samples.pop("inventory_alerts", None)
+        self._op_dose(name="record_dose_first")
 
     def close(self) -> None:
         if self.listener is not None:
@@ -231,7 +241,7 @@ class SimDesk:
     def _op_refresh(self) -> None:
         self._refresh("reminders_refresh", None)
 
-    def _op_dose(self) -> None:
+    def _op_dose(self, name: str = "record_dose") -> None:
         desk = self.desk
         assert desk is not None
         mine = [
@@ -262,7 +272,7 @@ class SimDesk:
 
         for override in (None, OVERRIDE):
             try:
-                result = self._timed("record_dose", partial(_record, desk, command(override)))
+                result = self._timed(name, partial(_record, desk, command(override)))
             except DoseRefused:
                 continue  # a nurse reads the warning and gives a reason (or does not give it)
             if result is not None:
@@ -270,14 +280,14 @@ class SimDesk:
             return
         self.log.refused += 1
 
-    def _op_search(self) -> None:
+    def _op_search(self, name: str = "search") -> None:
         """One name typed as keystrokes; the GUI's debounce sends a search at each pause."""
         desk = self.desk
         assert desk is not None
         word = self.rng.choice(self.words)
         cuts = sorted({min(len(word), n) for n in (2, 4, len(word))})
         for n in cuts:
-            self._timed("search", partial(search_formulary, desk, self.holder, word[:n]))
+            self._timed(name, partial(search_formulary, desk, self.holder, word[:n]))
 
     def _op_inventory(self) -> None:
         desk = self.desk

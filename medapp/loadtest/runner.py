@@ -40,6 +40,8 @@ from medapp.db.errors import describe_target
 from medapp.loadtest.desk import DeskLog, DeskSpec, SimDesk, Workload
 
 OPERATIONS = ("record_dose", "reminders_refresh", "reminders_patch", "search", "inventory_alerts")
+#: timed before the lunch rush, on each desk's first use after signing in (in ``details``)
+FIRST_USE = ("record_dose_first", "search_first")
 #: desks per generator process (threads); the number of processes is bounded by MAX_PROCESSES
 DESKS_PER_PROCESS = 25
 MAX_PROCESSES = 8
@@ -457,6 +459,19 @@ def summarize(
             "doses_given_twice": check["given_twice"],
             "doses_refused": sum(log.refused for log in logs),
             "dose_turns_without_a_due_dose": sum(log.no_due_dose for log in logs),
+            "first_use": {
+                name: {
+                    "count": len(samples.get(name, [])),
+                    "errors": errors.get(name, 0),
+                    "p50_ms": round(percentile(samples[name], 50), 2)
+                    if samples.get(name)
+                    else None,
+                    "p95_ms": round(percentile(samples[name], 95), 2)
+                    if samples.get(name)
+                    else None,
+                }
+                for name in FIRST_USE
+            },
             "error_kinds": dict(kinds),
             "failures": (failures + [e for log in logs for e in log.first_errors])[:20],
             "cpu_count": os.cpu_count(),

@@ -72,6 +72,9 @@ def test_a_small_lunch_rush_loses_nothing_and_doubles_nothing(district_url: str)
     details = result["details"]
     assert details["desks_signed_in"] == DESKS, details["failures"]
     assert all(op["errors"] == 0 for op in ops.values()), details["error_kinds"]
+    first = details["first_use"]
+    assert all(op["errors"] == 0 for op in first.values()), details["error_kinds"]
+    assert first["record_dose_first"]["count"] > 0  # the desks gave doses before the rush
     for name in ("record_dose", "reminders_refresh", "search", "inventory_alerts"):
         assert ops[name]["count"] > 0, name
     assert result["doses_acknowledged"] >= DESKS  # each desk gave at least one dose

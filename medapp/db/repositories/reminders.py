@@ -228,18 +228,25 @@ def _prescriptions_statement(filtered: bool) -> Select[*tuple[Any, ...]]:
     )
 
 
+# The nurse's name by primary key per log row, not a join: the planner, guessing one log row
+# for an order-and-day index scan, looped the whole users table over every row it found.
+_NURSE_NAME = (
+    select(User.first_name + " " + User.last_name)
+    .where(User.id == MedicationLog.nurse_id)
+    .correlate(MedicationLog)
+    .scalar_subquery()
+    .label("nurse_name")
+)
+
+
 def _logs_statement(filtered: bool) -> Select[*tuple[Any, ...]]:
     # No join to the orders or students: the orders are already known (the statement above),
     # so a school's logs are read through the (order, time) index for exactly those orders,
     # and the district's are matched to the orders in Python. Joining student_medications and
     # students again cost a second pass of their row-level-security filters per statement.
-    statement: Select[*tuple[Any, ...]] = (
-        select(*LOG_COLUMNS, (User.first_name + " " + User.last_name).label("nurse_name"))
-        .join(User, User.id == MedicationLog.nurse_id)
-        .where(
-            MedicationLog.time_given >= bindparam("start"),
-            MedicationLog.time_given < bindparam("end"),
-        )
+    statement: Select[*tuple[Any, ...]] = select(*LOG_COLUMNS, _NURSE_NAME).where(
+        MedicationLog.time_given >= bindparam("start"),
+        MedicationLog.time_given < bindparam("end"),
     )
     if filtered:
         statement = statement.where(
@@ -444,9 +451,7 @@ def patch_logs(
     start = min(c.start_of_day(inputs.day) for c in inputs.calendars.values())
     end = max(c.start_of_day(inputs.day + dt.timedelta(days=1)) for c in inputs.calendars.values())
     rows = session.execute(
-        select(*LOG_COLUMNS, (User.first_name + " " + User.last_name).label("nurse_name"))
-        .join(User, User.id == MedicationLog.nurse_id)
-        .where(MedicationLog.id.in_(list(log_ids)))
+        select(*LOG_COLUMNS, _NURSE_NAME).where(MedicationLog.id.in_(list(log_ids)))
     ).all()
     fresh = {
         row.id: dose_log_from_row(row, row.nurse_name)
