@@ -79,6 +79,9 @@ class DeskLog:
     no_due_dose: int = 0
     #: (log id, wall time just after the commit returned) of every dose the server acknowledged
     acked: list[tuple[str, float]] = field(default_factory=list)
+    #: ids of the acknowledged doses given before the rush (set-up): no other desk was listening
+    #: yet, so they count for exactly-once but not for the notification lag
+    before_rush: list[str] = field(default_factory=list)
     #: (log id, wall time it was first on this desk's list)
     seen: list[tuple[str, float]] = field(default_factory=list)
 
@@ -140,13 +143,16 @@ class SimDesk:
         self._morning()
 
     def _morning(self) -> None:
-        """What the desk did before lunch: a search, a stock check and its first dose of the
-        day (timed apart as ``record_dose_first``: the first use of each statement on a new
-        sign-in compiles it, a one-time cost a desk in its lunch rush has long paid)."""
+        """What the desk did before lunch: a search, a stock check, its first dose of the day
+        and that dose patched into its list (timed apart as ``*_first``: the first use of each
+        statement on a new sign-in compiles it, a one-time cost a desk in its lunch rush has
+        long paid)."""
         self._op_search(name="search_first")
         self._op_inventory()
         self.log.samples.pop("inventory_alerts", None)
         self._op_dose(name="record_dose_first")
+        if self.log.before_rush:  # its own dose back on its list, as a notification would do
+            self._refresh("reminders_patch_first", [uuid.UUID(self.log.before_rush[-1])])
 
     def close(self) -> None:
         if self.listener is not None:
@@ -276,7 +282,10 @@ class SimDesk:
             except DoseRefused:
                 continue  # a nurse reads the warning and gives a reason (or does not give it)
             if result is not None:
-                self.log.acked.append((str(result.log_id), time.time()))  # type: ignore[attr-defined]
+                log_id = str(result.log_id)  # type: ignore[attr-defined]
+                self.log.acked.append((log_id, time.time()))
+                if name != "record_dose":
+                    self.log.before_rush.append(log_id)
             return
         self.log.refused += 1
 

@@ -41,7 +41,7 @@ from medapp.loadtest.desk import DeskLog, DeskSpec, SimDesk, Workload
 
 OPERATIONS = ("record_dose", "reminders_refresh", "reminders_patch", "search", "inventory_alerts")
 #: timed before the lunch rush, on each desk's first use after signing in (in ``details``)
-FIRST_USE = ("record_dose_first", "search_first")
+FIRST_USE = ("record_dose_first", "reminders_patch_first", "search_first")
 #: desks per generator process (threads); the number of processes is bounded by MAX_PROCESSES
 DESKS_PER_PROCESS = 25
 MAX_PROCESSES = 8
@@ -372,8 +372,10 @@ def _lags(logs: Sequence[DeskLog]) -> list[float]:
     """Commit (on one desk) → on the list of another desk of the same school, in ms."""
     committed: dict[str, tuple[float, str, str]] = {}
     for log in logs:
+        early = set(log.before_rush)
         for log_id, at in log.acked:
-            committed[log_id] = (at, log.key, log.school_id)
+            if log_id not in early:
+                committed[log_id] = (at, log.key, log.school_id)
     lags: list[float] = []
     for log in logs:
         for log_id, seen_at in log.seen:
@@ -455,6 +457,7 @@ def summarize(
             "peak_listener_connections": sampler.peak_listeners,
             "notify_lag_samples": len(lags),
             "notify_lag_p50_ms": round(percentile(lags, 50), 1) if lags else None,
+            "doses_acknowledged_before_the_rush": sum(len(log.before_rush) for log in logs),
             "doses_on_server": check["on_server"],
             "doses_given_twice": check["given_twice"],
             "doses_refused": sum(log.refused for log in logs),
