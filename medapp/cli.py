@@ -749,6 +749,7 @@ def _gui_rows(
 
 def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     import json
+    import os
 
     from medapp.bench.runner import Bench, domain_rows, format_table, table_counts
 
@@ -769,7 +770,9 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
             rows += _gui_rows(args, settings, db, say)
     finally:
         db.dispose()
-    result = {"scale": args.scale, "counts": counts, "operations": rows}
+    # the machine's 1/5/15-minute load when the run ended: how quiet it was
+    load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    result = {"scale": args.scale, "counts": counts, "operations": rows, "load_average": load}
     if args.json:
         print(json.dumps(result, indent=2))
     else:

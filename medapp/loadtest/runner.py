@@ -478,6 +478,10 @@ def summarize(
             "error_kinds": dict(kinds),
             "failures": (failures + [e for log in logs for e in log.first_errors])[:20],
             "cpu_count": os.cpu_count(),
+            # the machine's 1/5/15-minute load at the end: how quiet the run was
+            "load_average": (
+                [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+            ),
             "server": describe_target(normalize_url(url)),
         },
     }
