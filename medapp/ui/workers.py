@@ -19,10 +19,18 @@ type only: the text may carry PHI) and the receiver's banner — never "drop".
 
 Widgets' own bookkeeping around background work lives here too, once: :class:`Latest` (only
 the newest request's answer counts) and :func:`coalescing_timer` (many triggers, one reload).
+
+Garbage collection runs on the GUI thread only (:class:`_GuiThreadCollector`, after calibre's
+GarbageCollector): Python's cycle collector runs on whichever thread allocates past its
+threshold, and a Qt wrapper freed there disconnects its signals from that thread. That
+deadlocked a desk (a pool thread held Qt's connection mutex and waited for the GIL while the
+GUI thread, holding the GIL, waited for the mutex in ``connect``). For the same reason a
+task's closure — which may hold a pane — is released on the GUI thread, not the pool's.
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import threading
@@ -48,15 +56,50 @@ class _Pending:
     on_error: Callable[[BaseException], None] | None
 
 
+class _GuiThreadCollector(QObject):
+    """Automatic collection off; the same generational thresholds checked on the GUI thread
+    every :data:`GC_CHECK_MS` (a collection is a few milliseconds, between two events)."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.setObjectName("medappGuiThreadCollector")
+        self.thresholds = gc.get_threshold()
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.check)
+        self.timer.start(GC_CHECK_MS)
+        self.destroyed.connect(_enable_gc)
+
+    def check(self) -> None:
+        counts = gc.get_count()
+        for generation in (2, 1, 0):  # the oldest generation due, which collects the younger
+            if counts[generation] > self.thresholds[generation]:
+                gc.collect(generation)
+                return
+
+
+#: how often the GUI thread checks whether a collection is due
+GC_CHECK_MS = 250
+
+
+def _enable_gc(*_args: object) -> None:
+    gc.enable()
+
+
 class _Dispatcher(QObject):
     """Lives on the GUI thread as a child of the QApplication; never deleted before it."""
 
-    finished = Signal(int, bool, object)  # token, succeeded, result or exception
+    finished = Signal(int)  # the token of a task whose outcome waits in ``outcomes``
 
     def __init__(self, app: QObject) -> None:
         super().__init__(app)
         self.setObjectName(_DISPATCHER_NAME)
+        self.collector = _GuiThreadCollector(self)
         self.pending: dict[int, _Pending] = {}
+        #: token -> (succeeded, result or exception, the task's closure); filled on a pool thread
+        #: that keeps no reference afterwards, emptied on the GUI thread — so whatever the
+        #: outcome and the closure hold is released here, never on the pool thread
+        self.outcomes: dict[int, tuple[bool, object, object]] = {}
         # Pool threads emit under this lock, and only while ``open``: once the application
         # goes away no thread emits on a deleted dispatcher.
         self.lock = threading.Lock()
@@ -65,7 +108,12 @@ class _Dispatcher(QObject):
         self.destroyed.connect(_close)
         app.destroyed.connect(_close)
 
-    def _deliver(self, token: int, ok: bool, value: object) -> None:
+    def _deliver(self, token: int) -> None:
+        with self.lock:
+            outcome = self.outcomes.pop(token, None)
+        if outcome is None:
+            return
+        ok, value, _closure = outcome
         pending = self.pending.pop(token, None)
         if pending is None:
             return
@@ -81,11 +129,20 @@ class _Dispatcher(QObject):
         else:
             report_error(pending.receiver, value)
 
-    def emit_result(self, token: int, ok: bool, value: object) -> None:
-        """Called on a pool thread."""
+    def store(self, token: int, outcome: tuple[bool, object, object]) -> bool:
+        """Called on a pool thread: keep the outcome for the GUI thread (False: the application
+        is gone, nothing will take it)."""
+        with self.lock:
+            if not self.open:
+                return False
+            self.outcomes[token] = outcome
+            return True
+
+    def announce(self, token: int) -> None:
+        """Called on a pool thread after :meth:`store`, holding no reference to the outcome."""
         with self.lock:
             if self.open:
-                self.finished.emit(token, ok, value)
+                self.finished.emit(token)
             else:
                 log.debug("background result dropped: application gone")
 
@@ -125,15 +182,18 @@ class _Task(QRunnable):
         self._token = token
 
     def run(self) -> None:
+        op, self._op = self._op, _done  # the closure leaves with the result (see the module doc)
+        outcome: tuple[bool, object, object]
         try:
-            result = self._op()
+            outcome = (True, op(), op)
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the GUI as a value
             log.debug("background task ended with %s", type(exc).__name__)
-            self._target.emit_result(self._token, False, exc)
-        else:
-            self._target.emit_result(self._token, True, result)
-        finally:
-            self._op = _done  # drop the closure (and what it holds) on the pool thread now
+            outcome = (False, exc, op)
+        del op
+        stored = self._target.store(self._token, outcome)
+        del outcome  # from here the dispatcher holds the only reference
+        if stored:
+            self._target.announce(self._token)
 
 
 def _done() -> None:

@@ -195,3 +195,49 @@ def test_log_only_logs_the_type_and_shows_nothing(
         qtbot.waitUntil(lambda: bool(caplog.records), timeout=10_000)
     assert caplog.records[0].getMessage() == "background warm-up failed: LookupError"
     assert "Lovelace" not in caplog.text and pane.banner.isHidden()
+
+
+class _Witness:
+    """Records on which thread it was freed."""
+
+    def __init__(self, freed_on: list[str]) -> None:
+        self.freed_on = freed_on
+        self.me = self  # a cycle: only the cycle collector frees it
+
+    def __del__(self) -> None:
+        self.freed_on.append(threading.current_thread().name)
+
+
+def test_cycles_are_collected_on_the_gui_thread_only(qtbot) -> None:  # noqa: ANN001
+    """A Qt wrapper freed by the cycle collector on a pool thread deadlocked a desk (the pool
+    thread held Qt's connection mutex and waited for the GIL that the GUI thread held while
+    waiting for the mutex). So collections happen on the GUI thread, whatever allocates."""
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    freed_on: list[str] = []
+    done: list[int] = []
+
+    def allocate() -> int:
+        for _ in range(20_000):  # far past the youngest generation's threshold
+            _Witness(freed_on)
+        return len(freed_on)
+
+    run_in_background(widget, allocate, done.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=10_000)
+    assert done == [0]  # nothing was collected while the pool thread allocated
+    qtbot.waitUntil(lambda: len(freed_on) >= 20_000, timeout=10_000)
+    assert set(freed_on) == {threading.main_thread().name}
+
+
+def test_a_tasks_closure_is_released_on_the_gui_thread(qtbot) -> None:  # noqa: ANN001
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    for _round in range(20):
+        freed_on: list[str] = []
+        held = _Witness(freed_on)
+        held.me = None  # no cycle: freed as soon as the last reference goes
+        results: list[object] = []
+        run_in_background(widget, lambda h=held: h is not None, results.append)
+        del held
+        qtbot.waitUntil(lambda r=results, f=freed_on: bool(r) and bool(f), timeout=5_000)
+        assert freed_on == [threading.main_thread().name]
