@@ -408,6 +408,19 @@ def verify_exactly_once(url: str, log_ids: Sequence[str]) -> dict[str, int]:
     return {"on_server": int(found), "given_twice": int(doubled)}
 
 
+def server_settings(url: str) -> dict[str, str]:
+    """What the run's server was: version and the settings the README asks a district for."""
+    engine = _admin_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                name: str(conn.execute(text(f"SHOW {name}")).scalar_one())
+                for name in ("server_version", "max_connections", "shared_buffers", "work_mem")
+            }
+    finally:
+        engine.dispose()
+
+
 def summarize(
     url: str,
     logs: Sequence[DeskLog],
@@ -483,5 +496,6 @@ def summarize(
                 [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
             ),
             "server": describe_target(normalize_url(url)),
+            "server_settings": server_settings(url),
         },
     }

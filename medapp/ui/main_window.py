@@ -31,6 +31,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
@@ -56,7 +57,6 @@ from medapp.runtime.context import AppContext
 from medapp.services.desk import Actor, Desk, Role
 from medapp.services.formulary_cache import is_connection_error, warm_search
 from medapp.services.people import SchoolInfo, list_schools, still_allowed
-from medapp.ui.dialogs.end_of_day import EndOfDayDialog
 from medapp.ui.dialogs.first_run import FirstRunDialog
 from medapp.ui.dialogs.sign_in import SignInDialog, sign_in_error
 from medapp.ui.gate import Gatekeeper, IdleWatcher, lock_minutes
@@ -71,6 +71,9 @@ from medapp.ui.widgets.icons import icon_size, retint_all, set_icon, set_pixmap
 from medapp.ui.widgets.lock_page import LockPage
 from medapp.ui.widgets.theme import THEME_MODES, apply_theme
 from medapp.ui.workers import log_only, run_in_background
+
+if TYPE_CHECKING:
+    from medapp.ui.dialogs.end_of_day import EndOfDayDialog
 
 log = logging.getLogger(__name__)
 
@@ -992,6 +995,9 @@ class MainWindow(QMainWindow):
         """Desk → End of day…: the school day's summary, closing it, printing its report."""
         if not self.panes or self.locked or self.ctx.school_id is None:
             return None
+        # imported on first use: it brings the report and PDF modules, not needed to start
+        from medapp.ui.dialogs.end_of_day import EndOfDayDialog
+
         dialog = EndOfDayDialog(self.ctx, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
