@@ -34,6 +34,7 @@ import gc
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -64,6 +65,7 @@ class _GuiThreadCollector(QObject):
         super().__init__(parent)
         self.setObjectName("medappGuiThreadCollector")
         self.thresholds = gc.get_threshold()
+        self.last_full = time.monotonic()
         gc.disable()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.check)
@@ -72,7 +74,15 @@ class _GuiThreadCollector(QObject):
 
     def check(self) -> None:
         counts = gc.get_count()
-        for generation in (2, 1, 0):  # the oldest generation due, which collects the younger
+        now = time.monotonic()
+        # A full collection walks every object the desk keeps (caches, Qt wrappers); CPython
+        # itself runs one only when enough young objects have survived, which after the
+        # start-up gc.freeze() would be nearly every time — so at most every FULL_GC_EVERY_S.
+        if counts[2] > self.thresholds[2] and now - self.last_full >= FULL_GC_EVERY_S:
+            gc.collect(2)
+            self.last_full = now
+            return
+        for generation in (1, 0):  # the older generation due, which collects the younger
             if counts[generation] > self.thresholds[generation]:
                 gc.collect(generation)
                 return
@@ -80,6 +90,8 @@ class _GuiThreadCollector(QObject):
 
 #: how often the GUI thread checks whether a collection is due
 GC_CHECK_MS = 250
+#: the least time between two full collections
+FULL_GC_EVERY_S = 30.0
 
 
 def _enable_gc(*_args: object) -> None:
