@@ -224,8 +224,9 @@ def test_cycles_are_collected_on_the_gui_thread_only(qtbot) -> None:  # noqa: AN
 
     run_in_background(widget, allocate, done.append)
     qtbot.waitUntil(lambda: bool(done), timeout=10_000)
-    assert done == [0]  # nothing was collected while the pool thread allocated
     qtbot.waitUntil(lambda: len(freed_on) >= 20_000, timeout=10_000)
+    # all of them, whenever it happened (the GUI thread's timer may even run between the pool
+    # thread's allocations): never on the pool thread
     assert set(freed_on) == {threading.main_thread().name}
 
 
