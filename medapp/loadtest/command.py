@@ -109,13 +109,9 @@ def format_result(result: dict[str, Any]) -> str:
     for op in result["operations"]:
         if op["name"] not in OPERATIONS:
             continue
-        p50 = f"{op['p50_ms']:.1f}" if op["p50_ms"] is not None else "—"
-        p95 = f"{op['p95_ms']:.1f}" if op["p95_ms"] is not None else "—"
-        lines.append(f"{op['name']:<20}{op['count']:>8}{op['errors']:>8}{p50:>10}{p95:>10}")
+        lines.append(_row(op["name"], op))
     for name, op in result.get("details", {}).get("first_use", {}).items():
-        p50 = f"{op['p50_ms']:.1f}" if op["p50_ms"] is not None else "—"
-        p95 = f"{op['p95_ms']:.1f}" if op["p95_ms"] is not None else "—"
-        lines.append(f"{name:<20}{op['count']:>8}{op['errors']:>8}{p50:>10}{p95:>10}")
+        lines.append(_row(name, op))
     lag = result["notify_lag_p95_ms"]
     lines.append(
         f"doses acknowledged {result['doses_acknowledged']} "
@@ -123,3 +119,9 @@ def format_result(result: dict[str, Any]) -> str:
         f"notify lag p95 {lag if lag is not None else '—'} ms"
     )
     return "\n".join(lines)
+
+
+def _row(name: str, op: dict[str, Any]) -> str:
+    p50 = f"{op['p50_ms']:.1f}" if op["p50_ms"] is not None else "—"
+    p95 = f"{op['p95_ms']:.1f}" if op["p95_ms"] is not None else "—"
+    return f"{name:<20}{op['count']:>8}{op['errors']:>8}{p50:>10}{p95:>10}"

@@ -440,18 +440,17 @@ def summarize(
             errors[name] += n
         for kind, n in log.error_kinds.items():
             kinds[kind] += n
-    operations = []
-    for name in OPERATIONS:
+
+    def stats(name: str) -> dict[str, Any]:
         values = samples.get(name, [])
-        operations.append(
-            {
-                "name": name,
-                "count": len(values),
-                "errors": errors.get(name, 0),
-                "p50_ms": round(percentile(values, 50), 2) if values else None,
-                "p95_ms": round(percentile(values, 95), 2) if values else None,
-            }
-        )
+        return {
+            "count": len(values),
+            "errors": errors.get(name, 0),
+            "p50_ms": round(percentile(values, 50), 2) if values else None,
+            "p95_ms": round(percentile(values, 95), 2) if values else None,
+        }
+
+    operations = [{"name": name, **stats(name)} for name in OPERATIONS]
     acked = [log_id for log in logs for log_id, _ in log.acked]
     check = verify_exactly_once(url, acked)
     lags = _lags(logs)
@@ -475,19 +474,7 @@ def summarize(
             "doses_given_twice": check["given_twice"],
             "doses_refused": sum(log.refused for log in logs),
             "dose_turns_without_a_due_dose": sum(log.no_due_dose for log in logs),
-            "first_use": {
-                name: {
-                    "count": len(samples.get(name, [])),
-                    "errors": errors.get(name, 0),
-                    "p50_ms": round(percentile(samples[name], 50), 2)
-                    if samples.get(name)
-                    else None,
-                    "p95_ms": round(percentile(samples[name], 95), 2)
-                    if samples.get(name)
-                    else None,
-                }
-                for name in FIRST_USE
-            },
+            "first_use": {name: stats(name) for name in FIRST_USE},
             "error_kinds": dict(kinds),
             "failures": (failures + [e for log in logs for e in log.first_errors])[:20],
             "cpu_count": os.cpu_count(),
