@@ -409,7 +409,7 @@ class _Plan:
             template = _SHORT_SQL if self.short else _TEXT_SQL
             return template.format(fallback=f"{CORRECTED_TIER} + {_tier_sql('c_')}")
         matched = " + ".join(
-            f"CASE WHEN g.keys @@ to_tsquery('simple', :w{i}) THEN {len(t)} ELSE 0 END"
+            f"CASE WHEN g.keys @@ CAST(:w{i} AS tsquery) THEN {len(t)} ELSE 0 END"
             for i, t in enumerate(self.tokens)
         )
         # Ties: the shorter generic name first (epinephrine itself before lidocaine with it).
