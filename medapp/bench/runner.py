@@ -515,7 +515,7 @@ class Bench:
 def _raw_floor(session: Any, query: str) -> object:
     """The cheapest statement that answers ``query`` at all (no ranking, grouping or typo
     handling): the floor the ranked search is compared with."""
-    ndc = interpret_ndc_or_none(query)
+    ndc = _ndc_or_none(query)
     if ndc is not None:
         params: dict[str, Any]
         if ndc.digits_prefix is not None:
@@ -541,7 +541,7 @@ def _raw_floor(session: Any, query: str) -> object:
     ).all()
 
 
-def interpret_ndc_or_none(query: str) -> Any:
+def _ndc_or_none(query: str) -> Any:
     try:
         return interpret_ndc(query)
     except NdcError:
